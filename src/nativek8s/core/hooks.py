@@ -1,0 +1,100 @@
+"""Hook specifications of the ``nativek8s`` plugin system.
+
+Plugins are modules declared in the ``nativek8s`` entry-point group; they implement some of
+these hooks with :data:`hookimpl`. Registration hooks return descriptors
+(:mod:`nativek8s.core.kinds`); the behaviour lives on the object the descriptor's factory
+makes. Fan-out hooks let several plugins contribute to one step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .errors import Problem
+    from .kinds import CNISpec, HypervisorSpec, NodeOSSpec, RouterOSSpec
+    from .topology import Topology
+
+PROJECT = "nativek8s"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def nativek8s_hypervisors() -> list[HypervisorSpec]:
+    """Register hypervisor plugins: what creates a lab's networks and machines.
+
+    :return: the hypervisors this plugin provides.
+
+    Example::
+
+        @hookimpl
+        def nativek8s_hypervisors():
+            return [HypervisorSpec(name="netns", factory=NetnsHypervisor,
+                                   description="network namespaces on this host")]
+    """
+
+
+@hookspec
+def nativek8s_router_oses() -> list[RouterOSSpec]:
+    """Register router operating systems: what configures the datacentre routers.
+
+    :return: the router OSes this plugin provides.
+
+    Example::
+
+        @hookimpl
+        def nativek8s_router_oses():
+            return [RouterOSSpec(name="openwrt", factory=OpenWrt, options=OpenWrtOptions)]
+    """
+
+
+@hookspec
+def nativek8s_node_oses() -> list[NodeOSSpec]:
+    """Register node operating systems: what turns machines into Kubernetes nodes.
+
+    :return: the node OSes this plugin provides.
+
+    Example::
+
+        @hookimpl
+        def nativek8s_node_oses():
+            return [NodeOSSpec(name="talos", factory=Talos)]
+    """
+
+
+@hookspec
+def nativek8s_cnis() -> list[CNISpec]:
+    """Register CNI plugins: pod networking and each node's BGP speaker.
+
+    :return: the CNIs this plugin provides.
+
+    Example::
+
+        @hookimpl
+        def nativek8s_cnis():
+            return [CNISpec(name="cilium", factory=Cilium)]
+    """
+
+
+@hookspec
+def nativek8s_validate_topology(topology: Topology) -> list[Problem]:
+    """Check a topology beyond what core checks (fan-out: every plugin may answer).
+
+    Called after the core checks pass, for every installed plugin. Return problems located
+    by YAML path; an empty list (or None) means nothing to say. Problems make the topology
+    invalid: nothing is created.
+
+    :param topology: the validated topology, plugin choices already applied.
+    :return: problems found.
+
+    Example::
+
+        @hookimpl
+        def nativek8s_validate_topology(topology):
+            if topology.plugins.cni == "cilium" and topology.versions.cilium < "1.16":
+                return [Problem("versions.cilium", "Cilium 1.16 or newer is needed")]
+            return []
+    """

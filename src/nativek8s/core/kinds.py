@@ -1,0 +1,174 @@
+"""Plugin kinds: the descriptor each registration hook returns, and the interface
+(``Protocol``) the plugin's object implements.
+
+A complete router OS plugin, as one module with one entry point::
+
+    # myrouter/plugin.py        pyproject: [project.entry-points.nativek8s] myrouter = "myrouter.plugin"
+    from nativek8s.core.hooks import hookimpl
+    from nativek8s.core.kinds import BgpDaemon, RenderContext, RenderedFile, RouterOSSpec
+
+    class MyRouter:
+        name = "myrouter"
+
+        def render(self, ctx: RenderContext) -> list[RenderedFile]:
+            return [
+                RenderedFile(path=f"{r.name}/etc/bird.conf", machine=r.name,
+                             target="/etc/bird.conf", content=make_bird_conf(ctx.plan, r))
+                for r in ctx.plan.routers
+            ]
+
+        def bgp_daemon(self, router):
+            return BgpDaemon(kind="bird2", config_target="/etc/bird.conf")
+
+    @hookimpl
+    def nativek8s_router_oses():
+        return [RouterOSSpec(name="myrouter", factory=MyRouter, description="BIRD on Debian")]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+from pydantic import BaseModel
+
+from .intent import SpeakerIntent
+
+if TYPE_CHECKING:
+    from .plan import Plan, RouterPlan
+    from .secrets import SecretStore
+
+KINDS = ("hypervisor", "router", "nodeos", "cni")
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    """A file a plugin would install or hand to a tool.
+
+    ``path`` is relative to the plugin's folder in ``nativek8s render --out DIR``
+    (``DIR/<plugin>/<path>``); ``target`` is where it goes on the machine, if anywhere.
+    Secret files (they contain a password or key) are written with mode 0600.
+    """
+
+    path: str
+    content: str | bytes
+    machine: str | None = None
+    target: str | None = None
+    secret: bool = False
+
+
+@dataclass
+class RenderContext:
+    """What every render call receives."""
+
+    plan: Plan
+    secrets: SecretStore
+    plugins: dict[str, Any] = field(default_factory=dict)  # role → selected plugin object
+
+
+@dataclass(frozen=True)
+class BgpDaemon:
+    """Which BGP daemon a router OS runs, and which rendered file configures it."""
+
+    kind: str  # "bird2": backends that can run it (netns) know how
+    config_target: str  # RenderedFile.target of its configuration
+
+
+@dataclass(frozen=True)
+class BgpSessionState:
+    """One BGP session as a daemon reports it."""
+
+    name: str  # protocol or neighbour name
+    peer: str  # peer address
+    state: str  # daemon's word: "Established", "Active", "Connect", ...
+    info: str = ""  # last error or extra detail from the daemon
+
+    @property
+    def established(self) -> bool:
+        return self.state.lower() == "established"
+
+
+@runtime_checkable
+class MachineAccess(Protocol):
+    """A way to run commands on one machine, given by the hypervisor that hosts it."""
+
+    machine: str
+    bgp_control_socket: str | None  # where the BGP daemon's control socket is, if known
+
+    def run(self, argv: Sequence[str], timeout: float = 10.0) -> str:
+        """Run argv on the machine; return stdout; raise NativeK8sError on failure."""
+        ...
+
+
+@runtime_checkable
+class Plugin(Protocol):
+    name: str
+
+    def render(self, ctx: RenderContext) -> Iterable[RenderedFile]:
+        """Every file this plugin would install for the plan."""
+        ...
+
+
+@runtime_checkable
+class RouterOS(Plugin, Protocol):
+    """Turns the plan into router configuration, and reads the router's BGP state."""
+
+    def bgp_daemon(self, router: RouterPlan) -> BgpDaemon: ...
+
+    def bgp_sessions(self, router: RouterPlan, access: MachineAccess) -> list[BgpSessionState]:
+        """The router's BGP sessions as its daemon reports them (for verify/status)."""
+        ...
+
+
+@runtime_checkable
+class NodeOS(Plugin, Protocol):
+    """Configures and provisions Kubernetes nodes."""
+
+
+@runtime_checkable
+class CNI(Plugin, Protocol):
+    """Pod networking; says what each node's BGP speaker must do."""
+
+    def bgp_intent(self, plan: Plan) -> list[SpeakerIntent]: ...
+
+
+@runtime_checkable
+class Hypervisor(Plugin, Protocol):
+    """Creates networks and machines for a plan (deploy behaviour: see engine)."""
+
+
+@dataclass(frozen=True)
+class PluginSpec:
+    """What a registration hook returns: a named factory of one kind."""
+
+    name: str
+    factory: Callable[[], Any]
+    description: str = ""
+    options: type[BaseModel] | None = None  # validates `options.<name>` in topologies
+    kind: ClassVar[str] = ""
+    interface: ClassVar[type] = Plugin
+
+
+@dataclass(frozen=True)
+class HypervisorSpec(PluginSpec):
+    kind: ClassVar[str] = "hypervisor"
+    interface: ClassVar[type] = Hypervisor
+
+
+@dataclass(frozen=True)
+class RouterOSSpec(PluginSpec):
+    kind: ClassVar[str] = "router"
+    interface: ClassVar[type] = RouterOS
+
+
+@dataclass(frozen=True)
+class NodeOSSpec(PluginSpec):
+    kind: ClassVar[str] = "nodeos"
+    interface: ClassVar[type] = NodeOS
+
+
+@dataclass(frozen=True)
+class CNISpec(PluginSpec):
+    kind: ClassVar[str] = "cni"
+    interface: ClassVar[type] = CNI

@@ -1,0 +1,163 @@
+"""Topology file → validated :class:`Topology`, or every problem at once."""
+
+from __future__ import annotations
+
+import difflib
+from importlib import resources
+from pathlib import Path
+from types import UnionType
+from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+
+if TYPE_CHECKING:
+    from .registry import Registry
+
+from .errors import Problem, TopologyError, UsageError
+from .topology import Topology
+from .validate import check_topology
+from .yaml_source import YamlDocument, parse_yaml
+
+REFERENCE = "reference"
+
+
+def reference_text() -> str:
+    """The built-in reference lab (the article's two datacentres) as commented YAML."""
+    return resources.files("nativek8s.core").joinpath("data/reference.yaml").read_text()
+
+
+def read_source(path: str | None) -> tuple[str, str]:
+    """(text, display name) for a topology file, or the reference lab when path is None."""
+    if path is None or path == REFERENCE:
+        return reference_text(), "reference"
+    file = Path(path)
+    if file.is_dir():
+        raise UsageError(f"{path}: is a directory; give a topology YAML file")
+    try:
+        return file.read_text(encoding="utf-8"), str(path)
+    except FileNotFoundError:
+        raise UsageError(
+            f"{path}: no such file; run `nativek8s init -o {path}` to write one"
+        ) from None
+    except UnicodeDecodeError:
+        raise TopologyError([Problem("", "not a text file (not UTF-8); give a YAML file")], str(path))
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def parse_topology(text: str, source: str | None = None) -> tuple[Topology, YamlDocument]:
+    """Structure and types only; raises TopologyError listing every problem."""
+    doc = parse_yaml(text)
+    if doc.problems:
+        raise TopologyError(doc.problems, source)
+    if not isinstance(doc.data, dict):
+        kind = type(doc.data).__name__
+        raise TopologyError(
+            [Problem("", f"expected a mapping of settings at the top level, got a {kind}", 1)],
+            source,
+        )
+    try:
+        topology = Topology.model_validate(doc.data)
+    except ValidationError as exc:
+        problems = [_problem_from(error, doc) for error in exc.errors()]
+        raise TopologyError(problems, source) from None
+    return topology, doc
+
+
+def _problem_from(error: dict[str, Any], doc: YamlDocument) -> Problem:
+    loc = [str(part) for part in error["loc"] if not str(part).startswith("function-")]
+    # pydantic tags union members ("RouterSpec") in locations; drop class names.
+    loc = [part for part in loc if not part[:1].isupper()]
+    path = ".".join(loc)
+    kind = error["type"]
+    given = error.get("input")
+    if kind == "extra_forbidden":
+        key = loc[-1]
+        allowed = _fields_at(Topology, loc[:-1])
+        hint = difflib.get_close_matches(key, allowed, n=1)
+        msg = f"unknown key '{key}'"
+        msg += f"; did you mean '{hint[0]}'?" if hint else ""
+        msg += f" (allowed here: {', '.join(allowed)})" if allowed else ""
+    elif kind == "missing":
+        msg = "required key is missing; add it"
+    elif kind == "value_error":
+        msg = str(error["ctx"]["error"])
+    elif kind == "enum":
+        msg = f"{given!r} is not allowed; expected one of: {error['ctx']['expected']}"
+    elif kind in ("int_parsing", "int_type", "int_from_float"):
+        msg = f"expected a whole number, got {given!r}"
+    elif kind in ("bool_parsing", "bool_type"):
+        msg = f"expected true or false, got {given!r}"
+    elif kind in ("dict_type", "model_type", "model_attributes_type"):
+        msg = f"expected a mapping (key: value lines), got {_describe(given)}"
+    elif kind in ("string_type",):
+        msg = f"expected a text value, got {_describe(given)}"
+    elif kind == "string_pattern_mismatch":
+        msg = f"{given!r} is not a version such as 1.2.3"
+    elif kind == "too_short":
+        msg = "must not be empty; add at least one entry"
+    else:
+        msg = error["msg"]
+    return Problem(path, msg, doc.line_of(path))
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (an empty value)"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _fields_at(model: type[BaseModel], loc: list[str]) -> list[str]:
+    """Field names of the model found by walking loc from the Topology root."""
+    current: Any = model
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(part)
+            if field is None:
+                return []
+            current = _unwrap(field.annotation)
+        elif get_origin(current) is dict:
+            current = _unwrap(get_args(current)[1])
+        else:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Optional[X] → X; everything else as it is."""
+    if get_origin(annotation) in (Union, UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return _unwrap(args[0])
+    return annotation
+
+
+def load_topology(
+    path: str | None,
+    registry: Registry | None = None,
+    **plugin_choices: str | None,
+) -> tuple[Topology, list[Problem]]:
+    """Read, parse and check a topology (None: the reference lab).
+
+    Plugin choices given here (CLI flags) override the file. Returns the topology and its
+    warnings; raises :class:`TopologyError` with every problem, located by path and line.
+    """
+    text, source = read_source(path)
+    topology, doc = parse_topology(text, source)
+    topology = topology.with_plugins(**plugin_choices)
+    errors, warnings = check_topology(topology, registry)
+    if not errors and registry is not None:
+        for result in registry.pm.hook.nativek8s_validate_topology(topology=topology):
+            errors += result or []
+    errors = [_locate(p, doc) for p in errors]
+    if errors:
+        raise TopologyError(errors, source)
+    return topology, [_locate(p, doc) for p in warnings]
+
+
+def _locate(problem: Problem, doc: YamlDocument) -> Problem:
+    if problem.line is not None:
+        return problem
+    return Problem(problem.path, problem.message, doc.line_of(problem.path))

@@ -1,0 +1,180 @@
+"""The plugin manager: finds plugins, checks them, and hands out the chosen ones."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import metadata
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from . import hooks
+from .errors import PluginError, UsageError
+from .kinds import KINDS, CNISpec, HypervisorSpec, NodeOSSpec, PluginSpec, RouterOSSpec
+
+DISABLE_ENV = "NATIVEK8S_DISABLE_PLUGINS"
+_REGISTRATION = {
+    "hypervisor": ("nativek8s_hypervisors", HypervisorSpec),
+    "router": ("nativek8s_router_oses", RouterOSSpec),
+    "nodeos": ("nativek8s_node_oses", NodeOSSpec),
+    "cni": ("nativek8s_cnis", CNISpec),
+}
+KIND_TITLES = {"hypervisor": "hypervisor", "router": "router OS", "nodeos": "node OS",
+               "cni": "CNI"}
+
+
+@dataclass(frozen=True)
+class Registered:
+    spec: PluginSpec
+    module: str  # plugin module that returned it
+    distribution: str  # "nativek8s 0.1.0", or "(not installed)" for in-process plugins
+    hooks: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+
+class Registry:
+    """Every plugin kind's installed plugins, by name."""
+
+    def __init__(self, pm: pluggy.PluginManager):
+        self.pm = pm
+        self.by_kind: dict[str, dict[str, Registered]] = {kind: {} for kind in KINDS}
+        dists = getattr(pm, "distributions", {})
+        for kind, (hook_name, spec_type) in _REGISTRATION.items():
+            caller = getattr(pm.hook, hook_name)
+            for impl in caller.get_hookimpls():
+                dist = dists.get(impl.plugin_name, "(not installed)")
+                for spec in _as_list(impl.function()):
+                    self._add(kind, spec_type, spec, impl.plugin, dist)
+
+    def _add(self, kind: str, spec_type: type, spec: Any, plugin: object, dist: str) -> None:
+        module = getattr(plugin, "__name__", type(plugin).__name__)
+        if not isinstance(spec, spec_type):
+            raise PluginError(
+                f"plugin {module} ({dist}) returned {spec!r} from its {kind} registration "
+                f"hook; expected {spec_type.__name__}"
+            )
+        hooks_of = tuple(sorted(
+            name for name in dir(plugin) if name.startswith("nativek8s_")
+        ))
+        found = self.by_kind[kind].get(spec.name)
+        if found is not None:
+            title = KIND_TITLES[kind]
+            raise PluginError(
+                f"two {title} plugins are named {spec.name!r}: one from {found.distribution} "
+                f"({found.module}), one from {dist} ({module}); uninstall one, or disable one "
+                f"with {DISABLE_ENV}=<entry point name>"
+            )
+        self.by_kind[kind][spec.name] = Registered(spec, module, dist, hooks_of)
+
+    def names(self, kind: str) -> list[str]:
+        return list(self.by_kind[kind])
+
+    def choices(self, kind: str) -> str:
+        """'netns (nativek8s 0.1.0), libvirt (nativek8s 0.1.0)' for error messages."""
+        entries = self.by_kind[kind].values()
+        return ", ".join(f"{r.name} ({r.distribution})" for r in entries) or "none installed"
+
+    def get(self, kind: str, name: str) -> Registered:
+        found = self.by_kind[kind].get(name)
+        if found is None:
+            raise UsageError(
+                f"unknown {KIND_TITLES[kind]} plugin {name!r}; choose one of: {self.choices(kind)}"
+            )
+        return found
+
+    def create(self, kind: str, name: str) -> Any:
+        """A new object of the named plugin, checked against its kind's interface."""
+        found = self.get(kind, name)
+        obj = found.spec.factory()
+        missing = [
+            attr for attr in _interface_members(found.spec.interface) if not hasattr(obj, attr)
+        ]
+        if missing:
+            raise PluginError(
+                f"{KIND_TITLES[kind]} plugin {name!r} ({found.distribution}) lacks "
+                f"{', '.join(missing)} required by {found.spec.interface.__name__}"
+            )
+        return obj
+
+    def all(self) -> list[Registered]:
+        return [r for kind in KINDS for r in self.by_kind[kind].values()]
+
+
+def _interface_members(proto: type) -> list[str]:
+    names: set[str] = set()
+    for klass in proto.__mro__:
+        if klass is object or not getattr(klass, "_is_protocol", False):
+            continue
+        names |= {n for n in vars(klass) if not n.startswith("_")}
+        names |= set(getattr(klass, "__annotations__", {}))
+    return sorted(names)
+
+
+def _as_list(result: Any) -> list[Any]:
+    if result is None:
+        return []
+    if isinstance(result, (list, tuple)):
+        return list(result)
+    return [result]
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager, remembering which distribution provided each plugin."""
+
+    def __init__(self) -> None:
+        super().__init__(hooks.PROJECT)
+        self.distributions: dict[str, str] = {}  # plugin name → "dist version"
+
+
+def make_plugin_manager(extra: list[ModuleType | object] | None = None) -> PluginManager:
+    """Load every plugin of the entry-point group, minus the disabled ones."""
+    pm = PluginManager()
+    pm.add_hookspecs(hooks)
+    disabled = {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
+    for ep in metadata.entry_points(group=hooks.PROJECT):
+        dist = ep.dist.name if ep.dist else ""
+        if ep.name in disabled or dist in disabled or pm.get_plugin(ep.name) is not None:
+            continue
+        try:
+            plugin = ep.load()
+        except Exception as exc:  # a broken third-party plugin must say who it is
+            raise PluginError(
+                f"plugin {ep.name!r} ({dist or 'unknown distribution'}) failed to load from "
+                f"{ep.value}: {exc}; reinstall it, or disable it with {DISABLE_ENV}={ep.name}"
+            ) from exc
+        pm.register(plugin, name=ep.name)
+        if ep.dist is not None:
+            pm.distributions[ep.name] = f"{ep.dist.name} {ep.dist.version}"
+    for plugin in extra or []:
+        pm.register(plugin)
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise PluginError(f"{exc}; a hook name is misspelled (hooks start with nativek8s_)") from exc
+    return pm
+
+
+_REGISTRY: Registry | None = None
+
+
+def registry() -> Registry:
+    """The process-wide registry, loaded on first use."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        _REGISTRY = Registry(make_plugin_manager())
+    return _REGISTRY
+
+
+def reset_registry(reg: Registry | None = None) -> None:
+    """For tests and embedders: replace (or forget) the process-wide registry."""
+    global _REGISTRY
+    _REGISTRY = reg

@@ -1,0 +1,44 @@
+"""`nativek8s render`: every selected plugin's files, written under one folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path, PurePosixPath
+
+from .compose import Selected
+from .errors import PluginError
+from .kinds import RenderContext, RenderedFile
+from .plan import Plan
+from .secrets import SecretStore, write_private
+
+
+def render_files(plan: Plan, selected: Selected, secrets: SecretStore) -> dict[str, list[RenderedFile]]:
+    """Plugin name → its rendered files, in composition order."""
+    ctx = RenderContext(plan=plan, secrets=secrets, plugins=selected.as_roles())
+    out: dict[str, list[RenderedFile]] = {}
+    for name, plugin in selected.named().items():
+        files = list(plugin.render(ctx) or [])
+        for f in files:
+            rel = PurePosixPath(f.path)
+            if rel.is_absolute() or ".." in rel.parts or not rel.parts:
+                raise PluginError(f"plugin {name!r} rendered a file with a bad path {f.path!r}; "
+                                  "paths must be relative and stay inside its folder")
+        out[name] = files
+    return out
+
+
+def write_rendered(rendered: dict[str, list[RenderedFile]], out_dir: Path) -> list[Path]:
+    written: list[Path] = []
+    for plugin, files in rendered.items():
+        for f in files:
+            path = out_dir / plugin / f.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if f.secret:
+                write_private(path, f.content)
+            else:
+                data = f.content.encode() if isinstance(f.content, str) else f.content
+                tmp = path.with_name(f".{path.name}.tmp")
+                tmp.write_bytes(data)
+                os.replace(tmp, path)
+            written.append(path)
+    return written

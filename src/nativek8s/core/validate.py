@@ -1,0 +1,246 @@
+"""Cross-field rules of a topology: every problem at once, each with its YAML path."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from ipaddress import IPv4Network
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from .errors import Problem
+from .plan.build import FIRST_NODE_HOST, PROBE_POD_HOST, lan_of, router_names
+from .plan.naming import IFNAMSIZ
+from .topology import Role, Topology
+
+if TYPE_CHECKING:
+    from .registry import Registry
+
+DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
+MAX_LAB_NAME = IFNAMSIZ - len("-peer")  # "<lab>-peer" must fit a bridge name
+PRIVATE_ASNS = ((64512, 65534), (4200000000, 4294967294))
+RESERVED_ASNS = {0: "reserved", 23456: "AS_TRANS", 65535: "reserved", 4294967295: "reserved"}
+DOC_ASNS = ((64496, 64511), (65536, 65551))
+
+
+def check_topology(topo: Topology, registry: Registry | None = None) -> tuple[
+        list[Problem], list[Problem]]:
+    """(errors, warnings) of a structurally valid topology; lines are filled in later."""
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    errors += _names(topo)
+    errors += _addresses(topo)
+    asn_errors, asn_warnings = _asns(topo)
+    errors += asn_errors
+    warnings += asn_warnings
+    errors += _roles(topo)
+    errors += _bgp(topo)
+    if registry is not None:
+        errors += _plugins(topo, registry)
+    return errors, warnings
+
+
+def _label_problem(path: str, name: str, what: str, max_len: int) -> Problem | None:
+    if not DNS_LABEL.match(name):
+        return Problem(path, f"{what} {name!r} is not a DNS label: use lower-case letters, digits "
+                             "and '-', starting with a letter and not ending with '-'")
+    if len(name) > max_len:
+        return Problem(path, f"{what} {name!r} is {len(name)} characters; at most {max_len} fit "
+                             "(names are prefixed by the lab name in interface and VM names)")
+    return None
+
+
+def _names(topo: Topology) -> list[Problem]:
+    out: list[Problem] = []
+    lab = topo.name
+    if p := _label_problem("name", lab, "lab name", MAX_LAB_NAME):
+        out.append(p)
+    # "<lab>-<dc>" names the datacentre's bridge: it must fit IFNAMSIZ.
+    prefix = min(len(lab), MAX_LAB_NAME)  # an over-long lab name is reported once, above
+    dc_max = IFNAMSIZ - prefix - 1
+    machine_max = 63 - prefix - 1
+    seen: dict[str, str] = {}
+    reserved = {"peer", "peering", "wan"}
+    for index, (dc, spec) in enumerate(topo.datacentres.items(), start=1):
+        path = f"datacentres.{dc}"
+        if p := _label_problem(path, dc, "datacentre name", dc_max):
+            out.append(p)
+        elif dc in reserved:
+            out.append(Problem(path, f"datacentre name {dc!r} is reserved for the lab's own "
+                                     "networks; choose another"))
+        machines = [(f"{path}.routers.{r}", r) for r in router_names(dc, spec, index)] + [
+            (f"{path}.nodes.{n}", n) for n in spec.nodes]
+        if spec.routers is not None and not spec.routers:
+            out.append(Problem(f"{path}.routers", "a datacentre needs at least one router; "
+                                                  "remove the key for the default one"))
+        for mpath, name in machines:
+            if p := _label_problem(mpath, name, "machine name", machine_max):
+                out.append(p)
+            elif name in seen:
+                out.append(Problem(mpath, f"machine name {name!r} is already used at "
+                                          f"{seen[name]}; machine names are unique per lab"))
+            else:
+                seen[name] = mpath
+    return out
+
+
+def _networks(topo: Topology) -> Iterator[tuple[str, IPv4Network]]:
+    # Shared ranges first: an overlap is then reported at the LAN, which the user wrote.
+    yield ("networks.peering", topo.networks.peering)
+    yield ("networks.pods", topo.networks.pods)
+    yield ("networks.services", topo.networks.services)
+    for index, (dc, spec) in enumerate(topo.datacentres.items(), start=1):
+        if spec.lan is None and index > 255:
+            continue  # reported by _addresses
+        yield (f"datacentres.{dc}.lan", lan_of(spec, index))
+
+
+def _addresses(topo: Topology) -> list[Problem]:
+    out: list[Problem] = []
+    nets = topo.networks
+    for index, (dc, spec) in enumerate(topo.datacentres.items(), start=1):
+        if spec.lan is None and index > 255:
+            out.append(Problem(f"datacentres.{dc}", "no default LAN beyond the 255th datacentre "
+                                                   "(10.N.0.0/24); give this one a `lan`"))
+    named = list(_networks(topo))
+    for i, (path_a, net_a) in enumerate(named):
+        for path_b, net_b in named[i + 1:]:
+            if net_a.overlaps(net_b):
+                out.append(Problem(path_b, f"{net_b} overlaps {path_a} ({net_a}); every LAN, the "
+                                           "peering network, pods and services need separate "
+                                           "ranges"))
+    for index, (dc, spec) in enumerate(topo.datacentres.items(), start=1):
+        if spec.lan is None and index > 255:
+            continue
+        lan = lan_of(spec, index)
+        routers = len(router_names(dc, spec, index))
+        nodes = len(spec.nodes)
+        room = lan.num_addresses - 1 - FIRST_NODE_HOST  # .10 up to the last before broadcast
+        if routers > FIRST_NODE_HOST - 1:
+            out.append(Problem(f"datacentres.{dc}.routers", f"{routers} routers; at most "
+                                f"{FIRST_NODE_HOST - 1} fit (.1 to .{FIRST_NODE_HOST - 1})"))
+        if nodes > max(room, 0):
+            out.append(Problem(f"datacentres.{dc}.lan", f"{lan} has room for {max(room, 0)} "
+                               f"nodes (from .{FIRST_NODE_HOST}) but {dc} has {nodes}; use a "
+                               "larger LAN"))
+    if not nets.pods.prefixlen <= nets.pod_mask <= 32 - 5:
+        out.append(Problem("networks.pod_mask", f"/{nets.pod_mask} does not fit: it must be "
+                           f"between the pod CIDR's /{nets.pods.prefixlen} and /27 (each node "
+                           f"needs room for its pods; verify uses .{PROBE_POD_HOST})"))
+    else:
+        total = sum(len(s.nodes) for s in topo.datacentres.values())
+        slots = 1 << (nets.pod_mask - nets.pods.prefixlen)
+        if total > slots:
+            out.append(Problem("networks.pods", f"{nets.pods} holds {slots} PodCIDRs of "
+                               f"/{nets.pod_mask} but the lab has {total} nodes; use a larger "
+                               "pod CIDR or a longer pod_mask"))
+    routers = sum(len(router_names(dc, s, i))
+                  for i, (dc, s) in enumerate(topo.datacentres.items(), start=1))
+    if routers > nets.peering.num_addresses - 2:
+        out.append(Problem("networks.peering", f"{nets.peering} has room for "
+                           f"{nets.peering.num_addresses - 2} routers, the lab has {routers}"))
+    return out
+
+
+def _asn_kind(asn: int) -> str:
+    if asn in RESERVED_ASNS:
+        return RESERVED_ASNS[asn]
+    if any(lo <= asn <= hi for lo, hi in DOC_ASNS):
+        return "documentation"
+    if any(lo <= asn <= hi for lo, hi in PRIVATE_ASNS):
+        return "private"
+    return "public"
+
+
+def _asns(topo: Topology) -> tuple[list[Problem], list[Problem]]:
+    errors, warnings = [], []
+    for key in ("routers", "cluster"):
+        asn = getattr(topo.asn, key)
+        path = f"asn.{key}"
+        if not 0 <= asn <= 4294967295:
+            errors.append(Problem(path, f"{asn} is not an AS number (0 to 4294967295)"))
+            continue
+        kind = _asn_kind(asn)
+        if kind in ("reserved", "AS_TRANS", "documentation"):
+            errors.append(Problem(path, f"AS {asn} is {kind} and cannot be used; pick a private "
+                                        "ASN (64512-65534 or 4200000000-4294967294)"))
+        elif kind == "public":
+            warnings.append(Problem(path, f"AS {asn} is a public ASN; a lab normally uses a "
+                                          "private one (64512-65534)"))
+    if topo.asn.routers == topo.asn.cluster:
+        errors.append(Problem("asn.cluster", f"the cluster uses the routers' AS {topo.asn.routers};"
+                              " use a different ASN, or routes will not propagate (BIRD assumes "
+                              "routers in one AS already reach each other)"))
+    return errors, warnings
+
+
+def _roles(topo: Topology) -> list[Problem]:
+    nodes = [(dc, n, s) for dc, spec in topo.datacentres.items() for n, s in spec.nodes.items()]
+    if not nodes:
+        return [Problem("datacentres", "the lab has no nodes; add nodes to a datacentre")]
+    if not any(s is not None and s.role == Role.controlplane for _, _, s in nodes):
+        dc, name, _ = nodes[0]
+        return [Problem(f"datacentres.{dc}.nodes", "no control-plane node; give one node "
+                        f"`role: controlplane` (e.g. {name})")]
+    return []
+
+
+def _bgp(topo: Topology) -> list[Problem]:
+    bgp, out = topo.bgp, []
+    if bgp.hold_time != 0 and not 3 <= bgp.hold_time <= 65535:
+        out.append(Problem("bgp.hold_time", f"{bgp.hold_time} s: a hold time is 0 or 3-65535 s"))
+    if not 1 <= bgp.keepalive_time or (bgp.hold_time and bgp.keepalive_time >= bgp.hold_time):
+        out.append(Problem("bgp.keepalive_time", f"{bgp.keepalive_time} s: must be at least 1 s "
+                           f"and below the hold time ({bgp.hold_time} s); a third of it is usual"))
+    if not 1 <= bgp.connect_retry <= 65535:
+        out.append(Problem("bgp.connect_retry", f"{bgp.connect_retry} s: must be 1-65535 s"))
+    if bgp.full_mesh_max_routers < 2:
+        out.append(Problem("bgp.full_mesh_max_routers", "must be at least 2"))
+    if bgp.password_file is not None:
+        path = bgp.password_file.expanduser()
+        if not path.is_file():
+            out.append(Problem("bgp.password_file", f"{path} does not exist; write the password "
+                                                    "into it (mode 0600) or remove the key"))
+        elif path.stat().st_mode & 0o077:
+            out.append(Problem("bgp.password_file", f"{path} is readable by others; "
+                                                    f"run `chmod 600 {path}`"))
+    return out
+
+
+def _plugins(topo: Topology, registry: Registry) -> list[Problem]:
+    out: list[Problem] = []
+    for kind in ("hypervisor", "router", "nodeos", "cni"):
+        name = getattr(topo.plugins, kind)
+        if name not in registry.names(kind):
+            out.append(Problem(f"plugins.{kind}", f"unknown plugin {name!r}; choose one of: "
+                                                  f"{registry.choices(kind)}"))
+    for dc, spec in topo.datacentres.items():
+        if spec.hypervisor and spec.hypervisor not in registry.names("hypervisor"):
+            out.append(Problem(f"datacentres.{dc}.hypervisor", f"unknown plugin "
+                               f"{spec.hypervisor!r}; choose one of: "
+                               f"{registry.choices('hypervisor')}"))
+    scopes = [("options", topo.options)] + [
+        (f"datacentres.{dc}.options", spec.options) for dc, spec in topo.datacentres.items()]
+    known = {r.name: r for r in registry.all()}
+    for base, options in scopes:
+        for plugin, values in options.items():
+            found = known.get(plugin)
+            if found is None:
+                out.append(Problem(f"{base}.{plugin}", f"no installed plugin is named {plugin!r};"
+                                   f" installed: {', '.join(known) or 'none'}"))
+                continue
+            if found.spec.options is None:
+                out.append(Problem(f"{base}.{plugin}", f"plugin {plugin!r} takes no options"))
+                continue
+            try:
+                found.spec.options.model_validate(values or {})
+            except ValidationError as exc:
+                for err in exc.errors():
+                    sub = ".".join(str(p) for p in err["loc"])
+                    msg = err["msg"].removeprefix("Value error, ")
+                    if err["type"] == "extra_forbidden":
+                        fields = ", ".join(found.spec.options.model_fields)
+                        msg = f"unknown option; {plugin} takes: {fields}"
+                    out.append(Problem(f"{base}.{plugin}.{sub}".rstrip("."), msg))
+    return out

@@ -1,0 +1,1 @@
+"""The `cilium` plugin: Cilium, native routing with the BGP control plane."""

@@ -1,0 +1,1 @@
+"""The `libvirt` plugin: libvirt/QEMU virtual machines (local or remote URI)."""

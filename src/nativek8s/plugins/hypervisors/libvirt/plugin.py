@@ -1,0 +1,17 @@
+"""Registration of the `libvirt` plugin (entry point `libvirt` in the `nativek8s` group)."""
+
+from __future__ import annotations
+
+from nativek8s.core.hooks import hookimpl
+from nativek8s.core.kinds import HypervisorSpec
+
+
+def _factory():
+    from .libvirt import Libvirt
+
+    return Libvirt()
+
+
+@hookimpl
+def nativek8s_hypervisors() -> list[HypervisorSpec]:
+    return [HypervisorSpec(name="libvirt", factory=_factory, description="libvirt/QEMU virtual machines (local or remote URI)")]

@@ -1,0 +1,17 @@
+"""Registration of the `netns` plugin (entry point `netns` in the `nativek8s` group)."""
+
+from __future__ import annotations
+
+from nativek8s.core.hooks import hookimpl
+from nativek8s.core.kinds import HypervisorSpec
+
+
+def _factory():
+    from .netns import Netns
+
+    return Netns()
+
+
+@hookimpl
+def nativek8s_hypervisors() -> list[HypervisorSpec]:
+    return [HypervisorSpec(name="netns", factory=_factory, description="Linux network namespaces on this host: real BIRD routers and GoBGP node speakers, no VMs")]

@@ -1,0 +1,1 @@
+"""The `proxmox` plugin: Proxmox VE cluster (datacentres spread over its nodes)."""

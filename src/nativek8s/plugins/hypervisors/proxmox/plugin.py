@@ -1,0 +1,17 @@
+"""Registration of the `proxmox` plugin (entry point `proxmox` in the `nativek8s` group)."""
+
+from __future__ import annotations
+
+from nativek8s.core.hooks import hookimpl
+from nativek8s.core.kinds import HypervisorSpec
+
+
+def _factory():
+    from .proxmox import Proxmox
+
+    return Proxmox()
+
+
+@hookimpl
+def nativek8s_hypervisors() -> list[HypervisorSpec]:
+    return [HypervisorSpec(name="proxmox", factory=_factory, description="Proxmox VE cluster (datacentres spread over its nodes)")]

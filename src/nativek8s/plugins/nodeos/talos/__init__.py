@@ -1,0 +1,1 @@
+"""The `talos` plugin: Talos Linux nodes via talosctl."""

@@ -1,0 +1,1 @@
+"""The `openwrt` plugin: OpenWrt with BIRD 2."""

@@ -1,0 +1,12 @@
+"""The `openwrt` plugin object. Placeholder until its issue lands: renders nothing."""
+
+from __future__ import annotations
+
+from nativek8s.core.kinds import RenderContext, RenderedFile
+
+
+class Openwrt:
+    name = "openwrt"
+
+    def render(self, ctx: RenderContext) -> list[RenderedFile]:
+        return []
