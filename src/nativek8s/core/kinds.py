@@ -135,7 +135,30 @@ class CNI(Plugin, Protocol):
 
 @runtime_checkable
 class Hypervisor(Plugin, Protocol):
-    """Creates networks and machines for a plan (deploy behaviour: see engine)."""
+    """Creates a lab's networks and machines, and observes them.
+
+    ``emulates`` names the roles it plays itself: the netns backend emulates nodes and
+    pods (``{"nodeos", "cni"}``), so the engine does not run those plugins' deploy steps.
+    Every method receives the :class:`~nativek8s.core.engine.context.LabContext`.
+    """
+
+    emulates: frozenset[str]
+
+    def preflight(self, ctx: Any) -> None:
+        """Raise NativeK8sError listing every unmet requirement (tools, permissions)."""
+        ...
+
+    def deploy_steps(self, ctx: Any) -> list[Any]:
+        """Idempotent :class:`~nativek8s.core.engine.steps.Step` objects for this lab."""
+        ...
+
+    def destroy(self, ctx: Any) -> list[str]:
+        """Remove what this lab created (and nothing else); return what was removed."""
+        ...
+
+    def observer(self, ctx: Any) -> Any:
+        """An :class:`~nativek8s.core.observe.Observer` of the deployed lab."""
+        ...
 
 
 @dataclass(frozen=True)

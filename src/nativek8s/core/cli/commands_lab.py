@@ -1,47 +1,135 @@
-"""Commands that act on a running lab. The deploy engine is not built yet: they say so."""
+"""Commands that act on a lab: deploy, destroy, status, verify."""
 
 from __future__ import annotations
 
+import json
+import sys
+
 import click
 
-from ..errors import NativeK8sError
 from .options import composition, topology_file
 
+output_option = click.option("-o", "--output", type=click.Choice(["table", "json"]),
+                             default="table")
 
-def _not_yet(what: str) -> None:
-    raise NativeK8sError(
-        f"`nativek8s {what}` needs a hypervisor plugin that can deploy, and none is installed "
-        "in this version; `nativek8s plan` and `nativek8s render` work without one"
-    )
+
+def _err(line: str) -> None:
+    click.echo(line, err=True)
 
 
 @click.command()
 @topology_file
 @composition
-def deploy(topology, **choices):
-    """Create the lab (networks, routers, nodes, cluster, CNI, BGP) and verify it."""
-    _not_yet("deploy")
+@click.option("--speaker", type=click.Choice(["gobgp", "bird"]), default=None,
+              help="netns backend: the nodes' BGP speaker (default gobgp, as Cilium embeds).")
+@click.option("--routes/--no-routes", default=True, help="Print each machine's routing table.")
+def deploy(topology, speaker, routes, **choices):
+    """Create the lab (or heal it), wait for BGP to converge and verify it.
+
+    Run it again after a failure or an interrupt: finished work is checked, not redone.
+    """
+    from ..engine.lab import deploy as run_deploy
+    from ..engine.lab import lab_observer
+    from ..engine.state import LabState
+    from ..plan import build_plan
+    from ..verify import route_table
+    from .commands_topology import _load
+
+    topo, reg = _load(topology, **choices)
+    plan = build_plan(topo)
+    state = LabState(plan.lab)
+    options = {"speaker": speaker} if speaker else {}
+    results = run_deploy(plan, state, reg, _err, **options)
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        _err(r.line())
+    if routes:
+        _, observer = lab_observer(state, reg, _err)
+        for m in plan.machines:
+            click.echo(f"{m.name} ({m.kind}, {m.datacentre})")
+            for line in route_table(observer, m.name):
+                click.echo(f"  {line}")
+    if failed:
+        _err(f"lab {plan.lab}: deployed, but verify failed; see above")
+        sys.exit(1)
+    _err(f"lab {plan.lab}: deployed and verified")
 
 
 @click.command()
 @click.argument("lab", required=False)
 def destroy(lab):
-    """Remove everything the lab created, and nothing else."""
-    _not_yet("destroy")
+    """Remove everything the lab created, and nothing else (safe to run twice)."""
+    from ..engine.lab import destroy as run_destroy
+    from ..engine.state import LabState, known_labs
+    from ..registry import registry
+
+    if lab is None and not known_labs():
+        _err("nothing to destroy: no lab is deployed")
+        return
+    if lab is not None and not LabState(lab).exists():
+        _err(f"nothing to destroy: lab {lab!r} has no state")
+        return
+    from ..engine.state import resolve_lab
+
+    state = resolve_lab(lab)
+    removed = run_destroy(state, registry(), _err)
+    _err(f"lab {state.lab}: destroyed ({len(removed)} resources removed)")
 
 
 @click.command()
 @click.argument("lab", required=False)
-def status(lab):
+@output_option
+def status(lab, output):
     """Show each machine and BGP session of a lab."""
-    _not_yet("status")
+    from ..engine.lab import lab_observer
+    from ..engine.state import resolve_lab
+    from ..registry import registry
+    from ..verify import check_bgp
+
+    state = resolve_lab(lab)
+    ctx, observer = lab_observer(state, registry(), _err)
+    machines = observer.machines()
+    sessions = check_bgp(ctx.plan, observer, ctx.plugins.router)
+    if output == "json":
+        click.echo(json.dumps({
+            "lab": ctx.plan.lab,
+            "machines": [vars(m) for m in machines],
+            "sessions": [r.as_dict() for r in sessions],
+        }, indent=2))
+        return
+    click.echo(f"lab {ctx.plan.lab} ({ctx.plan.composition.hypervisor})")
+    for m in machines:
+        procs = " ".join(f"{k}={v}" for k, v in m.processes.items())
+        click.echo(f"  {m.name:<14} {m.kind:<7} {m.state:<8} {procs} {m.detail}".rstrip())
+    click.echo("bgp")
+    for r in sessions:
+        click.echo(f"  {r.subject:<40} {r.observed}")
 
 
 @click.command()
 @click.argument("lab", required=False)
-def verify(lab):
+@output_option
+@click.option("--wait", type=float, default=0.0, metavar="SECONDS",
+              help="Poll BGP and routes for up to this long before judging.")
+def verify(lab, output, wait):
     """Check the lab against its plan: sessions, routes, pod-to-pod, source addresses."""
-    _not_yet("verify")
+    from ..engine.lab import lab_verify
+    from ..engine.state import resolve_lab
+    from ..registry import registry
+    from ..verify import summary
+
+    state = resolve_lab(lab)
+    results = lab_verify(state, registry(), _err, wait=wait)
+    failed = [r for r in results if not r.ok]
+    if output == "json":
+        click.echo(json.dumps({"lab": state.lab, "ok": not failed,
+                               "results": [r.as_dict() for r in results]}, indent=2))
+    else:
+        for r in results:
+            click.echo(r.line())
+        click.echo(f"verify {state.lab}: {summary(results)}")
+    if failed:
+        sys.exit(1)
 
 
 COMMANDS = (deploy, destroy, status, verify)

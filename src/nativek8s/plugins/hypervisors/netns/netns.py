@@ -1,12 +1,207 @@
-"""The `netns` plugin object. Placeholder until its issue lands: renders nothing."""
+"""The `netns` hypervisor: a whole lab in Linux network namespaces on this host.
+
+Routers run real BIRD 2 with the router plugin's bird.conf, unchanged; nodes run a real BGP
+speaker (GoBGP, or BIRD) configured from the CNI's BGP intent; pods are namespaces with a
+/32 and a host route, as Cilium does it. Nothing touches the host's own namespace.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+
+from nativek8s.core.engine.context import LabContext
+from nativek8s.core.engine.steps import Step
+from nativek8s.core.errors import NativeK8sError, UsageError
+from nativek8s.core.intent import SpeakerIntent
 from nativek8s.core.kinds import RenderContext, RenderedFile
+
+from . import daemons, iproute, processes
+from .inns import write_sysctls
+from .names import is_lab_namespace, owner_alias
+from .observer import NetnsObserver
+from .options import NetnsOptions
+from .wiring import Namespace, wire
+
+NS_KEY = "netns:namespaces"
+TOOLS = {"ip": "iproute2", "bird": "bird2", "birdc": "bird2", "ping": "iputils-ping",
+         "traceroute": "traceroute"}
+GOBGP_TOOLS = {"gobgpd": "gobgpd", "gobgp": "gobgpd"}
+
+
+def _parallel(fn, items) -> list:
+    items = list(items)
+    if not items:
+        return []
+    with ThreadPoolExecutor(max_workers=min(8, len(items))) as pool:
+        return list(pool.map(fn, items))
 
 
 class Netns:
     name = "netns"
+    emulates = frozenset({"nodeos", "cni"})
 
+    # --- options ------------------------------------------------------------------------
+    def _options(self, ctx: LabContext) -> NetnsOptions:
+        opts = NetnsOptions.model_validate(ctx.plan.options_for("netns"))
+        recorded = ctx.state.resources().get("netns:speaker", {}).get("speaker")
+        speaker = ctx.options.get("speaker") or recorded or opts.speaker
+        return opts.model_copy(update={"speaker": speaker})
+
+    def _intents(self, ctx: LabContext) -> dict[str, SpeakerIntent]:
+        return {i.node: i for i in ctx.plugins.cni.bgp_intent(ctx.plan)}
+
+    # --- render -------------------------------------------------------------------------
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
-        return []
+        """The node speakers' configs this backend would run (GoBGP)."""
+        from .speakers import gobgp_config
+
+        md5 = ctx.plan.md5
+        return [RenderedFile(path=f"{i.node}/gobgpd.toml", content=gobgp_config(i, ctx.secrets),
+                             machine=i.node, secret=md5)
+                for i in ctx.plugins["cni"].bgp_intent(ctx.plan)]
+
+    # --- preflight ----------------------------------------------------------------------
+    def preflight(self, ctx: LabContext) -> None:
+        problems = []
+        if os.geteuid() != 0:
+            problems.append("the netns backend needs root (it creates network namespaces); "
+                            "run it with sudo")
+        tools = dict(TOOLS)
+        if self._options(ctx).speaker == "gobgp":
+            tools.update(GOBGP_TOOLS)
+        missing = sorted({pkg for tool, pkg in tools.items() if shutil.which(tool) is None})
+        if missing:
+            problems.append(f"missing tools; install them: apt-get install {' '.join(missing)}")
+        for router in ctx.plan.routers:
+            daemon = ctx.plugins.router.bgp_daemon(router)
+            if daemon.kind != "bird2":
+                problems.append(f"{router.name}: the router OS runs {daemon.kind}; the netns "
+                                "backend runs bird2 only")
+        if not problems:
+            problems += self._foreign_namespaces(ctx)
+        if problems:
+            raise UsageError("cannot deploy on netns:\n  " + "\n  ".join(problems))
+
+    def _foreign_namespaces(self, ctx: LabContext) -> list[str]:
+        ours = set(ctx.state.resources().get(NS_KEY, {}).get("names", []))
+        existing = iproute.namespaces()
+        out = []
+        for ns in wire(ctx.plan):
+            if ns.name in existing and ns.name not in ours and not self._owned(ns.name, ctx):
+                out.append(f"namespace {ns.name} exists and is not lab {ctx.plan.lab}'s; "
+                           f"remove it (`ip netns del {ns.name}`) or rename the lab")
+        return out
+
+    def _owned(self, namespace: str, ctx: LabContext) -> bool:
+        try:
+            lo = next(ln for ln in iproute.links(namespace) if ln["ifname"] == "lo")
+        except (NativeK8sError, StopIteration):
+            return False
+        return lo.get("ifalias") == owner_alias(ctx.plan.lab)
+
+    # --- deploy -------------------------------------------------------------------------
+    def deploy_steps(self, ctx: LabContext) -> list[Step]:
+        opts = self._options(ctx)
+        ctx.state.record("netns:speaker", speaker=opts.speaker)
+        spaces = wire(ctx.plan)
+        intents = self._intents(ctx)
+        steps = [
+            Step("netns:namespaces", f"namespaces ({len(spaces)})",
+                 lambda: self._ensure_namespaces(ctx, spaces)),
+            Step("netns:links", "links and bridges", lambda: self._ensure_links(spaces),
+                 after=("netns:namespaces",)),
+            Step("netns:addresses", "addresses and routes",
+                 lambda: self._configure(spaces), after=("netns:links",)),
+        ]
+        for router in ctx.plan.routers:
+            steps.append(Step(f"netns:router:{router.name}", "BIRD",
+                              lambda r=router.name: self._ensure_router(ctx, r),
+                              machine=router.name, after=("netns:addresses",)))
+        for node in ctx.plan.nodes:
+            intent = intents.get(node.name)
+            if intent is None:
+                raise NativeK8sError(f"the CNI plugin gave no BGP intent for {node.name}")
+            steps.append(Step(f"netns:node:{node.name}", opts.speaker,
+                              lambda i=intent: self._ensure_node(ctx, i, opts.speaker),
+                              machine=node.name, after=("netns:addresses",)))
+        steps.append(Step("netns:pods", "pod agent",
+                          lambda: daemons.ensure(ctx, daemons.agent_daemon(ctx, opts.probe_port),
+                                                 changed=False),
+                          after=("netns:addresses",)))
+        return steps
+
+    def _ensure_namespaces(self, ctx: LabContext, spaces: list[Namespace]) -> str:
+        existing = iproute.namespaces()
+        missing = [ns.name for ns in spaces if ns.name not in existing]
+        if missing:
+            names = set(ctx.state.resources().get(NS_KEY, {}).get("names", []))
+            # Recorded before creation: a crash in between still lets destroy find them.
+            ctx.state.record(NS_KEY, names=sorted(names | set(missing)))
+            iproute.batch([f"netns add {name}" for name in missing])
+        _parallel(lambda ns: write_sysctls(ns.name, ns.sysctls), spaces)
+        return f"{len(missing)} created" if missing else "all present"
+
+    def _ensure_links(self, spaces: list[Namespace]) -> str:
+        def one(ns: Namespace) -> int:
+            present = {ln["ifname"] for ln in iproute.links(ns.name)}
+            cmds = [f"link add {b} type bridge" for b in ns.bridges if b not in present]
+            cmds += [ln.create() for ln in ns.links if ln.name not in present]
+            iproute.batch(cmds, ns.name)
+            return len(cmds)
+
+        made = sum(_parallel(one, spaces))
+        return f"{made} created" if made else "all present"
+
+    def _configure(self, spaces: list[Namespace]) -> None:
+        _parallel(lambda ns: iproute.batch(ns.configure, ns.name), spaces)
+
+    def _ensure_router(self, ctx: LabContext, router: str) -> str:
+        plan_router = ctx.plan.machine(router)
+        spec = ctx.plugins.router.bgp_daemon(plan_router)
+        rendered = ctx.rendered_file(ctx.plugins.router.name, router, spec.config_target)
+        daemon = daemons.router_daemon(ctx, router)
+        text = rendered.content if isinstance(rendered.content, str) else rendered.content.decode()
+        changed = daemons.write_config(daemon.config, text, rendered.secret)
+        return daemons.ensure(ctx, daemon, changed)
+
+    def _ensure_node(self, ctx: LabContext, intent: SpeakerIntent, speaker: str) -> str:
+        daemon = daemons.node_daemon(ctx, intent.node, speaker)
+        text = daemons.speaker_config(intent, ctx, speaker)
+        changed = daemons.write_config(daemon.config, text, ctx.plan.md5)
+        note = daemons.ensure(ctx, daemon, changed)
+        if daemon.kind == "gobgpd":
+            daemons.announce_gobgp(daemon, intent)
+        return note
+
+    # --- destroy ------------------------------------------------------------------------
+    def destroy(self, ctx: LabContext) -> list[str]:
+        removed: list[str] = []
+        resources = ctx.state.resources()
+        for key, rec in sorted(resources.items()):
+            if key.startswith("netns:proc:") and rec.get("marker"):
+                for pid in {rec.get("pid"), *processes.find(rec["marker"])} - {None}:
+                    if processes.stop(pid, rec["marker"]):
+                        removed.append(f"process {pid} ({key.split(':', 2)[2]})")
+                ctx.state.forget(key)
+        recorded = set(resources.get(NS_KEY, {}).get("names", []))
+        existing = iproute.namespaces()
+        doomed = sorted(n for n in recorded & existing if is_lab_namespace(ctx.plan.lab, n)
+                        and self._owned(n, ctx))
+        # Unowned (recorded but never configured) namespaces of this lab: created by us.
+        doomed += sorted(n for n in recorded & existing if n not in doomed
+                         and is_lab_namespace(ctx.plan.lab, n) and not self._has_links(n))
+        iproute.batch([f"netns del {n}" for n in doomed])
+        removed += [f"namespace {n}" for n in doomed]
+        ctx.state.forget(NS_KEY)
+        shutil.rmtree(daemons.RUN_ROOT / ctx.plan.lab, ignore_errors=True)
+        return removed
+
+    def _has_links(self, namespace: str) -> bool:
+        return any(ln["ifname"] != "lo" for ln in iproute.links(namespace))
+
+    # --- observe ------------------------------------------------------------------------
+    def observer(self, ctx: LabContext) -> NetnsObserver:
+        opts = self._options(ctx)
+        return NetnsObserver(ctx, opts.speaker, opts.probe_port, self._intents(ctx))

@@ -12,6 +12,12 @@ def _factory():
     return Netns()
 
 
+def _options():
+    from .options import NetnsOptions
+
+    return NetnsOptions
+
+
 @hookimpl
 def nativek8s_hypervisors() -> list[HypervisorSpec]:
-    return [HypervisorSpec(name="netns", factory=_factory, description="Linux network namespaces on this host: real BIRD routers and GoBGP node speakers, no VMs")]
+    return [HypervisorSpec(name="netns", factory=_factory, options=_options(), description="Linux network namespaces on this host: real BIRD routers and GoBGP node speakers, no VMs")]

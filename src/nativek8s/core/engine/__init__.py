@@ -1,0 +1,1 @@
+"""The deploy engine: ordered idempotent steps, per-lab state and lock, progress."""

@@ -1,0 +1,143 @@
+"""Per-lab state on disk: the plan, what was created, secrets, rendered files, logs.
+
+Every command after `deploy` works from this alone, without the topology file. Writes are
+atomic (write then rename) so an interrupted run never leaves a half-written file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ..kinds import RenderedFile
+from ..paths import lab_dir, state_root
+from ..plan import MD5_SECRET, Plan
+from ..secrets import SecretStore, write_private
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+class LabState:
+    """The state folder of one lab."""
+
+    def __init__(self, lab: str, root: Path | None = None):
+        self.lab = lab
+        self._lock = threading.Lock()  # steps record resources from several threads
+        self.dir = (root / "labs" / lab) if root else lab_dir(lab)
+
+    # --- layout -------------------------------------------------------------------------
+    @property
+    def plan_file(self) -> Path:
+        return self.dir / "plan.json"
+
+    @property
+    def resources_file(self) -> Path:
+        return self.dir / "resources.json"
+
+    @property
+    def logs(self) -> Path:
+        return self.dir / "logs"
+
+    @property
+    def rendered(self) -> Path:
+        return self.dir / "rendered"
+
+    def backend_dir(self, plugin: str) -> Path:
+        """A private folder for one plugin's files (configs, pid files)."""
+        path = self.dir / "backend" / plugin
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return path
+
+    def secrets(self, plan: Plan | None = None) -> SecretStore:
+        plan = plan or self.load_plan()
+        overrides = {}
+        if plan.md5_password_file:
+            overrides[MD5_SECRET] = Path(plan.md5_password_file).expanduser()
+        return SecretStore(self.dir / "secrets", overrides)
+
+    # --- plan ---------------------------------------------------------------------------
+    def exists(self) -> bool:
+        return self.plan_file.exists()
+
+    def save_plan(self, plan: Plan) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _atomic_write(self.plan_file, plan.model_dump_json(indent=1))
+
+    def load_plan(self) -> Plan:
+        try:
+            return Plan.model_validate_json(self.plan_file.read_text())
+        except FileNotFoundError:
+            raise UsageError(f"lab {self.lab!r} has no state in {self.dir}; deploy it first "
+                             f"(`nativek8s deploy`)") from None
+
+    # --- resources ----------------------------------------------------------------------
+    def resources(self) -> dict[str, dict[str, Any]]:
+        """Resource key → record. Recorded *before* a resource is created, so a crash in
+        between still lets destroy find it."""
+        try:
+            return json.loads(self.resources_file.read_text())
+        except FileNotFoundError:
+            return {}
+
+    def record(self, key: str, **fields: Any) -> None:
+        with self._lock:
+            res = self.resources()
+            res[key] = {**res.get(key, {}), **fields}
+            _atomic_write(self.resources_file, json.dumps(res, indent=1, sort_keys=True))
+
+    def forget(self, *keys: str) -> None:
+        with self._lock:
+            res = self.resources()
+            for key in keys:
+                res.pop(key, None)
+            _atomic_write(self.resources_file, json.dumps(res, indent=1, sort_keys=True))
+
+    # --- rendered files -----------------------------------------------------------------
+    def save_rendered(self, plugin: str, files: list[RenderedFile]) -> None:
+        base = self.rendered / plugin
+        for f in files:
+            path = base / f.path
+            if f.secret:
+                write_private(path, f.content)
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                data = f.content.encode() if isinstance(f.content, str) else f.content
+                path.write_bytes(data)
+
+    def remove(self) -> None:
+        """Forget the lab entirely (after destroy)."""
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def known_labs(root: Path | None = None) -> list[str]:
+    base = (root or state_root()) / "labs"
+    if not base.is_dir():
+        return []
+    return sorted(p.name for p in base.iterdir() if (p / "plan.json").exists())
+
+
+def resolve_lab(name: str | None) -> LabState:
+    """The named lab, or the only lab there is."""
+    if name:
+        state = LabState(name)
+        if not state.exists():
+            labs = known_labs()
+            hint = f"known labs: {', '.join(labs)}" if labs else "no lab is deployed"
+            raise UsageError(f"no lab named {name!r} ({hint})")
+        return state
+    labs = known_labs()
+    if not labs:
+        raise UsageError("no lab is deployed; run `nativek8s deploy` first")
+    if len(labs) > 1:
+        raise UsageError(f"several labs exist ({', '.join(labs)}); name one")
+    return LabState(labs[0])

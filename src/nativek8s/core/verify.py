@@ -1,0 +1,239 @@
+"""`nativek8s verify`: checks built from the plan, each reporting expected vs observed."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from ipaddress import IPv4Address
+
+from .errors import NativeK8sError
+from .kinds import BgpSessionState
+from .observe import KernelRoute, Observer
+from .plan import ExpectedRoute, Machine, NodePlan, Plan, RouteOrigin
+
+OVERLAY_KINDS = {"vxlan", "geneve", "gre", "gretap", "ipip", "sit", "ip6tnl", "wireguard"}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: str  # "bgp", "routes", "ping", "tcp", "source", "path", "overlay"
+    subject: str  # what was checked: "router-1--node-1", "router-2 10.244.0.0/24", "dc1→dc2"
+    ok: bool
+    expected: str
+    observed: str
+    datacentre: str | None = None
+    machine: str | None = None
+    hint: str = ""
+
+    def line(self) -> str:
+        mark = "ok  " if self.ok else "FAIL"
+        text = f"{mark} {self.check:<8} {self.subject}"
+        if not self.ok:
+            text += f"\n       expected {self.expected}\n       observed {self.observed}"
+            if self.hint:
+                text += f"\n       look at: {self.hint}"
+        return text
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _by_peer(states: list[BgpSessionState]) -> dict[str, BgpSessionState]:
+    return {s.peer: s for s in states}
+
+
+def check_bgp(plan: Plan, observer: Observer, router_os) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    for router in plan.routers:
+        try:
+            seen = _by_peer(router_os.bgp_sessions(router, observer.access(router.name)))
+        except NativeK8sError as exc:
+            seen, error = {}, str(exc)
+        else:
+            error = ""
+        for session in plan.sessions_of(router.name):
+            _, remote = session.sides(router.name)
+            state = seen.get(str(remote.address))
+            results.append(CheckResult(
+                "bgp", f"{router.name} → {remote.machine} ({remote.address})",
+                ok=bool(state and state.established), expected="Established",
+                observed=(f"{state.state} {state.info}".strip() if state
+                          else error or "no such session on the router"),
+                datacentre=router.datacentre, machine=router.name,
+                hint=f"birdc show protocols all on {router.name}; the daemon's log",
+            ))
+    for node in plan.nodes:
+        try:
+            seen, error = _by_peer(observer.node_bgp_sessions(node)), ""
+        except NativeK8sError as exc:
+            seen, error = {}, str(exc)
+        for session in plan.sessions_of(node.name):
+            _, remote = session.sides(node.name)
+            state = seen.get(str(remote.address))
+            results.append(CheckResult(
+                "bgp", f"{node.name} → {remote.machine} ({remote.address})",
+                ok=bool(state and state.established), expected="Established",
+                observed=(f"{state.state} {state.info}".strip() if state
+                          else error or "no such session on the node"),
+                datacentre=node.datacentre, machine=node.name,
+                hint=f"the BGP speaker of {node.name}",
+            ))
+    return results
+
+
+def _route_matches(exp: ExpectedRoute, seen: list[KernelRoute]) -> tuple[bool, str]:
+    same = [r for r in seen if r.prefix == exp.prefix]
+    if not same:
+        return False, "no route"
+    if exp.origin == RouteOrigin.local:
+        return True, f"{same[0].kind} {same[0].prefix}"
+    if not exp.via:
+        ok = any(not r.via for r in same)
+        return ok, ", ".join(_describe(r) for r in same)
+    allowed = set(exp.via)
+    ok = any(r.via and set(r.via) <= allowed for r in same)
+    return ok, ", ".join(_describe(r) for r in same)
+
+
+def _describe(r: KernelRoute) -> str:
+    via = f" via {' '.join(map(str, r.via))}" if r.via else ""
+    dev = f" dev {r.dev}" if r.dev else ""
+    return f"{r.kind} {r.prefix}{via}{dev} proto {r.protocol}"
+
+
+def observe_routes(observer: Observer, machine: str) -> list[KernelRoute]:
+    raw = observer.access(machine).run(["ip", "-j", "-4", "route", "show"])
+    return [KernelRoute.from_ip_json(item) for item in json.loads(raw or "[]")]
+
+
+def check_routes(plan: Plan, observer: Observer) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    for machine in plan.machines:
+        try:
+            seen = observe_routes(observer, machine.name)
+        except NativeK8sError as exc:
+            results.append(CheckResult("routes", machine.name, False, "its routing table",
+                                       str(exc), machine.datacentre, machine.name))
+            continue
+        results += _compare_table(machine, seen)
+    return results
+
+
+def _compare_table(machine: Machine, seen: list[KernelRoute]) -> list[CheckResult]:
+    out = []
+    for exp in machine.routes:
+        ok, observed = _route_matches(exp, seen)
+        hops = " | ".join(map(str, exp.via)) or "(connected)"
+        out.append(CheckResult(
+            "routes", f"{machine.name} {exp.prefix}", ok, f"{exp.prefix} via {hops} ({exp.why})",
+            observed, machine.datacentre, machine.name,
+            hint="" if ok else f"`ip route` on {machine.name}; the BGP sessions above",
+        ))
+    expected = {e.prefix for e in machine.routes}
+    for r in seen:
+        if r.protocol in ("bird", "bgp", "gobgp") and r.prefix not in expected:
+            out.append(CheckResult(
+                "routes", f"{machine.name} {r.prefix}", False, "no such route (not in the plan)",
+                _describe(r), machine.datacentre, machine.name,
+                hint="a node advertising a prefix that is not its own, or a stale route",
+            ))
+    return out
+
+
+def probe_pairs(plan: Plan) -> list[tuple[NodePlan, NodePlan]]:
+    """The first node of every datacentre against the first node of every other."""
+    firsts = [plan.machine(dc.nodes[0]) for dc in plan.datacentres if dc.nodes]
+    return [(a, b) for a in firsts for b in firsts if a.datacentre != b.datacentre]
+
+
+def _owner_of(plan: Plan) -> dict[str, str]:
+    owners: dict[str, str] = {}
+    for m in plan.machines:
+        for iface in m.interfaces:
+            if iface.address is not None:
+                owners[str(iface.address.ip)] = m.name
+    for n in plan.nodes:
+        owners[str(n.probe_pod)] = f"pod@{n.name}"
+    return owners
+
+
+def expected_path(plan: Plan, src: NodePlan, dst: NodePlan) -> list[set[str]]:
+    """Machines each hop may be: node → router(s) of src dc → router(s) of dst dc → node → pod."""
+    return [{src.name}, set(plan.datacentre(src.datacentre).routers),
+            set(plan.datacentre(dst.datacentre).routers), {dst.name}, {f"pod@{dst.name}"}]
+
+
+def check_dataplane(plan: Plan, observer: Observer) -> list[CheckResult]:
+    owners = _owner_of(plan)
+
+    def one_pair(pair: tuple[NodePlan, NodePlan]) -> list[CheckResult]:
+        src, dst = pair
+        subject = f"{src.datacentre}→{dst.datacentre} ({src.probe_pod} → {dst.probe_pod})"
+        where = dict(datacentre=src.datacentre, machine=src.name)
+        out = []
+        ping = observer.ping(src, dst)
+        out.append(CheckResult("ping", subject, ping.ok, "echo replies", ping.detail, **where,
+                               hint="the routes above, then the routers' firewalls"))
+        tcp = observer.client_address(src, dst)
+        out.append(CheckResult("tcp", subject, tcp.ok, "a TCP answer", tcp.detail, **where))
+        if tcp.ok:
+            out.append(CheckResult(
+                "source", subject, tcp.value == str(src.probe_pod),
+                f"the far pod sees {src.probe_pod}", f"it saw {tcp.value}", **where,
+                hint="masquerading (SNAT) somewhere on the path"))
+        hops = observer.trace(src, dst)
+        machines = [owners.get(h, h) for h in hops]
+        exp = expected_path(plan, src, dst)
+        ok = len(machines) == len(exp) and all(m in e for m, e in zip(machines, exp))
+        out.append(CheckResult(
+            "path", subject, ok, " → ".join("|".join(sorted(e)) for e in exp),
+            " → ".join(machines) or "no hops", **where, hint="traceroute from the pod"))
+        return out
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return [r for rs in pool.map(one_pair, probe_pairs(plan)) for r in rs]
+
+
+def check_overlay(plan: Plan, observer: Observer) -> list[CheckResult]:
+    out = []
+    for m in plan.machines:
+        kinds = observer.link_kinds(m.name)
+        bad = {n: k for n, k in kinds.items() if k in OVERLAY_KINDS}
+        out.append(CheckResult("overlay", m.name, not bad, "no tunnel or overlay device",
+                               ", ".join(f"{n} ({k})" for n, k in bad.items()) or "none",
+                               m.datacentre, m.name))
+    return out
+
+
+def control_plane_ok(plan: Plan, observer: Observer, router_os) -> list[CheckResult]:
+    return check_bgp(plan, observer, router_os) + check_routes(plan, observer)
+
+
+def verify(plan: Plan, observer: Observer, router_os, wait: float = 0.0,
+           on_wait: Callable[[list[CheckResult]], None] | None = None) -> list[CheckResult]:
+    """All checks. With wait > 0, BGP and routes are polled until they pass or time runs out
+    (a lab converging after deploy), then the data plane is probed once."""
+    deadline = time.monotonic() + wait
+    while True:
+        results = control_plane_ok(plan, observer, router_os)
+        if all(r.ok for r in results) or time.monotonic() >= deadline:
+            break
+        if on_wait:
+            on_wait(results)
+        time.sleep(0.1)
+    return results + check_dataplane(plan, observer) + check_overlay(plan, observer)
+
+
+def summary(results: list[CheckResult]) -> str:
+    failed = [r for r in results if not r.ok]
+    return f"{len(results) - len(failed)} passed, {len(failed)} failed"
+
+
+def route_table(observer: Observer, machine: str) -> list[str]:
+    return [_describe(r) for r in observe_routes(observer, machine)]
+
+
+__all__ = ["CheckResult", "IPv4Address", "verify", "summary", "route_table"]

@@ -1,0 +1,161 @@
+"""Starting and checking the lab's daemons: BIRD on routers, a speaker on every node, the
+pod agent. Each is recorded in the lab state before it starts and found again by PID."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from nativek8s.core.engine.context import LabContext
+from nativek8s.core.errors import NativeK8sError
+from nativek8s.core.intent import SpeakerIntent
+from nativek8s.core.secrets import write_private
+
+from . import iproute, processes
+from .names import machine_ns, pod_ns
+from .speakers import bird_config, gobgp_config
+
+RUN_ROOT = Path("/run/nativek8s")  # control sockets: short paths (sun_path is 108 bytes)
+
+
+@dataclass(frozen=True)
+class Daemon:
+    machine: str
+    kind: str  # bird, gobgpd, podagent
+    argv: tuple[str, ...]
+    config: Path | None
+    socket: Path | None
+    log: Path
+
+    @property
+    def key(self) -> str:
+        return f"netns:proc:{self.machine}:{self.kind}"
+
+    @property
+    def marker(self) -> str:
+        # A path unique to this lab and daemon: a recycled PID never matches it.
+        return str(self.config) if self.config else " ".join(self.argv[-3:])
+
+
+def run_dir(lab: str) -> Path:
+    path = RUN_ROOT / lab
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def router_daemon(ctx: LabContext, router: str) -> Daemon:
+    base, run = ctx.state.backend_dir("netns"), run_dir(ctx.plan.lab)
+    conf, sock = base / f"{router}.bird.conf", run / f"{router}.ctl"
+    argv = iproute.ns_exec(machine_ns(ctx.plan.lab, router),
+                           ["bird", "-f", "-c", str(conf), "-s", str(sock),
+                            "-P", str(base / f"{router}.bird.pid")])
+    return Daemon(router, "bird", tuple(argv), conf, sock, ctx.state.logs / f"{router}.bird.log")
+
+
+def node_daemon(ctx: LabContext, node: str, speaker: str) -> Daemon:
+    base, run = ctx.state.backend_dir("netns"), run_dir(ctx.plan.lab)
+    ns = machine_ns(ctx.plan.lab, node)
+    log = ctx.state.logs / f"{node}.{speaker}.log"
+    if speaker == "bird":
+        conf, sock = base / f"{node}.speaker.conf", run / f"{node}.ctl"
+        argv = iproute.ns_exec(ns, ["bird", "-f", "-c", str(conf), "-s", str(sock),
+                                    "-P", str(base / f"{node}.speaker.pid")])
+        return Daemon(node, "bird", tuple(argv), conf, sock, log)
+    conf, sock = base / f"{node}.gobgpd.toml", run / f"{node}.gobgp.sock"
+    argv = iproute.ns_exec(ns, ["gobgpd", "-f", str(conf), "-t", "toml", "-p",
+                                "--pprof-disable", f"--api-hosts=unix://{sock}"])
+    return Daemon(node, "gobgpd", tuple(argv), conf, sock, log)
+
+
+def agent_daemon(ctx: LabContext, port: int) -> Daemon:
+    pods = [pod_ns(ctx.plan.lab, n.name) for n in ctx.plan.nodes]
+    argv = (sys.executable, "-m", "nativek8s.plugins.hypervisors.netns.podagent", str(port),
+            *pods)
+    return Daemon("pods", "podagent", argv, None, None, ctx.state.logs / "podagent.log")
+
+
+def _env() -> dict[str, str]:
+    # The pod agent imports this package: make it importable exactly as this process has it.
+    import nativek8s
+
+    root = str(Path(nativek8s.__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def running_pid(ctx: LabContext, daemon: Daemon) -> int | None:
+    rec = ctx.state.resources().get(daemon.key, {})
+    pid = rec.get("pid")
+    if pid and processes.is_ours(pid, daemon.marker) and rec.get("argv") == list(daemon.argv):
+        return pid
+    return None
+
+
+def write_config(path: Path, text: str, secret: bool) -> bool:
+    """Write if different; True when it changed."""
+    if path.exists() and path.read_text() == text:
+        return False
+    if secret:
+        write_private(path, text)
+    else:
+        path.write_text(text)
+    return True
+
+
+def ensure(ctx: LabContext, daemon: Daemon, changed: bool) -> str:
+    """Running with the current config; started or reloaded as needed."""
+    pid = running_pid(ctx, daemon)
+    if pid and not changed:
+        return f"running (pid {pid})"
+    if pid and daemon.kind == "bird" and daemon.socket:
+        iproute.run(["birdc", "-s", str(daemon.socket), "configure"])
+        return f"reconfigured (pid {pid})"
+    # Ours but unusable: outdated command line, or started by a run that died before it
+    # could record the PID. Found by the lab's own config path in their command line.
+    for stale in processes.find(daemon.marker):
+        processes.stop(stale, daemon.marker)
+    if daemon.socket and daemon.socket.exists():
+        daemon.socket.unlink()
+    # Recorded before it starts, so destroy finds it even if this run dies right after.
+    ctx.state.record(daemon.key, pid=None, argv=list(daemon.argv), marker=daemon.marker)
+    pid = processes.start(daemon.argv, daemon.log, _env())
+    ctx.state.record(daemon.key, pid=pid)
+    time.sleep(0.02)
+    if not processes.is_ours(pid, daemon.marker):
+        tail = daemon.log.read_text(errors="replace").strip().splitlines()[-3:]
+        raise NativeK8sError(f"{daemon.kind} on {daemon.machine} exited at once: "
+                             f"{' / '.join(tail) or 'no output'} (log: {daemon.log})")
+    return f"started (pid {pid})"
+
+
+def announce_gobgp(daemon: Daemon, intent: SpeakerIntent, deadline: float = 10.0) -> None:
+    """Originate the node's prefixes once gobgpd's API answers (idempotent)."""
+    target = f"unix://{daemon.socket}"
+    end = time.monotonic() + deadline
+    for prefix in intent.prefixes:
+        while True:
+            proc = subprocess.run(["gobgp", "--target", target, "global", "rib", "add", "-a",
+                                   "ipv4", str(prefix)], capture_output=True, text=True)
+            if proc.returncode == 0:
+                break
+            if time.monotonic() > end:
+                raise NativeK8sError(f"gobgpd on {daemon.machine} did not accept {prefix}: "
+                                     f"{proc.stderr.strip()} (log: {daemon.log})")
+            time.sleep(0.02)
+
+
+def gobgp_neighbors(socket: Path) -> list[dict]:
+    proc = iproute.run(["gobgp", "--target", f"unix://{socket}", "neighbor", "-j"], timeout=5)
+    return json.loads(proc.stdout or "[]")
+
+
+def speaker_config(intent: SpeakerIntent, ctx: LabContext, speaker: str) -> str:
+    if speaker == "bird":
+        return bird_config(intent, ctx.secrets)
+    return gobgp_config(intent, ctx.secrets)
