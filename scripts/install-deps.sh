@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what nativek8s needs on Debian 12 (as root) into the system and a venv at .venv.
+#   scripts/install-deps.sh           runtime: the netns backend (BIRD 2, GoBGP, iproute2, ...)
+#   scripts/install-deps.sh --dev     and everything the test suite needs
+# Idempotent: apt runs only when a package is missing; pip only installs what changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEV=0
+[ "${1:-}" = "--dev" ] && DEV=1
+
+PKGS=(python3 python3-venv python3-pip iproute2 bird2 gobgpd iputils-ping traceroute iperf3
+      procps)
+if [ "$DEV" = 1 ]; then
+  # e2fsprogs: image tests (mkfs.ext4 -d, debugfs); the rest: the libvirt tier-2 tests.
+  PKGS+=(e2fsprogs git libvirt-dev pkg-config gcc python3-dev)
+fi
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # bird2's package starts a BIRD in the host namespace where systemd runs: the lab never
+  # uses it, so keep it from starting (policy-rc.d) and disable it below.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  systemctl disable --now bird.service >/dev/null 2>&1 || true
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+if [ "$DEV" = 1 ]; then
+  .venv/bin/python -m pip install -q -e ".[dev]"
+else
+  .venv/bin/python -m pip install -q -e .
+fi
+echo "nativek8s $(.venv/bin/nativek8s --version | awk '{print $NF}') ready in $(pwd)/.venv"
