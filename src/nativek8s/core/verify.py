@@ -45,43 +45,44 @@ def _by_peer(states: list[BgpSessionState]) -> dict[str, BgpSessionState]:
     return {s.peer: s for s in states}
 
 
-def check_bgp(plan: Plan, observer: Observer, router_os) -> list[CheckResult]:
-    results: list[CheckResult] = []
-    for router in plan.routers:
-        try:
-            seen = _by_peer(router_os.bgp_sessions(router, observer.access(router.name)))
-        except NativeK8sError as exc:
-            seen, error = {}, str(exc)
-        else:
-            error = ""
-        for session in plan.sessions_of(router.name):
-            _, remote = session.sides(router.name)
-            state = seen.get(str(remote.address))
-            results.append(CheckResult(
-                "bgp", f"{router.name} → {remote.machine} ({remote.address})",
-                ok=bool(state and state.established), expected="Established",
-                observed=(f"{state.state} {state.info}".strip() if state
-                          else error or "no such session on the router"),
-                datacentre=router.datacentre, machine=router.name,
-                hint=f"birdc show protocols all on {router.name}; the daemon's log",
-            ))
-    for node in plan.nodes:
-        try:
-            seen, error = _by_peer(observer.node_bgp_sessions(node)), ""
-        except NativeK8sError as exc:
-            seen, error = {}, str(exc)
-        for session in plan.sessions_of(node.name):
-            _, remote = session.sides(node.name)
-            state = seen.get(str(remote.address))
-            results.append(CheckResult(
-                "bgp", f"{node.name} → {remote.machine} ({remote.address})",
-                ok=bool(state and state.established), expected="Established",
-                observed=(f"{state.state} {state.info}".strip() if state
-                          else error or "no such session on the node"),
-                datacentre=node.datacentre, machine=node.name,
-                hint=f"the BGP speaker of {node.name}",
-            ))
+def _session_results(plan: Plan, machine: Machine, seen: dict[str, BgpSessionState],
+                     error: str, hint: str) -> list[CheckResult]:
+    results = []
+    for session in plan.sessions_of(machine.name):
+        _, remote = session.sides(machine.name)
+        state = seen.get(str(remote.address))
+        results.append(CheckResult(
+            "bgp", f"{machine.name} → {remote.machine} ({remote.address})",
+            ok=bool(state and state.established), expected="Established",
+            observed=(f"{state.state} {state.info}".strip() if state
+                      else error or f"no such session on {machine.name}"),
+            datacentre=machine.datacentre, machine=machine.name, hint=hint,
+        ))
     return results
+
+
+def bgp_of(plan: Plan, observer: Observer, router_os, machine: Machine) -> list[CheckResult]:
+    """One machine's BGP sessions against the plan."""
+    try:
+        if machine.kind == "router":
+            states = router_os.bgp_sessions(machine, observer.access(machine.name))
+            hint = f"birdc show protocols all on {machine.name}; its log"
+        else:
+            states = observer.node_bgp_sessions(machine)
+            hint = f"the BGP speaker of {machine.name}"
+        seen, error = _by_peer(states), ""
+    except NativeK8sError as exc:
+        seen, error, hint = {}, str(exc), ""
+    return _session_results(plan, machine, seen, error, hint)
+
+
+def check_bgp(plan: Plan, observer: Observer, router_os) -> list[CheckResult]:
+    return _each_machine(plan.machines, lambda m: bgp_of(plan, observer, router_os, m))
+
+
+def _each_machine(machines, fn) -> list[CheckResult]:
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return [r for rs in pool.map(fn, machines) for r in rs]
 
 
 def _route_matches(exp: ExpectedRoute, seen: list[KernelRoute]) -> tuple[bool, str]:
@@ -109,17 +110,18 @@ def observe_routes(observer: Observer, machine: str) -> list[KernelRoute]:
     return [KernelRoute.from_ip_json(item) for item in json.loads(raw or "[]")]
 
 
+def routes_of(observer: Observer, machine: Machine) -> list[CheckResult]:
+    """One machine's kernel routing table against its expected table."""
+    try:
+        seen = observe_routes(observer, machine.name)
+    except NativeK8sError as exc:
+        return [CheckResult("routes", machine.name, False, "its routing table", str(exc),
+                            machine.datacentre, machine.name)]
+    return _compare_table(machine, seen)
+
+
 def check_routes(plan: Plan, observer: Observer) -> list[CheckResult]:
-    results: list[CheckResult] = []
-    for machine in plan.machines:
-        try:
-            seen = observe_routes(observer, machine.name)
-        except NativeK8sError as exc:
-            results.append(CheckResult("routes", machine.name, False, "its routing table",
-                                       str(exc), machine.datacentre, machine.name))
-            continue
-        results += _compare_table(machine, seen)
-    return results
+    return _each_machine(plan.machines, lambda m: routes_of(observer, m))
 
 
 def _compare_table(machine: Machine, seen: list[KernelRoute]) -> list[CheckResult]:
@@ -198,32 +200,42 @@ def check_dataplane(plan: Plan, observer: Observer) -> list[CheckResult]:
 
 
 def check_overlay(plan: Plan, observer: Observer) -> list[CheckResult]:
-    out = []
-    for m in plan.machines:
+    def one(m: Machine) -> list[CheckResult]:
         kinds = observer.link_kinds(m.name)
         bad = {n: k for n, k in kinds.items() if k in OVERLAY_KINDS}
-        out.append(CheckResult("overlay", m.name, not bad, "no tunnel or overlay device",
-                               ", ".join(f"{n} ({k})" for n, k in bad.items()) or "none",
-                               m.datacentre, m.name))
-    return out
+        return [CheckResult("overlay", m.name, not bad, "no tunnel or overlay device",
+                            ", ".join(f"{n} ({k})" for n, k in bad.items()) or "none",
+                            m.datacentre, m.name)]
+
+    return _each_machine(plan.machines, one)
 
 
-def control_plane_ok(plan: Plan, observer: Observer, router_os) -> list[CheckResult]:
-    return check_bgp(plan, observer, router_os) + check_routes(plan, observer)
+def control_plane(plan: Plan, observer: Observer, router_os,
+                  machines: list[Machine]) -> dict[str, list[CheckResult]]:
+    """BGP and routes of the given machines, by machine name."""
+    def one(m: Machine) -> list[CheckResult]:
+        return bgp_of(plan, observer, router_os, m) + routes_of(observer, m)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        return dict(zip((m.name for m in machines), pool.map(one, machines)))
 
 
 def verify(plan: Plan, observer: Observer, router_os, wait: float = 0.0,
            on_wait: Callable[[list[CheckResult]], None] | None = None) -> list[CheckResult]:
     """All checks. With wait > 0, BGP and routes are polled until they pass or time runs out
-    (a lab converging after deploy), then the data plane is probed once."""
+    (a lab converging after deploy), then the data plane is probed once. Only machines that
+    still fail are polled again."""
     deadline = time.monotonic() + wait
+    by_machine = control_plane(plan, observer, router_os, list(plan.machines))
     while True:
-        results = control_plane_ok(plan, observer, router_os)
-        if all(r.ok for r in results) or time.monotonic() >= deadline:
+        failing = [plan.machine(n) for n, rs in by_machine.items() if not all(r.ok for r in rs)]
+        if not failing or time.monotonic() >= deadline:
             break
         if on_wait:
-            on_wait(results)
+            on_wait([r for rs in by_machine.values() for r in rs])
         time.sleep(0.1)
+        by_machine.update(control_plane(plan, observer, router_os, failing))
+    results = [r for m in plan.machines for r in by_machine[m.name]]
     return results + check_dataplane(plan, observer) + check_overlay(plan, observer)
 
 

@@ -62,7 +62,7 @@ def _check(steps: list[Step]) -> None:
         raise NativeK8sError(f"internal: steps depend on unknown steps {sorted(unknown)}")
 
 
-def run_steps(steps: Iterable[Step], progress: Progress, workers: int = 8) -> None:
+def run_steps(steps: Iterable[Step], progress: Progress, workers: int = 16) -> None:
     """Run steps as their dependencies allow; stop scheduling at the first failure."""
     steps = list(steps)
     _check(steps)

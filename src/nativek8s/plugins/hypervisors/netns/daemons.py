@@ -108,8 +108,10 @@ def write_config(path: Path, text: str, secret: bool) -> bool:
     return True
 
 
-def ensure(ctx: LabContext, daemon: Daemon, changed: bool) -> str:
-    """Running with the current config; started or reloaded as needed."""
+def ensure(ctx: LabContext, daemon: Daemon, changed: bool,
+           before: dict[int, str] | None = None) -> str:
+    """Running with the current config; started or reloaded as needed. ``before`` is a
+    process table taken before this run started any daemon (see processes.scan)."""
     pid = running_pid(ctx, daemon)
     if pid and not changed:
         return f"running (pid {pid})"
@@ -118,8 +120,8 @@ def ensure(ctx: LabContext, daemon: Daemon, changed: bool) -> str:
         return f"reconfigured (pid {pid})"
     # Ours but unusable: outdated command line, or started by a run that died before it
     # could record the PID. Found by the lab's own config path in their command line.
-    for stale in processes.find(daemon.marker):
-        processes.stop(stale, daemon.marker)
+    stale = processes.find(daemon.marker, before)
+    processes.stop_all({p: daemon.marker for p in stale})
     if daemon.socket and daemon.socket.exists():
         daemon.socket.unlink()
     # Recorded before it starts, so destroy finds it even if this run dies right after.
@@ -138,6 +140,8 @@ def announce_gobgp(daemon: Daemon, intent: SpeakerIntent, deadline: float = 10.0
     """Originate the node's prefixes once gobgpd's API answers (idempotent)."""
     target = f"unix://{daemon.socket}"
     end = time.monotonic() + deadline
+    while not daemon.socket.exists() and time.monotonic() < end:
+        time.sleep(0.005)  # the API socket appears when gobgpd is ready for calls
     for prefix in intent.prefixes:
         while True:
             proc = subprocess.run(["gobgp", "--target", target, "global", "rib", "add", "-a",

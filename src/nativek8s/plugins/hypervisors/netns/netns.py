@@ -107,34 +107,38 @@ class Netns:
         ctx.state.record("netns:speaker", speaker=opts.speaker)
         spaces = wire(ctx.plan)
         intents = self._intents(ctx)
+        before = processes.scan()  # daemons of earlier runs, found once for every step
+        fresh: set[str] = set()  # namespaces this run creates: known to hold only lo
         steps = [
             Step("netns:namespaces", f"namespaces ({len(spaces)})",
-                 lambda: self._ensure_namespaces(ctx, spaces)),
-            Step("netns:links", "links and bridges", lambda: self._ensure_links(spaces),
-                 after=("netns:namespaces",)),
+                 lambda: self._ensure_namespaces(ctx, spaces, fresh)),
+            Step("netns:links", "links and bridges",
+                 lambda: self._ensure_links(spaces, fresh), after=("netns:namespaces",)),
             Step("netns:addresses", "addresses and routes",
                  lambda: self._configure(spaces), after=("netns:links",)),
         ]
         for router in ctx.plan.routers:
             steps.append(Step(f"netns:router:{router.name}", "BIRD",
-                              lambda r=router.name: self._ensure_router(ctx, r),
+                              lambda r=router.name: self._ensure_router(ctx, r, before),
                               machine=router.name, after=("netns:addresses",)))
         for node in ctx.plan.nodes:
             intent = intents.get(node.name)
             if intent is None:
                 raise NativeK8sError(f"the CNI plugin gave no BGP intent for {node.name}")
             steps.append(Step(f"netns:node:{node.name}", opts.speaker,
-                              lambda i=intent: self._ensure_node(ctx, i, opts.speaker),
+                              lambda i=intent: self._ensure_node(ctx, i, opts.speaker, before),
                               machine=node.name, after=("netns:addresses",)))
         steps.append(Step("netns:pods", "pod agent",
                           lambda: daemons.ensure(ctx, daemons.agent_daemon(ctx, opts.probe_port),
-                                                 changed=False),
+                                                 changed=False, before=before),
                           after=("netns:addresses",)))
         return steps
 
-    def _ensure_namespaces(self, ctx: LabContext, spaces: list[Namespace]) -> str:
+    def _ensure_namespaces(self, ctx: LabContext, spaces: list[Namespace],
+                           fresh: set[str]) -> str:
         existing = iproute.namespaces()
         missing = [ns.name for ns in spaces if ns.name not in existing]
+        fresh.update(missing)
         if missing:
             names = set(ctx.state.resources().get(NS_KEY, {}).get("names", []))
             # Recorded before creation: a crash in between still lets destroy find them.
@@ -143,9 +147,10 @@ class Netns:
         _parallel(lambda ns: write_sysctls(ns.name, ns.sysctls), spaces)
         return f"{len(missing)} created" if missing else "all present"
 
-    def _ensure_links(self, spaces: list[Namespace]) -> str:
+    def _ensure_links(self, spaces: list[Namespace], fresh: set[str]) -> str:
         def one(ns: Namespace) -> int:
-            present = {ln["ifname"] for ln in iproute.links(ns.name)}
+            present = ({"lo"} if ns.name in fresh
+                       else {ln["ifname"] for ln in iproute.links(ns.name)})
             cmds = [f"link add {b} type bridge" for b in ns.bridges if b not in present]
             cmds += [ln.create() for ln in ns.links if ln.name not in present]
             iproute.batch(cmds, ns.name)
@@ -157,20 +162,21 @@ class Netns:
     def _configure(self, spaces: list[Namespace]) -> None:
         _parallel(lambda ns: iproute.batch(ns.configure, ns.name), spaces)
 
-    def _ensure_router(self, ctx: LabContext, router: str) -> str:
+    def _ensure_router(self, ctx: LabContext, router: str, before: dict[int, str]) -> str:
         plan_router = ctx.plan.machine(router)
         spec = ctx.plugins.router.bgp_daemon(plan_router)
         rendered = ctx.rendered_file(ctx.plugins.router.name, router, spec.config_target)
         daemon = daemons.router_daemon(ctx, router)
         text = rendered.content if isinstance(rendered.content, str) else rendered.content.decode()
         changed = daemons.write_config(daemon.config, text, rendered.secret)
-        return daemons.ensure(ctx, daemon, changed)
+        return daemons.ensure(ctx, daemon, changed, before)
 
-    def _ensure_node(self, ctx: LabContext, intent: SpeakerIntent, speaker: str) -> str:
+    def _ensure_node(self, ctx: LabContext, intent: SpeakerIntent, speaker: str,
+                     before: dict[int, str]) -> str:
         daemon = daemons.node_daemon(ctx, intent.node, speaker)
         text = daemons.speaker_config(intent, ctx, speaker)
         changed = daemons.write_config(daemon.config, text, ctx.plan.md5)
-        note = daemons.ensure(ctx, daemon, changed)
+        note = daemons.ensure(ctx, daemon, changed, before)
         if daemon.kind == "gobgpd":
             daemons.announce_gobgp(daemon, intent)
         return note
@@ -179,12 +185,18 @@ class Netns:
     def destroy(self, ctx: LabContext) -> list[str]:
         removed: list[str] = []
         resources = ctx.state.resources()
-        for key, rec in sorted(resources.items()):
-            if key.startswith("netns:proc:") and rec.get("marker"):
-                for pid in {rec.get("pid"), *processes.find(rec["marker"])} - {None}:
-                    if processes.stop(pid, rec["marker"]):
-                        removed.append(f"process {pid} ({key.split(':', 2)[2]})")
-                ctx.state.forget(key)
+        table = processes.scan()
+        targets: dict[int, str] = {}
+        names: dict[int, str] = {}
+        procs = [k for k, rec in resources.items() if k.startswith("netns:proc:")]
+        for key in procs:
+            marker = resources[key].get("marker")
+            if marker:
+                for pid in {resources[key].get("pid"), *processes.find(marker, table)} - {None}:
+                    targets[pid], names[pid] = marker, key.split(":", 2)[2]
+        for pid in processes.stop_all(targets):
+            removed.append(f"process {pid} ({names[pid]})")
+        ctx.state.forget(*procs)
         recorded = set(resources.get(NS_KEY, {}).get("names", []))
         existing = iproute.namespaces()
         doomed = sorted(n for n in recorded & existing if is_lab_namespace(ctx.plan.lab, n)

@@ -34,6 +34,8 @@ class NetnsAccess:
         if self.namespace not in iproute.namespaces():
             raise NativeK8sError(f"{self.machine}: namespace {self.namespace} does not exist; "
                                  "run `nativek8s deploy` to recreate it")
+        if argv and argv[0] == "ip":  # `ip -n` enters the namespace itself: one exec less
+            return iproute.run(["ip", "-n", self.namespace, *argv[1:]], timeout=timeout).stdout
         return iproute.run(iproute.ns_exec(self.namespace, argv), timeout=timeout).stdout
 
 

@@ -35,14 +35,23 @@ def is_ours(pid: int | None, marker: str) -> bool:
     return state != "Z"
 
 
-def find(marker: str) -> list[int]:
+def scan() -> dict[int, str]:
+    """Every live process's command line (one pass over /proc, shared by many lookups)."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            pid = int(entry.name)
+            argv = cmdline(pid)
+            if argv:
+                table[pid] = " ".join(argv)
+    return table
+
+
+def find(marker: str, table: dict[int, str] | None = None) -> list[int]:
     """PIDs whose command line names marker: a path inside this lab's own state, so only
     daemons this lab started match (after a crash lost their PID, say)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and is_ours(int(entry.name), marker):
-            pids.append(int(entry.name))
-    return sorted(pids)
+    table = scan() if table is None else table
+    return sorted(pid for pid, cmd in table.items() if marker in cmd and is_ours(pid, marker))
 
 
 def start(argv: Sequence[str], log: Path, env: dict[str, str] | None = None) -> int:
@@ -70,25 +79,34 @@ def _reap_later(proc: subprocess.Popen) -> None:
 
 def stop(pid: int, marker: str, timeout: float = 3.0) -> bool:
     """TERM, then KILL after timeout. Only if the PID is still our daemon."""
-    if not is_ours(pid, marker):
-        return False
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
+    return bool(stop_all({pid: marker}, timeout))
+
+
+def stop_all(targets: dict[int, str], timeout: float = 3.0) -> list[int]:
+    """Stop many daemons at once (pid → marker): TERM to all, wait, KILL what remains.
+    Only PIDs that still are our daemons are touched; returns those stopped."""
+    live = {pid: m for pid, m in targets.items() if is_ours(pid, m)}
+    for pid in live:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not is_ours(pid, marker):
+    waiting = dict(live)
+    while waiting and time.monotonic() < deadline:
+        for pid in list(waiting):
             _reap(pid)
-            return True
+            if not is_ours(pid, waiting[pid]):
+                del waiting[pid]
+        if waiting:
+            time.sleep(0.005)
+    for pid in waiting:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         _reap(pid)
-        time.sleep(0.01)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    _reap(pid)
-    return True
+    return sorted(live)
 
 
 def _reap(pid: int) -> None:

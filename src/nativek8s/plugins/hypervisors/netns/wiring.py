@@ -17,8 +17,10 @@ POD_GATEWAY = "169.254.1.1"  # node side of every pod veth, as the pod's default
 POD_PORT = "pod0"  # node-side name of the probe pod's veth
 BRIDGE = "br0"
 ROUTER_LAN_BRIDGE = "br-lan"  # OpenWrt's LAN bridge, so router configs match the real thing
+# icmp_ratelimit 0: traceroute-based path checks run many probes at once through one
+# router; the default per-destination limit would turn hops into "*".
 FORWARDING = {"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.rp_filter": "0",
-              "net.ipv4.conf.default.rp_filter": "0"}
+              "net.ipv4.conf.default.rp_filter": "0", "net.ipv4.icmp_ratelimit": "0"}
 HOST_ONLY = {"net.ipv4.ip_forward": "0", "net.ipv4.conf.all.rp_filter": "0",
              "net.ipv4.conf.default.rp_filter": "0"}
 

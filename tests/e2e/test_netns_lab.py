@@ -1,0 +1,134 @@
+"""The reference lab on the netns backend, end to end, with the real router and CNI
+plugins: deploy, verify, status, faults, re-runs and destroy."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.netns]
+
+
+def verify_json(lab) -> dict:
+    proc = lab.cli("verify", lab.name, "-o", "json")
+    data = json.loads(proc.stdout)
+    assert data["ok"] == (proc.returncode == 0)
+    return data
+
+
+def test_reference_lab_deploys_verifies_and_is_destroyed(make_lab):
+    lab = make_lab()
+    deploy = lab.cli("deploy", "-f", str(lab.topology), check=True)
+    assert "deployed and verified" in deploy.stderr
+    assert "10.244.1.0/24 via 10.255.0.2" in deploy.stdout  # router-1's table is printed
+    data = verify_json(lab)
+    checks = {r["check"] for r in data["results"]}
+    assert {"bgp", "routes", "ping", "tcp", "source", "path", "overlay"} <= checks
+    assert data["ok"], [r for r in data["results"] if not r["ok"]]
+    source = [r for r in data["results"] if r["check"] == "source"]
+    assert {r["observed"] for r in source} == {"it saw 10.244.0.10", "it saw 10.244.1.10"}
+
+    status = json.loads(lab.cli("status", lab.name, "-o", "json", check=True).stdout)
+    assert {m["name"]: m["state"] for m in status["machines"]} == {
+        "router-1": "running", "router-2": "running", "node-1": "running", "node-2": "running"}
+    assert all(s["ok"] for s in status["sessions"]) and len(status["sessions"]) == 6
+
+    again = lab.cli("deploy", "-f", str(lab.topology), "--no-routes", check=True)
+    assert "created" not in again.stderr and "started" not in again.stderr  # a re-run acts not
+
+    lab.cli("destroy", check=True)  # the only lab: no name needed
+    assert lab.namespaces() == set()
+    assert lab.processes() == []
+    assert lab.cli("destroy", lab.name).returncode == 0  # twice is fine
+
+
+def test_killed_router_daemon_fails_verify_and_deploy_heals(make_lab):
+    lab = make_lab()
+    lab.cli("deploy", "-f", str(lab.topology), "--no-routes", check=True)
+    pid = lab.resources()["netns:proc:router-2:bird"]["pid"]
+    os.kill(pid, signal.SIGKILL)
+    time.sleep(0.2)
+    proc = lab.cli("verify", lab.name)
+    assert proc.returncode == 1
+    failed = [ln for ln in proc.stdout.splitlines() if ln.startswith("FAIL")]
+    text = "\n".join(failed)
+    assert "router-1 → router-2" in text  # router-1 lost its iBGP peer
+    assert "router-1 10.244.1.0/24" in text  # and dc2's PodCIDR with it
+    assert "dc1→dc2" in text
+    lab.cli("deploy", "-f", str(lab.topology), "--no-routes", check=True)
+    assert verify_json(lab)["ok"]
+
+
+@pytest.mark.parametrize("delay", [0.25, 0.6, 1.0])
+def test_deploy_killed_at_any_point_resumes_and_destroys_clean(make_lab, delay):
+    lab = make_lab()
+    proc = subprocess.Popen([sys.executable, "-m", "nativek8s.core.cli.main", "deploy", "-f",
+                             str(lab.topology), "--no-routes"], env=lab.env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    lab.cli("deploy", "-f", str(lab.topology), "--no-routes", check=True)
+    assert verify_json(lab)["ok"]
+    lab.cli("destroy", lab.name, check=True)
+    assert lab.namespaces() == set() and lab.processes() == []
+
+
+def test_foreign_namespaces_survive_and_block(make_lab):
+    lab = make_lab()
+    other = make_lab()
+    stray = f"nk.{lab.name}.by-hand"
+    taken = f"nk.{other.name}.router-1"
+    subprocess.run(["ip", "netns", "add", stray], check=True)
+    subprocess.run(["ip", "netns", "add", taken], check=True)
+    try:
+        refused = other.cli("deploy", "-f", str(other.topology))
+        assert refused.returncode == 2
+        assert f"namespace {taken} exists and is not lab {other.name}'s" in refused.stderr
+        assert other.namespaces() == {taken}  # nothing created
+        lab.cli("deploy", "-f", str(lab.topology), "--no-routes", check=True)
+        lab.cli("destroy", lab.name, check=True)
+        assert lab.namespaces() == {stray}
+    finally:
+        subprocess.run(["ip", "netns", "del", stray])
+        subprocess.run(["ip", "netns", "del", taken])
+
+
+def test_two_labs_side_by_side(make_lab):
+    a, b = make_lab(), make_lab()
+    a.cli("deploy", "-f", str(a.topology), "--no-routes", check=True)
+    b.cli("deploy", "-f", str(b.topology), "--no-routes", check=True)
+    assert verify_json(a)["ok"] and verify_json(b)["ok"]
+    busy = a.cli("verify")  # two labs: the command must be told which
+    assert busy.returncode == 2 and "several labs" in busy.stderr
+    a.cli("destroy", a.name, check=True)
+    assert verify_json(b)["ok"]
+
+
+def test_node_cannot_hijack_another_nodes_prefix(make_lab):
+    lab = make_lab()
+    lab.cli("deploy", "-f", str(lab.topology), "--no-routes", check=True)
+    sock = f"/run/nativek8s/{lab.name}/node-1.gobgp.sock"
+    subprocess.run(["gobgp", "--target", f"unix://{sock}", "global", "rib", "add", "-a", "ipv4",
+                    "10.244.1.0/24"], check=True, capture_output=True)  # node-2's PodCIDR
+    subprocess.run(["gobgp", "--target", f"unix://{sock}", "global", "rib", "add", "-a", "ipv4",
+                    "10.2.0.0/24"], check=True, capture_output=True)  # dc2's LAN
+    time.sleep(1.0)
+    routes = subprocess.run(["ip", "-n", f"nk.{lab.name}.router-1", "-4", "route"],
+                            capture_output=True, text=True, check=True).stdout
+    assert "10.244.1.0/24 via 10.255.0.2" in routes  # still towards dc2, not node-1
+    assert "10.2.0.0/24 via 10.255.0.2" in routes
+    assert verify_json(lab)["ok"]
+
+
+def test_bird_speaker_option(make_lab):
+    lab = make_lab()
+    lab.cli("deploy", "-f", str(lab.topology), "--speaker", "bird", "--no-routes", check=True)
+    assert "netns:proc:node-1:bird" in lab.resources()
+    assert verify_json(lab)["ok"]
