@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable
 from typing import Any
 
 import yaml
 
+WIDTH = 96  # comment lines wrap here
+
 
 def _comment(lines: Iterable[str]) -> str:
-    return "".join(f"# {line}\n" if line else "#\n" for line in lines)
+    wrapped = [part for line in lines for part in (textwrap.wrap(line, WIDTH - 2) or [""])]
+    return "".join(f"# {line}\n" if line else "#\n" for line in wrapped)
 
 
 def yaml_file(data: dict[str, Any], header: Iterable[str] = ()) -> str:
