@@ -92,8 +92,9 @@ def _list_map_keys(validator, keys, instance, schema):
     for i, item in enumerate(instance):
         key = tuple(item.get(k) for k in keys) if isinstance(item, dict) else (item,)
         if key in seen:
+            named = dict(zip(keys, key, strict=True))
             yield jsonschema.ValidationError(
-                f"items {seen[key]} and {i} have the same list-map key {dict(zip(keys, key))}")
+                f"items {seen[key]} and {i} have the same list-map key {named}")
         seen[key] = i
 
 

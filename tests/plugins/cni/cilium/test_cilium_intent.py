@@ -57,6 +57,50 @@ def _selects(selector: dict, labels: dict) -> bool:
     return selector.get("matchLabels", {}).items() <= labels.items()
 
 
+Seen = dict[tuple[str, int], tuple[int, int, int, str | None]]  # (addr, AS) → timers, secret
+
+
+def _policy_view(policy: dict) -> tuple[int, bool, bool, Seen, list[str]]:
+    """(local AS, listens, exports PodCIDR, peers) of a CiliumBGPPeeringPolicy."""
+    (router,) = policy["spec"]["virtualRouters"]
+    seen: Seen = {}
+    for n in router["neighbors"]:
+        seen[(n["peerAddress"].removesuffix("/32"), n["peerASN"])] = (
+            n.get("holdTimeSeconds", 90), n.get("keepAliveTimeSeconds", 30),
+            n.get("connectRetryTimeSeconds", 120), n.get("authSecretRef"))
+    return router["localASN"], False, router.get("exportPodCIDR", False), seen, []
+
+
+def _bgpv2_view(config: dict, kinds: dict[str, list[dict]]) -> tuple[int, bool, bool, Seen,
+                                                                      list[str]]:
+    """The same for a CiliumBGPClusterConfig, following its peer configs and advertisements."""
+    (instance,) = config["spec"]["bgpInstances"]
+    peer_configs = {d["metadata"]["name"]: d for d in kinds.get("CiliumBGPPeerConfig", [])}
+    seen: Seen = {}
+    problems: list[str] = []
+    exported = True
+    for p in instance["peers"]:
+        pc = peer_configs.get(p["peerConfigRef"]["name"])
+        if pc is None:
+            problems.append(f"peer {p['name']} refers to a missing peer config")
+            continue
+        t = pc["spec"].get("timers", {})
+        seen[(p["peerAddress"], p["peerASN"])] = (
+            t.get("holdTimeSeconds", 90), t.get("keepAliveTimeSeconds", 30),
+            t.get("connectRetryTimeSeconds", 120), pc["spec"].get("authSecretRef"))
+        types = set()
+        for fam in pc["spec"].get("families", []):
+            if (fam["afi"], fam["safi"]) != ("ipv4", "unicast"):
+                continue
+            for adv in kinds.get("CiliumBGPAdvertisement", []):
+                if _selects(fam.get("advertisements", {}), adv["metadata"]["labels"]):
+                    types |= {a["advertisementType"] for a in adv["spec"]["advertisements"]}
+        if types != {"PodCIDR"}:
+            problems.append(f"peer {p['name']} is sent {sorted(types) or 'nothing'}")
+            exported = False
+    return instance["localASN"], "localPort" in instance, exported, seen, problems
+
+
 def disagreements(plan, intents: list[SpeakerIntent], docs: list[dict]) -> list[str]:
     """How the intent differs from what Cilium would do with the rendered resources."""
     out: list[str] = []
@@ -64,8 +108,7 @@ def disagreements(plan, intents: list[SpeakerIntent], docs: list[dict]) -> list[
     for d in docs:
         kinds.setdefault(d["kind"], []).append(d)
     node_labels = {d["metadata"]["name"]: d["metadata"]["labels"] for d in kinds.get("Node", [])}
-    secrets = {d["metadata"]["name"]: d for d in kinds.get("Secret", [])}
-    peer_configs = {d["metadata"]["name"]: d for d in kinds.get("CiliumBGPPeerConfig", [])}
+    secrets = {d["metadata"]["name"] for d in kinds.get("Secret", [])}
     if {i.node for i in intents} != {n.name for n in plan.nodes}:
         out.append(f"intents for {sorted(i.node for i in intents)}, plan has "
                    f"{sorted(n.name for n in plan.nodes)}")
@@ -81,39 +124,10 @@ def disagreements(plan, intents: list[SpeakerIntent], docs: list[dict]) -> list[
         if len(configs) != 1:
             out.append(f"{where} selected by {len(configs)} BGP configs")
             continue
-        (config,) = configs
-        if config["kind"] == "CiliumBGPPeeringPolicy":
-            (router,) = config["spec"]["virtualRouters"]
-            local_asn, exported = router["localASN"], router.get("exportPodCIDR", False)
-            seen = {}
-            for n in router["neighbors"]:
-                address = n["peerAddress"].removesuffix("/32")
-                seen[(address, n["peerASN"])] = (
-                    n.get("holdTimeSeconds", 90), n.get("keepAliveTimeSeconds", 30),
-                    n.get("connectRetryTimeSeconds", 120), n.get("authSecretRef"))
-            listens = False
-        else:
-            (instance,) = config["spec"]["bgpInstances"]
-            local_asn, listens, seen, exported = instance["localASN"], "localPort" in instance, {}, True
-            for p in instance["peers"]:
-                pc = peer_configs.get(p["peerConfigRef"]["name"])
-                if pc is None:
-                    out.append(f"{where} peer {p['name']} refers to a missing peer config")
-                    continue
-                t = pc["spec"].get("timers", {})
-                seen[(p["peerAddress"], p["peerASN"])] = (
-                    t.get("holdTimeSeconds", 90), t.get("keepAliveTimeSeconds", 30),
-                    t.get("connectRetryTimeSeconds", 120), pc["spec"].get("authSecretRef"))
-                types = set()
-                for fam in pc["spec"].get("families", []):
-                    if (fam["afi"], fam["safi"]) != ("ipv4", "unicast"):
-                        continue
-                    for adv in kinds.get("CiliumBGPAdvertisement", []):
-                        if _selects(fam.get("advertisements", {}), adv["metadata"]["labels"]):
-                            types |= {a["advertisementType"] for a in adv["spec"]["advertisements"]}
-                if types != {"PodCIDR"}:
-                    out.append(f"{where} peer {p['name']} is sent {sorted(types) or 'nothing'}")
-                    exported = False
+        view = (_policy_view(configs[0]) if configs[0]["kind"] == "CiliumBGPPeeringPolicy"
+                else _bgpv2_view(configs[0], kinds))
+        local_asn, listens, exported, seen, problems = view
+        out += [f"{where} {p}" for p in problems]
         if local_asn != intent.local_asn:
             out.append(f"{where} local AS {intent.local_asn}, resources {local_asn}")
         if listens != intent.listen:
