@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from cilium_plans import make_plan, three_dc, with_cilium
 from cilium_upstream import crd_errors, crd_index, snapshot_for
-from conftest import make_plan, three_dc, with_cilium
 
 from nativek8s.core.errors import PluginError
 from nativek8s.core.plan import BgpEndpoint

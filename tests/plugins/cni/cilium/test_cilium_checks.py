@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import topology_text, with_cilium
+from cilium_plans import topology_text, with_cilium
 
 from nativek8s.core.errors import TopologyError
 from nativek8s.core.load import load_topology, parse_topology

@@ -6,7 +6,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 import yaml
-from conftest import make_plan, three_dc, with_cilium
+from cilium_plans import make_plan, three_dc, with_cilium
 
 from nativek8s.core.intent import SpeakerIntent
 from nativek8s.core.kinds import RenderContext

@@ -10,8 +10,8 @@ import stat
 
 import pytest
 import yaml
+from cilium_plans import make_plan, three_dc, with_cilium
 from cilium_upstream import PROJECT_ROOT, crd_errors, snapshot_for, values_errors
-from conftest import make_plan, three_dc, with_cilium
 
 from nativek8s.core.errors import UsageError
 from nativek8s.core.kinds import RenderContext

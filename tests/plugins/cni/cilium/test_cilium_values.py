@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from cilium_plans import make_plan, three_dc, with_cilium
 from cilium_upstream import values_errors
-from conftest import make_plan, three_dc, with_cilium
 
 from nativek8s.plugins.cni.cilium.options import CiliumOptions, chart_version, options_of
 from nativek8s.plugins.cni.cilium.values import helm_values
