@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
+from nativek8s.core.errors import Problem
 from nativek8s.core.hooks import hookimpl
 from nativek8s.core.kinds import CNISpec
+from nativek8s.core.topology import Topology
+
+from .options import PLUGIN, CiliumOptions
+
+log = logging.getLogger(__name__)
 
 
 def _factory():
@@ -14,4 +22,18 @@ def _factory():
 
 @hookimpl
 def nativek8s_cnis() -> list[CNISpec]:
-    return [CNISpec(name="cilium", factory=_factory, description="Cilium, native routing with the BGP control plane")]
+    return [CNISpec(name=PLUGIN, factory=_factory, options=CiliumOptions,
+                    description="Cilium, native routing with the BGP control plane")]
+
+
+@hookimpl
+def nativek8s_validate_topology(topology: Topology) -> list[Problem]:
+    if topology.plugins.cni != PLUGIN:
+        return []
+    from .checks import topology_problems
+
+    errors, warnings = topology_problems(topology)
+    # Core's hook carries errors only; warnings go to the log, which the CLI shows.
+    for w in warnings:
+        log.warning("%s: %s", w.path, w.message)
+    return errors
