@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel
@@ -89,6 +90,19 @@ class BgpSessionState:
         return self.state.lower() == "established"
 
 
+@dataclass(frozen=True)
+class BootMedia:
+    """What a hypervisor boots a machine from; the OS plugin prepares it (downloads,
+    bakes configuration in) and the hypervisor only attaches it."""
+
+    kernel: Path | None = None  # direct kernel boot
+    initrd: Path | None = None
+    cmdline: str = ""
+    disk: Path | None = None  # a ready root disk (e.g. a router image with its config)
+    iso: Path | None = None  # an installer ISO (e.g. Talos on Proxmox)
+    disk_size_gib: int | None = None  # size of an empty install disk to add, if any
+
+
 @runtime_checkable
 class MachineAccess(Protocol):
     """A way to run commands on one machine, given by the hypervisor that hosts it."""
@@ -103,7 +117,12 @@ class MachineAccess(Protocol):
 
 @runtime_checkable
 class Plugin(Protocol):
+    """Every plugin object. Members named in ``optional`` are needed only by some
+    compositions (e.g. ``boot_media`` only by hypervisors that run real machines); the
+    engine says so when one is missing, instead of refusing the plugin up front."""
+
     name: str
+    optional: ClassVar[tuple[str, ...]] = ()
 
     def render(self, ctx: RenderContext) -> Iterable[RenderedFile]:
         """Every file this plugin would install for the plan."""
@@ -114,23 +133,45 @@ class Plugin(Protocol):
 class RouterOS(Plugin, Protocol):
     """Turns the plan into router configuration, and reads the router's BGP state."""
 
+    optional: ClassVar[tuple[str, ...]] = ("boot_media",)
+
     def bgp_daemon(self, router: RouterPlan) -> BgpDaemon: ...
 
     def bgp_sessions(self, router: RouterPlan, access: MachineAccess) -> list[BgpSessionState]:
         """The router's BGP sessions as its daemon reports them (for verify/status)."""
         ...
 
+    def boot_media(self, ctx: Any, router: RouterPlan) -> BootMedia:
+        """A bootable router for hypervisors that run real machines (config baked in)."""
+        ...
+
 
 @runtime_checkable
 class NodeOS(Plugin, Protocol):
-    """Configures and provisions Kubernetes nodes."""
+    """Configures and provisions Kubernetes nodes.
+
+    Hypervisors that run real machines call ``boot_media`` for every node; the engine runs
+    ``deploy_steps`` after the hypervisor's own steps unless the hypervisor emulates nodes.
+    """
+
+    optional: ClassVar[tuple[str, ...]] = ("boot_media", "deploy_steps")
+
+    def boot_media(self, ctx: Any, node: Any) -> BootMedia: ...
+
+    def deploy_steps(self, ctx: Any) -> list[Any]: ...
 
 
 @runtime_checkable
 class CNI(Plugin, Protocol):
     """Pod networking; says what each node's BGP speaker must do."""
 
+    optional: ClassVar[tuple[str, ...]] = ("deploy_steps",)
+
     def bgp_intent(self, plan: Plan) -> list[SpeakerIntent]: ...
+
+    def deploy_steps(self, ctx: Any) -> list[Any]:
+        """Install and configure the CNI on a real cluster (skipped when emulated)."""
+        ...
 
 
 @runtime_checkable

@@ -110,13 +110,14 @@ class Registry:
 
 
 def _interface_members(proto: type) -> list[str]:
+    """Members a plugin object must have: the protocol's, minus its optional ones."""
     names: set[str] = set()
     for klass in proto.__mro__:
         if klass is object or not getattr(klass, "_is_protocol", False):
             continue
         names |= {n for n in vars(klass) if not n.startswith("_")}
         names |= set(getattr(klass, "__annotations__", {}))
-    return sorted(names)
+    return sorted(names - set(getattr(proto, "optional", ())) - {"optional"})
 
 
 def _as_list(result: Any) -> list[Any]:

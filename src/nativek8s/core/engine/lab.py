@@ -61,7 +61,12 @@ def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str]
         steps: list[Step] = list(hyp.deploy_steps(ctx))
         for role in ("nodeos", "cni"):
             if role not in hyp.emulates:
-                steps += list(getattr(ctx.plugins, role).deploy_steps(ctx))
+                plugin = getattr(ctx.plugins, role)
+                if not hasattr(plugin, "deploy_steps"):
+                    raise NativeK8sError(
+                        f"the {role} plugin {plugin.name!r} cannot deploy on real machines "
+                        f"yet (it has no deploy_steps); the {hyp.name} hypervisor needs it")
+                steps += list(plugin.deploy_steps(ctx))
         progress = Progress(echo)
         run_steps(steps, progress)
         t0 = time.monotonic()
