@@ -65,6 +65,11 @@ def start(argv: Sequence[str], log: Path, env: dict[str, str] | None = None) -> 
         except FileNotFoundError:
             raise NativeK8sError(f"{argv[0]} is not installed") from None
     _reap_later(proc)
+    # /proc/PID/cmdline is empty until the exec completes: wait for it, so the caller's
+    # ownership checks (by command line) see the daemon it just started.
+    deadline = time.monotonic() + 2.0
+    while not cmdline(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)
     return proc.pid
 
 

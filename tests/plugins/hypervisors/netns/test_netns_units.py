@@ -1,0 +1,112 @@
+"""netns backend pieces that need no namespaces: wiring, processes, preflight, speakers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from nativek8s.core.compose import select
+from nativek8s.core.engine.context import LabContext
+from nativek8s.core.engine.state import LabState
+from nativek8s.core.errors import UsageError
+from nativek8s.core.load import load_topology
+from nativek8s.core.plan import build_plan
+from nativek8s.core.registry import registry
+from nativek8s.plugins.hypervisors.netns import netns as netns_mod
+from nativek8s.plugins.hypervisors.netns import processes
+from nativek8s.plugins.hypervisors.netns.speakers import bird_config, gobgp_config
+from nativek8s.plugins.hypervisors.netns.wiring import wire
+
+
+@pytest.fixture
+def ctx(tmp_path, monkeypatch):
+    monkeypatch.setenv("NATIVEK8S_STATE_DIR", str(tmp_path))
+    plan = build_plan(load_topology(None)[0])
+    state = LabState(plan.lab)
+    return LabContext(plan=plan, state=state, secrets=state.secrets(plan),
+                      plugins=select(plan, registry()), echo=lambda _: None)
+
+
+def test_wiring_of_the_reference_lab(ctx):
+    spaces = {ns.name: ns for ns in wire(ctx.plan)}
+    assert set(spaces) == {
+        "nk.reference.sw.dc1", "nk.reference.sw.dc2", "nk.reference.sw.peering",
+        "nk.reference.router-1", "nk.reference.router-2", "nk.reference.node-1",
+        "nk.reference.node-2", "nk.reference.node-1.pod", "nk.reference.node-2.pod"}
+    r1 = spaces["nk.reference.router-1"]
+    assert "addr replace 10.1.0.1/24 dev br-lan" in r1.configure
+    assert "addr replace 10.255.0.1/24 dev eth2" in r1.configure
+    assert r1.sysctls["net.ipv4.ip_forward"] == "1"
+    n1 = spaces["nk.reference.node-1"]
+    assert "route replace default via 10.1.0.1 dev eth0" in n1.configure
+    assert "route replace 10.244.0.10/32 dev pod0" in n1.configure
+    mac = ctx.plan.machine("node-1").interfaces[0].mac
+    assert any(ln.mac == mac and ln.peer_ns == n1.name for ln in spaces["nk.reference.sw.dc1"].links)
+    for ns in spaces.values():  # every namespace is marked as the lab's
+        assert "link set lo alias nativek8s-lab=reference" in ns.configure
+
+
+def test_processes_are_stopped_by_pid_only_when_their_marker_matches(tmp_path):
+    marker = str(tmp_path / "unique-marker")
+    pid = processes.start([sys.executable, "-c", "import time; time.sleep(60)", marker],
+                          tmp_path / "log")
+    try:
+        assert processes.is_ours(pid, marker)
+        assert processes.find(marker) == [pid]
+        assert not processes.stop(pid, "some-other-marker")  # not ours: untouched
+        assert processes.is_ours(pid, marker)
+        assert processes.stop(pid, marker)
+        time.sleep(0.05)
+        assert not processes.is_ours(pid, marker)
+    finally:
+        if processes.is_ours(pid, marker):
+            os.kill(pid, 9)
+
+
+def test_preflight_needs_root(ctx, monkeypatch):
+    monkeypatch.setattr(netns_mod.os, "geteuid", lambda: 1000)
+    with pytest.raises(UsageError, match="needs root"):
+        netns_mod.Netns().preflight(ctx)
+
+
+def test_preflight_names_missing_packages(ctx, monkeypatch):
+    monkeypatch.setattr(netns_mod.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(netns_mod.shutil, "which",
+                        lambda tool: None if tool in ("gobgpd", "birdc") else f"/usr/bin/{tool}")
+    with pytest.raises(UsageError, match="apt-get install bird2 gobgpd"):
+        netns_mod.Netns().preflight(ctx)
+
+
+def test_speaker_configs_from_the_cni_intent(ctx):
+    intent = next(i for i in ctx.plugins.cni.bgp_intent(ctx.plan) if i.node == "node-1")
+    toml = gobgp_config(intent, ctx.secrets)
+    assert 'neighbor-address = "10.1.0.1"' in toml and "peer-as = 65000" in toml
+    assert "as = 65001" in toml and "hold-time = 9" in toml
+    conf = bird_config(intent, ctx.secrets)
+    assert "route 10.244.0.0/24 unreachable;" in conf
+    assert "export where net ~ [ 10.244.0.0/24 ];" in conf
+
+
+@pytest.mark.skipif(subprocess.run(["which", "gobgpd"], capture_output=True).returncode != 0,
+                    reason="gobgpd not installed (scripts/install-deps.sh)")
+def test_gobgpd_accepts_the_rendered_config(ctx, tmp_path):
+    intent = ctx.plugins.cni.bgp_intent(ctx.plan)[0]
+    cfg = tmp_path / "g.toml"
+    cfg.write_text(gobgp_config(intent, ctx.secrets))
+    proc = subprocess.run(["gobgpd", "-f", str(cfg), "-t", "toml", "-d"], capture_output=True,
+                          text=True, timeout=30)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.skipif(subprocess.run(["which", "bird"], capture_output=True).returncode != 0,
+                    reason="bird not installed (scripts/install-deps.sh)")
+def test_bird_accepts_the_speaker_config(ctx, tmp_path):
+    intent = ctx.plugins.cni.bgp_intent(ctx.plan)[0]
+    cfg = tmp_path / "b.conf"
+    cfg.write_text(bird_config(intent, ctx.secrets))
+    proc = subprocess.run(["bird", "-p", "-c", str(cfg)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
