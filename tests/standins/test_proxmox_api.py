@@ -99,7 +99,8 @@ def test_create_vm_from_imported_disk(proxmox_standin: ProxmoxStandin, api: Any)
     config = api.nodes("pve").qemu(vmid).config.get()
     assert config["scsi0"] == "local-lvm:vm-100-disk-0,iothread=1,size=2G"
     assert re.fullmatch(r"virtio=BC:24:11(:[0-9A-F]{2}){3},bridge=vmbr0", config["net0"])
-    assert (config["name"], config["serial0"], config["boot"]) == ("dc1-cp1", "socket", "order=scsi0")
+    assert (config["name"], config["serial0"], config["boot"]) == \
+        ("dc1-cp1", "socket", "order=scsi0")
     disk = proxmox_standin.state.volume("pve", "local-lvm:vm-100-disk-0")
     assert disk is not None and disk.sha256 == hashlib.sha256(image).hexdigest()
 

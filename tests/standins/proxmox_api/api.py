@@ -36,6 +36,16 @@ _UPLOAD_RE = re.compile(r"^/nodes/([^/]+)/storage/([^/]+)/upload$")
 
 
 @dataclass
+class RequestFault:
+    """An injected handler failure for matching requests (``times=None``: every one)."""
+
+    method: str | None
+    template: str | None
+    error: ApiError
+    times: int | None
+
+
+@dataclass
 class Request:
     method: str
     path: str
@@ -80,6 +90,26 @@ class Api:
         self.state = state
         self.routes = load_all()
         self.requests: list[tuple[str, str, int]] = []  # (method, rel path, status), for asserts
+        self.faults: list[RequestFault] = []
+
+    def fail_next(self, method: str | None = None, template: str | None = None, *,
+                  status: int = 500, message: str = "cluster not ready - no quorum?",
+                  errors: dict[str, str] | None = None, times: int | None = 1) -> None:
+        """Make the handler of matching requests (schema template such as
+        ``/nodes/{node}/qemu``) fail as PVE would with ``status``/``message``, after
+        authentication, permission checks and parameter verification passed."""
+        self.faults.append(RequestFault(method, template, ApiError(status, message, errors), times))
+
+    def _injected(self, method: str, template: str) -> ApiError | None:
+        for fault in self.faults:
+            if fault.method not in (None, method) or fault.template not in (None, template):
+                continue
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self.faults.remove(fault)
+            return fault.error
+        return None
 
     def handle(self, req: Request) -> Response:
         m = re.fullmatch(r"/api2/(\w+)(/.*)?", req.path)
@@ -163,6 +193,9 @@ class Api:
             if handler is None:
                 raise ApiError(501, f"stand-in: '{req.method} {endpoint.template}' exists in the "
                                     "PVE 9.1.3 API but is not simulated")
+            injected = self._injected(req.method, endpoint.template)
+            if injected is not None:
+                raise injected
             ctx = Ctx(self.state, checker, subject or "", endpoint, self.schema, upload)
             data = handler(ctx, values)
         payload: dict[str, Any] = {"data": data}

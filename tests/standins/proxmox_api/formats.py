@@ -114,7 +114,7 @@ def verify_volume_or_path(value: str) -> None:
 
 def is_drive_name(value: str) -> bool:
     match = re.fullmatch(r"(ide|sata|scsi|virtio)(\d+)", value)
-    return bool(match) and int(match.group(2)) < DRIVE_COUNTS[match.group(1)]
+    return match is not None and int(match.group(2)) < DRIVE_COUNTS[match.group(1)]
 
 
 def verify_bootdev(value: str) -> None:
@@ -183,7 +183,8 @@ VERIFIERS: dict[str, Verifier] = {
     "pve-storage-content": simple(lambda v: v in STORAGE_CONTENT, "invalid content type '{value}'"),
     "pve-volume-id": verify_volume_id,
     "pve-volume-id-or-absolute-path": verify_volume_or_path,
-    "pve-volume-id-or-qm-path": lambda v: None if v in ("none", "cdrom") else verify_volume_or_path(v),
+    "pve-volume-id-or-qm-path": lambda v: None if v in ("none", "cdrom")
+    else verify_volume_or_path(v),
     "pve-qm-bootdev": verify_bootdev,
     "pve-qm-bootdisk": simple(is_drive_name, "invalid boot disk '{value}'"),
     "pve-sdn-vnet-id": sdn_id("vnet", 8),

@@ -195,7 +195,7 @@ class Checker:
             raise perm_error()
         if test == "perm":
             template, privs = check[1], check[2]
-            options = dict(zip(check[3::2], check[4::2]))
+            options = dict(zip(check[3::2], check[4::2], strict=False))
             need = options.get("require_param")
             if need and params.get(need) is None:
                 if noerr:

@@ -71,7 +71,8 @@ def schema_path() -> Path | None:
 
 def missing_reason() -> str:
     tried = ", ".join(str(p / SCHEMA_FILE) for p in upstream_candidates())
-    return f"Proxmox VE API schema not found (tried {tried}); set {UPSTREAM_ENV} to ../shared/upstream"
+    return (f"Proxmox VE API schema not found (tried {tried}); "
+            f"set {UPSTREAM_ENV} to the shared/upstream directory")
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ class Endpoint:
 
     @property
     def properties(self) -> dict[str, dict[str, Any]]:
-        return self.info.get("parameters", {}).get("properties", {})
+        props: dict[str, dict[str, Any]] = self.info.get("parameters", {}).get("properties", {})
+        return props
 
     @property
     def additional_properties(self) -> Any:

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from .api import Api, Request, Response
 from .perms import LAB_PRIVILEGES
@@ -32,7 +32,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in self.headers.items()}
-        resp = self.server.api.handle(Request(self.command, url.path, url.query, headers, body))
+        path = unquote(url.path)  # pve-http-server: uri_unescape($request->uri->path)
+        resp = self.server.api.handle(Request(self.command, path, url.query, headers, body))
         self._send(resp)
 
     def _send(self, resp: Response) -> None:

@@ -102,6 +102,7 @@ class Token:
     tokenid: str
     secret: str
     acl: Acl = field(default_factory=Acl)
+    expire: int | None = None  # epoch seconds; an expired token fails authentication
 
     @property
     def full_id(self) -> str:
@@ -123,7 +124,7 @@ def default_storages() -> dict[str, Storage]:
 
 def config_digest(config: dict[str, Any]) -> str:
     text = "".join(f"{k}: {v}\n" for k, v in sorted(config.items()) if k != "digest")
-    return hashlib.sha1(text.encode()).hexdigest()
+    return hashlib.sha1(text.encode()).hexdigest()  # noqa: S324 (PVE's config digest is SHA-1)
 
 
 class State:
@@ -156,6 +157,8 @@ class State:
         full_id, sep, secret = value.partition("=")
         token = self.tokens.get(full_id)
         if not sep or token is None or not secrets.compare_digest(token.secret, secret):
+            return None
+        if token.expire is not None and token.expire <= time.time():
             return None
         return full_id
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 Work = Callable[["Task"], None]
 
 
-class TaskFailed(Exception):
+class TaskError(Exception):
     """Raised by a task's work to end it with ``TASK ERROR: <message>``."""
 
 
@@ -131,14 +131,15 @@ class TaskRegistry:
         try:
             if failure is not None:
                 task.log.extend(failure.log)
-                raise TaskFailed(failure.message)
+                raise TaskError(failure.message)
             if task.work is not None:
                 task.work(task)
-        except TaskFailed as err:
+        except Exception as err:  # noqa: BLE001 (a worker's die ends the task, not the server)
+            message = str(err) if isinstance(err, TaskError) else str(err).strip() or repr(err)
             if task.cleanup is not None:
                 task.cleanup()
-            task.exitstatus = str(err)
-            task.log.append(f"TASK ERROR: {err}")
+            task.exitstatus = message
+            task.log.append(f"TASK ERROR: {message}")
         else:
             task.exitstatus = "OK"
             task.log.append("TASK OK")

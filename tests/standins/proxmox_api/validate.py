@@ -260,8 +260,8 @@ def typed(value: Any, schema: dict[str, Any]) -> Any:
         return int(value)
     if typ == "number" and isinstance(value, str):
         return float(value)
-    if typ == "boolean" and isinstance(value, str):
-        return value == "1"
+    if typ == "boolean":  # PVE keeps booleans as 1/0 (also in configs it returns)
+        return int(value == "1") if isinstance(value, str) else int(bool(value))
     return value
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import ApiError, die, param_error, perm_error
 from ..state import State, Vm, Volume, config_digest
-from ..tasks import Task, TaskFailed
+from ..tasks import Task, TaskError
 from . import Ctx, route
 from .qemu_disks import (add_random_macs, check_bridge_access, check_drive_param,
                          check_storage_access, create_disks, is_drive_key, parse_net)
@@ -42,6 +42,12 @@ def maxmem_bytes(config: dict[str, Any]) -> int:
     mem = str(config.get("memory", "512"))
     match = re.search(r"(?:^|current=)(\d+)", mem)
     return int(match.group(1) if match else 512) * 1024**2
+
+
+def resolve_cdrom_alias(params: dict[str, Any]) -> None:
+    """``cdrom=VOLUME`` is shorthand for ``ide2=VOLUME,media=cdrom``."""
+    if "cdrom" in params:
+        params["ide2"] = f"{params.pop('cdrom')},media=cdrom"
 
 
 def check_modify_config_perm(ctx: Ctx, vmid: int, keys: list[str]) -> None:
@@ -100,19 +106,19 @@ def default_boot(config: dict[str, Any]) -> str:
 def start_checks(state: State, vm: Vm, ctx: Ctx) -> None:
     """vm_start's failures, raised inside the qmstart task."""
     if vm.lock:
-        raise TaskFailed(f"VM is locked ({vm.lock})")
+        raise TaskError(f"VM is locked ({vm.lock})")
     if vm.status == "running":
-        raise TaskFailed(f"VM {vm.vmid} already running")
+        raise TaskError(f"VM {vm.vmid} already running")
     for key, value in sorted(vm.config.items()):
         if is_drive_key(key):
             volid = str(value).split(",", 1)[0]
             if ":" in volid and state.volume(vm.node, volid) is None:
-                raise TaskFailed(f"volume '{volid}' does not exist")
+                raise TaskError(f"volume '{volid}' does not exist")
         elif re.fullmatch(r"net\d+", key):
             bridge = parse_net(ctx, key, str(value)).get("bridge")
             node = state.nodes[vm.node]
             if bridge and bridge not in node.bridges and bridge not in state.sdn_running.vnets:
-                raise TaskFailed(f"bridge '{bridge}' does not exist")
+                raise TaskError(f"bridge '{bridge}' does not exist")
 
 
 def _power(vm: Vm, running: bool) -> None:
@@ -150,6 +156,7 @@ def vm_create(ctx: Ctx, params: dict[str, Any]) -> str:
     if not ctx.perms.check(f"/vms/{vmid}", ["VM.Allocate"], noerr=True):
         raise perm_error()
     if params:
+        resolve_cdrom_alias(params)
         check_storage_access(ctx, vmid, node, params, extra.get("storage"))
         check_modify_config_perm(ctx, vmid, list(params))
         check_special_perms(ctx, vmid, params)
@@ -167,8 +174,8 @@ def vm_create(ctx: Ctx, params: dict[str, Any]) -> str:
         try:
             disks = create_disks(ctx, state, node, vmid, params, extra.get("storage"),
                                  task.log, created)
-        except TaskFailed as err:
-            raise TaskFailed(f"unable to create VM {vmid} - {err}") from None
+        except TaskError as err:
+            raise TaskError(f"unable to create VM {vmid} - {err}") from None
         config = {**params, **disks}
         config.setdefault("boot", default_boot(config))
         config.update({"meta": f"creation-qemu=9.2.0,ctime={int(time.time())}",
@@ -210,6 +217,7 @@ def _update(ctx: Ctx, params: dict[str, Any], sync: bool) -> str | None:
                                          "time"})
     if not params and not delete:
         raise param_error({"_root": "no options specified"})
+    resolve_cdrom_alias(params)
     check_modify_config_perm(ctx, vmid, delete)
     check_modify_config_perm(ctx, vmid, list(params))
     check_storage_access(ctx, vmid, node, params, None)
@@ -238,7 +246,7 @@ def _update(ctx: Ctx, params: dict[str, Any], sync: bool) -> str | None:
         return ctx.task(node, "qmconfig", vmid, lambda task: apply(task.log), cleanup=cleanup)
     try:  # PUT updates in the API process itself, no worker task
         apply([])
-    except TaskFailed as err:
+    except TaskError as err:
         cleanup()
         raise die(str(err)) from None
     return None
@@ -293,17 +301,22 @@ def _power_action(ctx: Ctx, params: dict[str, Any], action: str) -> str:
             _power(vm, True)
             return
         if vm.lock and not params.get("skiplock"):
-            raise TaskFailed(f"VM is locked ({vm.lock})")
+            raise TaskError(f"VM is locked ({vm.lock})")
         if action == "reset" and vm.status != "running":
-            raise TaskFailed(f"VM {vm.vmid} not running")
+            raise TaskError(f"VM {vm.vmid} not running")
         _power(vm, action == "reset")
 
     return ctx.task(params["node"], f"qm{action}", vm.vmid, work)
 
 
+def _power_route(action: str) -> None:
+    def handler(ctx: Ctx, params: dict[str, Any]) -> str:
+        return _power_action(ctx, params, action)
+    route("POST", f"/nodes/{{node}}/qemu/{{vmid}}/status/{action}")(handler)
+
+
 for _action in ("start", "stop", "shutdown", "reset"):
-    route("POST", f"/nodes/{{node}}/qemu/{{vmid}}/status/{_action}")(
-        lambda ctx, params, a=_action: _power_action(ctx, params, a))
+    _power_route(_action)
 
 
 @route("DELETE", "/nodes/{node}/qemu/{vmid}")

@@ -8,7 +8,7 @@ copies a volume of content ``import`` or ``images``).
 
 from __future__ import annotations
 
-import random
+import secrets
 import re
 from typing import Any
 
@@ -16,7 +16,7 @@ from ..errors import die, param_error
 from ..formats import is_drive_name
 from ..perms import Checker
 from ..state import GIB, State, Volume
-from ..tasks import TaskFailed
+from ..tasks import TaskError
 from ..validate import parse_property_string
 from . import Ctx
 
@@ -167,7 +167,7 @@ def add_random_macs(ctx: Ctx, params: dict[str, Any]) -> None:
         fmt = drive_format(ctx, key)
         net = parse_property_string(fmt, str(params[key]), key)
         if "macaddr" not in net:
-            tail = ":".join(f"{random.randrange(256):02X}" for _ in range(3))
+            tail = ":".join(f"{secrets.randbelow(256):02X}" for _ in range(3))
             net["macaddr"] = f"BC:24:11:{tail}"
         params[key] = print_property_string(fmt, net)
 
@@ -184,7 +184,7 @@ def create_disks(ctx: Ctx, state: State, node: str, vmid: int, settings: dict[st
                  created: list[Volume]) -> dict[str, str]:
     """Allocate or import every new disk in ``settings``; returns the final drive strings.
 
-    Runs inside the task; failures raise TaskFailed with qemu-server's wording.
+    Runs inside the task; failures raise TaskError with qemu-server's wording.
     """
     result = {}
     for key in sorted(k for k in settings if is_drive_key(k)):
@@ -194,7 +194,7 @@ def create_disks(ctx: Ctx, state: State, node: str, vmid: int, settings: dict[st
         new = NEW_DISK_RE.match(volid)
         if drive.get("media") == "cdrom" or not new:
             if ":" in volid and state.volume(node, volid) is None:
-                raise TaskFailed(f"volume '{volid}' does not exist")
+                raise TaskError(f"volume '{volid}' does not exist")
             result[key] = str(settings[key])
             continue
         storeid = new.group(2) or default_storage or ""
@@ -203,13 +203,13 @@ def create_disks(ctx: Ctx, state: State, node: str, vmid: int, settings: dict[st
         if source_id:
             source = state.volume(node, source_id)
             if source is None:
-                raise TaskFailed(f"volume '{source_id}' does not exist")
+                raise TaskError(f"volume '{source_id}' does not exist")
             size, sha = source.size, source.sha256
             log.append(f"importing disk '{source_id}' to VM {vmid} ...")
         else:
             size, sha = int(float(new.group(3)) * GIB), None
         if storage.used + size > storage.total:
-            raise TaskFailed(f"no space left on storage '{storeid}' (need {size} bytes)")
+            raise TaskError(f"no space left on storage '{storeid}' (need {size} bytes)")
         vol = state.alloc_disk(node, storeid, vmid, size, drive.get("format"), sha256=sha)
         created.append(vol)
         if source_id:

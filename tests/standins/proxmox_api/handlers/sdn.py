@@ -34,7 +34,7 @@ _SUBNET_OPTIONS = {"vnet", "type", "gateway", "snat", "dnszoneprefix", "dhcp-ran
 
 
 def _digest(objects: dict[str, Any]) -> str:
-    return hashlib.sha1(json.dumps(objects, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha1(json.dumps(objects, sort_keys=True).encode()).hexdigest()  # noqa: S324
 
 
 def _pending(running: dict[str, dict[str, Any]],
@@ -190,7 +190,8 @@ def _vnet(ctx: Ctx, vid: str) -> dict[str, Any]:
 @route("GET", "/cluster/sdn/vnets/{vnet}")
 def vnet_read(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
     vnet = _vnet(ctx, params["vnet"])
-    ctx.perms.check_any(f"/sdn/zones/{vnet['zone']}/{params['vnet']}", ["SDN.Audit", "SDN.Allocate"])
+    ctx.perms.check_any(f"/sdn/zones/{vnet['zone']}/{params['vnet']}",
+                        ["SDN.Audit", "SDN.Allocate"])
     return _listing(ctx, "vnets", "vnet", params)[params["vnet"]]
 
 
@@ -230,7 +231,8 @@ def vnet_delete(ctx: Ctx, params: dict[str, Any]) -> None:
 @route("GET", "/cluster/sdn/vnets/{vnet}/subnets")
 def subnet_list(ctx: Ctx, params: dict[str, Any]) -> list[dict[str, Any]]:
     vnet = _vnet(ctx, params["vnet"])
-    ctx.perms.check_any(f"/sdn/zones/{vnet['zone']}/{params['vnet']}", ["SDN.Audit", "SDN.Allocate"])
+    ctx.perms.check_any(f"/sdn/zones/{vnet['zone']}/{params['vnet']}",
+                        ["SDN.Audit", "SDN.Allocate"])
     return [s for s in _listing(ctx, "subnets", "subnet", params).values()
             if s.get("vnet") == params["vnet"]]
 

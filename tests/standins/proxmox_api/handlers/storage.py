@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import die, param_error
 from ..state import Storage, Volume
-from ..tasks import Task, TaskFailed
+from ..tasks import Task, TaskError
 from . import Ctx, route
 
 ISO_RE = re.compile(r"[^/]+\.(?:iso|img)$", re.I)
@@ -157,11 +157,12 @@ def _image_info(data: bytes, fmt: str, where: str) -> int:
     if fmt != "qcow2":
         return len(data)
     if len(data) < 32 or data[:4] != b"QFI\xfb":
-        raise TaskFailed("failed to query file information with qemu-img")
+        raise TaskError("failed to query file information with qemu-img")
     backing_offset, = struct.unpack(">Q", data[8:16])
     if backing_offset:
-        raise TaskFailed(f"backing file not allowed for untrusted image '{where}'!")
-    return struct.unpack(">Q", data[24:32])[0]
+        raise TaskError(f"backing file not allowed for untrusted image '{where}'!")
+    size: int = struct.unpack(">Q", data[24:32])[0]
+    return size
 
 
 def _store(st: Storage, volid: str, content: str, data: bytes, where: str) -> Volume:
@@ -180,7 +181,7 @@ def _verify_checksum(params: dict[str, Any], data: bytes, log: list[str]) -> Non
     got = hashlib.new(algo, data).hexdigest()
     if got.lower() != params["checksum"].lower():
         log.append("calculating checksum...")
-        raise TaskFailed(f"checksum mismatch: got '{got}' != expect '{params['checksum']}'")
+        raise TaskError(f"checksum mismatch: got '{got}' != expect '{params['checksum']}'")
     log.append("calculating checksum...OK, checksum verified")
 
 
@@ -223,7 +224,7 @@ def download_url(ctx: Ctx, params: dict[str, Any]) -> str:
         task.log.append(f"downloading {url} to {dest}")
         host = urllib.parse.urlsplit(url).hostname or ""
         if not _is_loopback(host):
-            raise TaskFailed(f"download failed - stand-in only fetches from loopback, not '{host}'")
+            raise TaskError(f"download failed - stand-in only fetches from loopback, not '{host}'")
         context = None
         if url.startswith("https") and not params.get("verify-certificates", True):
             context = ssl._create_unverified_context()  # noqa: S323 (test server on loopback)
@@ -231,7 +232,7 @@ def download_url(ctx: Ctx, params: dict[str, Any]) -> str:
             with urllib.request.urlopen(url, timeout=30, context=context) as resp:  # noqa: S310
                 data = resp.read()
         except (urllib.error.URLError, OSError) as err:
-            raise TaskFailed(f"download failed: {err}") from None
+            raise TaskError(f"download failed: {err}") from None
         task.log.append(f"download of '{url}' to '{dest}' finished")
         _verify_checksum(params, data, task.log)
         _store(st, volid, params["content"], data, dest)
@@ -241,4 +242,4 @@ def download_url(ctx: Ctx, params: dict[str, Any]) -> str:
 
 
 def new_tmpfilename() -> str:
-    return f"/var/tmp/pveupload-{secrets.token_hex(16)}"
+    return f"/var/tmp/pveupload-{secrets.token_hex(16)}"  # noqa: S108 (a name PVE would use)
