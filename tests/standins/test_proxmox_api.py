@@ -232,6 +232,29 @@ def test_task_failure_shows_in_status_and_log(proxmox_standin: ProxmoxStandin, a
     assert err.errors == {"vmid": "VM 100 already exists"}
 
 
+def test_request_faults_token_expiry_and_cdrom(proxmox_standin: ProxmoxStandin,  # noqa: F811
+                                               api: Any) -> None:
+    proxmox_standin.api.fail_next("POST", "/nodes/{node}/qemu")
+    err = error_of(lambda: api.nodes("pve").qemu.post(vmid=100))
+    assert (err.status_code, err.content) == (500, "cluster not ready - no quorum?")
+    assert proxmox_standin.state.vms == {}
+
+    upid = api.nodes("pve").qemu.post(vmid=100, cdrom="local:iso/talos-amd64.iso")
+    assert wait_task(api, upid)["exitstatus"] == \
+        "unable to create VM 100 - volume 'local:iso/talos-amd64.iso' does not exist"
+    assert proxmox_standin.state.vms == {}
+    upid = api.nodes("pve").storage("local").upload.post(
+        content="iso", filename=named(b"iso9660", "talos-amd64.iso"))
+    wait_task(api, upid)
+    wait_task(api, api.nodes("pve").qemu.post(vmid=100, cdrom="local:iso/talos-amd64.iso"))
+    assert api.nodes("pve").qemu(100).config.get()["ide2"] == \
+        "local:iso/talos-amd64.iso,media=cdrom"
+
+    proxmox_standin.token.expire = int(time.time()) - 1
+    err = error_of(lambda: api.version.get())
+    assert (err.status_code, err.content) == (401, "Authentication failed!")
+
+
 def test_sdn_zone_vnet_subnet_and_apply(proxmox_standin: ProxmoxStandin, api: Any) -> None:  # noqa: F811
     sdn = api.cluster.sdn
     err = error_of(lambda: sdn.zones.post(zone="lab", type="vxlan"))
@@ -319,3 +342,18 @@ def test_download_url_fetches_from_loopback(proxmox_standin: ProxmoxStandin, api
     upid = storage("download-url").post(url="https://factory.talos.dev/x.qcow2",
                                         content="import", filename="y.qcow2")
     assert "only fetches from loopback" in wait_task(api, upid)["exitstatus"]
+
+
+def test_plain_http_with_json_body() -> None:
+    if schema_path() is None:
+        pytest.skip("Proxmox VE API schema not available")
+    with ProxmoxStandin(tls=False) as pve:
+        headers = {"Authorization": pve.token.header}
+        assert pve.base_url.startswith("http://127.0.0.1:")
+        resp = requests.get(f"{pve.base_url}/version", headers=headers, timeout=5)
+        assert resp.json()["data"]["release"] == "9.1"
+        resp = requests.post(f"{pve.base_url}/nodes/pve/qemu", headers=headers, timeout=5,
+                             json={"vmid": 100, "cores": "two", "onboot": True})
+        assert (resp.status_code, resp.reason) == (400, "Parameter verification failed.")
+        assert resp.json() == {"data": None, "message": "Parameter verification failed.\n",
+                               "errors": {"cores": "type check ('integer') failed - got 'two'"}}

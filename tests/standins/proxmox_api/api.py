@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +92,7 @@ class Api:
         self.routes = load_all()
         self.requests: list[tuple[str, str, int]] = []  # (method, rel path, status), for asserts
         self.faults: list[RequestFault] = []
+        self.auth_failure_delay = 0.0  # PVE delays every 401 by 3 s; tests keep it 0
 
     def fail_next(self, method: str | None = None, template: str | None = None, *,
                   status: int = 500, message: str = "cluster not ready - no quorum?",
@@ -122,6 +124,8 @@ class Api:
             resp = self._handle(req, rel)
         except ApiError as err:
             resp = error_response(err) if err.status != 401 else Response(401, err.message, None)
+            if err.status == 401 and self.auth_failure_delay:
+                time.sleep(self.auth_failure_delay)
         except Exception as exc:  # a stand-in bug: answer like PVE's 500, keep the trace
             log.error("stand-in failure on %s %s\n%s", req.method, rel, traceback.format_exc())
             resp = error_response(ApiError(500, f"stand-in internal error: {exc}"))
@@ -174,7 +178,7 @@ class Api:
 
         found = self.schema.find(req.method, rel)
         if found is None:
-            raise ApiError(501, f"Method '{req.method} {rel}' not implemented")
+            raise ApiError(501, f"Method '{req.method} {rel}' not implemented", newline=False)
         endpoint, uri_params = found
         for key in sorted(params):
             if key in uri_params and uri_params[key] != params[key]:

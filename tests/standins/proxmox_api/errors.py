@@ -12,8 +12,9 @@ from __future__ import annotations
 class ApiError(Exception):
     """An error answer: HTTP status, message (first line = reason phrase), parameter errors."""
 
-    def __init__(self, status: int, message: str, errors: dict[str, str] | None = None) -> None:
-        if not message.endswith("\n"):
+    def __init__(self, status: int, message: str, errors: dict[str, str] | None = None, *,
+                 newline: bool = True) -> None:
+        if newline and not message.endswith("\n"):  # a Perl die/raise message ends with \n
             message += "\n"
         super().__init__(message.rstrip("\n"))
         self.status = status

@@ -137,6 +137,7 @@ class State:
         self.ipams = {"pve"}
         self.tokens: dict[str, Token] = {}
         self.passwords: dict[str, str] = {}  # userid -> password, for /access/ticket
+        self.user_acls: dict[str, Acl] = {}  # ACLs of ticket users other than root@pam
         self.tickets: dict[str, tuple[str, str]] = {}  # ticket -> (userid, csrf token)
         self.tasks = TaskRegistry()
         self.version = {"version": "9.1.3", "release": "9.1", "repoid": "0b1e6c4d"}
@@ -164,7 +165,9 @@ class State:
 
     def acl_of(self, subject: str) -> Acl:
         token = self.tokens.get(subject)
-        return token.acl if token is not None else Acl()
+        if token is not None:
+            return token.acl
+        return self.user_acls.setdefault(subject, Acl()) if subject else Acl()
 
     # -- lookups -------------------------------------------------------------------------
     def node(self, name: str) -> Node:
