@@ -26,7 +26,7 @@ from .multipart import decode_body, decode_urlencoded, parse_upload
 from .perms import Checker
 from .schema import ApiSchema
 from .state import State
-from .validate import validate_params
+from .validate import validate_params, verify_result
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,9 @@ class Api:
         self.requests: list[tuple[str, str, int]] = []  # (method, rel path, status), for asserts
         self.faults: list[RequestFault] = []
         self.auth_failure_delay = 0.0  # PVE delays every 401 by 3 s; tests keep it 0
+        # Check every answer against the schema's 'returns' (PVE can, but does not by default):
+        # keeps the simulated data in the shape the real API documents.
+        self.verify_results = True
 
     def fail_next(self, method: str | None = None, template: str | None = None, *,
                   status: int = 500, message: str = "cluster not ready - no quorum?",
@@ -202,6 +205,8 @@ class Api:
                 raise injected
             ctx = Ctx(self.state, checker, subject or "", endpoint, self.schema, upload)
             data = handler(ctx, values)
+            if self.verify_results:
+                verify_result(endpoint, data)
         payload: dict[str, Any] = {"data": data}
         if ctx.total is not None:
             payload["total"] = ctx.total

@@ -104,7 +104,8 @@ class Endpoint:
 
     @property
     def additional_properties(self) -> Any:
-        return self.info.get("parameters", {}).get("additionalProperties", 0)
+        # absent = undefined in Perl, which allows extra properties
+        return self.info.get("parameters", {}).get("additionalProperties")
 
     def property_schema(self, key: str) -> dict[str, Any] | None:
         return property_schema(self.properties, key)

@@ -167,6 +167,10 @@ class State:
         token = self.tokens.get(subject)
         if token is not None:
             return token.acl
+        if subject == "root@pam":  # root@pam holds every privilege everywhere
+            acl = Acl()
+            acl.grant("/", "Administrator")
+            return acl
         return self.user_acls.setdefault(subject, Acl()) if subject else Acl()
 
     # -- lookups -------------------------------------------------------------------------

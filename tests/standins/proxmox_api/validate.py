@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from . import formats
-from .errors import FormatError, param_error
+from .errors import ApiError, FormatError, param_error
 from .schema import Endpoint, property_schema
 
 _NUMBER_RE = re.compile(r"[+-]?(\d+\.\d+|\d+\.|\.\d+|\d+)([eE][+-]?\d+)?")
@@ -180,7 +180,7 @@ def check_object(path: str, props: dict[str, dict[str, Any]], value: dict[str, A
                 add_error(errors, f"{path}.{requires}" if path else requires,
                           f"missing property required by '{newpath}'")
             continue
-        if not additional:
+        if additional is not None and not additional:
             add_error(errors, newpath, "property is not defined in schema and the schema does "
                                        "not allow additional properties")
 
@@ -263,6 +263,17 @@ def typed(value: Any, schema: dict[str, Any]) -> Any:
     if typ == "boolean":  # PVE keeps booleans as 1/0 (also in configs it returns)
         return int(value == "1") if isinstance(value, str) else int(bool(value))
     return value
+
+
+def verify_result(endpoint: Endpoint, data: Any) -> None:
+    """RESTHandler's optional result verification against the schema's ``returns``."""
+    returns = endpoint.info.get("returns")
+    if not returns:
+        return
+    errors: dict[str, str] = {}
+    check_prop(data, returns, "", errors)
+    if errors:
+        raise ApiError(500, "Result verification failed", dict(sorted(errors.items())))
 
 
 def validate_params(endpoint: Endpoint, params: dict[str, Any]) -> dict[str, Any]:

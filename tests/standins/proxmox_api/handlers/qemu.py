@@ -100,7 +100,8 @@ def default_boot(config: dict[str, Any]) -> str:
     disk = next((k for k in drives if "media=cdrom" not in str(config[k])), None)
     cdrom = next((k for k in drives if "media=cdrom" in str(config[k])), None)
     net = next((f"net{i}" for i in range(32) if f"net{i}" in config), None)
-    return "order=" + ";".join(d for d in (disk, cdrom, net) if d)
+    devices = [d for d in (disk, cdrom, net) if d]
+    return "order=" + ";".join(devices) if devices else ""  # print_bootorder
 
 
 def start_checks(state: State, vm: Vm, ctx: Ctx) -> None:
@@ -177,7 +178,8 @@ def vm_create(ctx: Ctx, params: dict[str, Any]) -> str:
         except TaskError as err:
             raise TaskError(f"unable to create VM {vmid} - {err}") from None
         config = {**params, **disks}
-        config.setdefault("boot", default_boot(config))
+        if "boot" not in config and default_boot(config):
+            config["boot"] = default_boot(config)
         config.update({"meta": f"creation-qemu=9.2.0,ctime={int(time.time())}",
                        "smbios1": f"uuid={uuid.uuid4()}", "vmgenid": str(uuid.uuid4())})
         vm.config = config
