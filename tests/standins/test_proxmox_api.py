@@ -344,6 +344,36 @@ def test_download_url_fetches_from_loopback(proxmox_standin: ProxmoxStandin, api
     assert "only fetches from loopback" in wait_task(api, upid)["exitstatus"]
 
 
+def test_answers_match_the_schema_returns(proxmox_standin: ProxmoxStandin,  # noqa: F811
+                                          api: Any) -> None:
+    """The stand-in checks every answer against the schema's 'returns' (500 if not)."""
+    node = api.nodes("pve")
+    volid = upload_image(api, qcow2_image(GIB), "a.qcow2")
+    wait_task(api, node.qemu.post(vmid=100, scsi0=f"local-lvm:0,import-from={volid}",
+                                  net0="virtio,bridge=vmbr0", agent=1, ipconfig0="ip=dhcp"))
+    wait_task(api, node.qemu(100).status.start.post())
+    err = error_of(lambda: node.qemu(100).agent.ping.post())
+    assert err.content == "QEMU guest agent is not running"
+    proxmox_standin.state.vms[100].guest_interfaces = [
+        {"name": "eth0", "ip-addresses": [{"ip-address": "10.0.0.5", "prefix": 24,
+                                           "ip-address-type": "ipv4"}]}]
+    api.cluster.sdn.zones.post(zone="lab", type="simple", ipam="pve")
+    api.cluster.sdn.vnets.post(vnet="v1", zone="lab")
+    api.cluster.sdn.vnets("v1").subnets.post(subnet="10.1.0.0/24", type="subnet", snat=1)
+    answers = [
+        api.cluster.status.get(), api.cluster.resources.get(), node.tasks.get(),
+        node.network.get(type="bridge"), node.storage.get(content="images"),
+        node.storage("local").status.get(), node.storage("local").content(volid).get(),
+        api.cluster.sdn.zones.get(pending=1), api.cluster.sdn.vnets("v1").get(pending=1),
+        api.cluster.sdn.vnets("v1").subnets.get(), node.qemu.get(),
+        node.qemu(100)("agent")("network-get-interfaces").get(),
+        node.qemu(100).config.put(cores=4, delete="agent"), api.access.permissions.get(),
+    ]
+    assert all(answer is not None for answer in answers[:-2]) and answers[-2] is None
+    assert ("GET", "/nodes/pve/qemu/100/agent/network-get-interfaces", 200) \
+        in proxmox_standin.api.requests
+
+
 def test_plain_http_with_json_body() -> None:
     if schema_path() is None:
         pytest.skip("Proxmox VE API schema not available")
