@@ -57,7 +57,12 @@ class Talos:
 
     def __call__(self, *args: str, ok: bool | None = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [str(self.executable), *args], cwd=self.cwd, env=self.env, capture_output=True, text=True, timeout=60
+            [str(self.executable), *args],
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         if ok is True:
             assert result.returncode == 0, f"talosctl {' '.join(args)} failed:\n{result.stderr}"

@@ -14,11 +14,10 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
 import talos_config as tc
 import talos_patch as tp
 import talos_sim
+import yaml
 
 if TYPE_CHECKING:
     from talos_cli import Ctx
@@ -67,9 +66,9 @@ def version(ctx: Ctx) -> int:
         if ctx["client"]:
             return 0
         ctx.out.write("Server:\n")
-    import talos_api  # server side needs the simulated nodes
+    import talos_resources  # server side needs the simulated nodes
 
-    return talos_api.server_version(ctx)
+    return talos_resources.server_version(ctx)
 
 
 # --- gen secrets ----------------------------------------------------------------------------
@@ -123,10 +122,16 @@ def validate_endpoint(endpoint: str) -> None:
     host, _, port = hostport.rpartition(":") if ":" in hostport else (hostport, "", "")
     if not scheme:
         if not port:
-            raise CommandError(f"no scheme and port specified for the cluster endpoint URL\ntry: {_fixed_endpoint(host, port)}")
-        raise CommandError(f"no scheme specified for the cluster endpoint URL\ntry: {_fixed_endpoint(host, port)}")
+            raise CommandError(
+                f"no scheme and port specified for the cluster endpoint URL\ntry: {_fixed_endpoint(host, port)}"
+            )
+        raise CommandError(
+            f"no scheme specified for the cluster endpoint URL\ntry: {_fixed_endpoint(host, port)}"
+        )
     if scheme != "https":
-        raise CommandError(f"the control plane endpoint URL should have scheme https://\ntry: {_fixed_endpoint(host, port)}")
+        raise CommandError(
+            f"the control plane endpoint URL should have scheme https://\ntry: {_fixed_endpoint(host, port)}"
+        )
     if not host:
         raise CommandError(f'error validating the cluster endpoint URL: "{endpoint}" has no host')
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import secrets as _rand
 import string
 from pathlib import Path
 from typing import Any
 
 import yaml
-
 
 
 class ConfigError(Exception):
@@ -35,8 +33,7 @@ class TalosDumper(yaml.SafeDumper):
 
 def dump_docs(docs: list[dict[str, Any]]) -> str:
     return "---\n".join(
-        yaml.dump(d, Dumper=TalosDumper, indent=4, sort_keys=False, default_flow_style=False)
-        for d in docs
+        yaml.dump(d, Dumper=TalosDumper, indent=4, sort_keys=False, default_flow_style=False) for d in docs
     )
 
 

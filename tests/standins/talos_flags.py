@@ -169,7 +169,11 @@ def usage(command_path: str, use: str, flags: list[Flag], inherited: list[Flag])
         rows = []
         for f in sorted((f for f in group if not f.hidden), key=lambda f: f.name):
             left = f"  -{f.short}, --{f.name}" if f.short else f"      --{f.name}"
-            type_name = "" if f.kind == "bool" else " " + {"stringSlice": "strings", "enum": "string"}.get(f.kind, f.kind)
+            type_name = (
+                ""
+                if f.kind == "bool"
+                else " " + {"stringSlice": "strings", "enum": "string"}.get(f.kind, f.kind)
+            )
             rows.append(f"{left}{type_name}\t{f.help}")
         return "\n".join(rows)
 

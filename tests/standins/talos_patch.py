@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from talos_config import ConfigError, dig, one_line, os_reason
 
 SCHEMA_ENV = "NK8S_TALOS_SCHEMA"
@@ -73,7 +72,9 @@ def apply_patches(docs: list[dict[str, Any]], patches: list[tuple[str, Any]]) ->
     for kind, body in patches:
         if kind == "json6902":
             if len(result) != 1 and any("kind" in d for d in result[1:]):
-                raise ConfigError("JSON6902 patches are not supported for multi-document machine configuration")
+                raise ConfigError(
+                    "JSON6902 patches are not supported for multi-document machine configuration"
+                )
             result[0] = _json_patch(result[0], body)
         else:
             result = _strategic_merge(result, copy.deepcopy(body))
@@ -139,7 +140,9 @@ def _json_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any
         if name in {"add", "replace"}:
             if isinstance(parent, list):
                 idx = len(parent) if last == "-" else int(last)
-                parent.insert(idx, op.get("value")) if name == "add" else parent.__setitem__(idx, op.get("value"))
+                parent.insert(idx, op.get("value")) if name == "add" else parent.__setitem__(
+                    idx, op.get("value")
+                )
             elif name == "replace" and last not in parent:
                 raise ConfigError(f"replace operation does not apply: doc is missing key: {op['path']}")
             else:
@@ -148,7 +151,9 @@ def _json_patch(doc: dict[str, Any], ops: list[dict[str, Any]]) -> dict[str, Any
             try:
                 del parent[int(last) if isinstance(parent, list) else last]
             except (KeyError, IndexError, ValueError):
-                raise ConfigError(f"remove operation does not apply: doc is missing path: {op['path']}") from None
+                raise ConfigError(
+                    f"remove operation does not apply: doc is missing path: {op['path']}"
+                ) from None
         else:
             raise ConfigError(f"JSON patch operation {name!r} is not simulated by the talosctl stand-in")
     return doc
@@ -191,7 +196,11 @@ def _schema_check(docs: list[dict[str, Any]], schema_path: str, allow_delete: bo
         body = _strip_delete(doc) if allow_delete else doc
         if "kind" in doc:
             name = next(
-                (n for n, d in defs.items() if d.get("properties", {}).get("kind", {}).get("enum") == [doc["kind"]]),
+                (
+                    n
+                    for n, d in defs.items()
+                    if d.get("properties", {}).get("kind", {}).get("enum") == [doc["kind"]]
+                ),
                 None,
             )
             if name is None:

@@ -120,7 +120,9 @@ def session(path: Path | None = None) -> Iterator[dict[str, Any]]:
 def _prepare(ip: str, node: dict[str, Any], now: float) -> None:
     node.setdefault("stage", "maintenance")
     if node["stage"] not in STAGES:
-        raise SimError(f"talosctl stand-in: node {ip} has unknown stage {node['stage']!r}; use one of {STAGES}")
+        raise SimError(
+            f"talosctl stand-in: node {ip} has unknown stage {node['stage']!r}; use one of {STAGES}"
+        )
     if "since" not in node:
         node["since"] = now
         node["history"] = [[node["stage"], now]]

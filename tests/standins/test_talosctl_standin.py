@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-
 import talos_config
 import talos_sim
+import yaml
 from conftest import Talos
 
 CP, WK = "10.1.0.10", "10.2.0.10"
@@ -46,9 +45,21 @@ def _gen(talos: Talos, *extra: str) -> Path:
     """gen secrets + gen config with the reference patch; returns the output directory."""
     (talos.cwd / "patch.yaml").write_text(PATCH)
     talos("gen", "secrets", "-o", "secrets.yaml")
-    talos("gen", "config", "lab", f"https://{CP}:6443", "--with-secrets", "secrets.yaml",
-          "--config-patch", "@patch.yaml", "--output", "out", "--install-image",
-          "factory.talos.dev/installer/ce4c:v1.13.9", *extra)
+    talos(
+        "gen",
+        "config",
+        "lab",
+        f"https://{CP}:6443",
+        "--with-secrets",
+        "secrets.yaml",
+        "--config-patch",
+        "@patch.yaml",
+        "--output",
+        "out",
+        "--install-image",
+        "factory.talos.dev/installer/ce4c:v1.13.9",
+        *extra,
+    )
     return talos.cwd / "out"
 
 
@@ -117,8 +128,10 @@ def test_version_client_prints_the_upstream_format(talos: Talos) -> None:
         (["gen", "config", "a", "https://x:6443", "--with-secret", "s.yaml"], "unknown flag: --with-secret"),
         (["apply-config", "--file"], "flag needs an argument: --file"),
         (["kubeconfig", "--merge=maybe"], 'invalid argument "maybe" for "-m, --merge" flag'),
-        (["apply-config", "-m", "later"],
-         'invalid argument "later" for "-m, --mode" flag: possible options are: auto, no-reboot, reboot, staged, try'),
+        (
+            ["apply-config", "-m", "later"],
+            'invalid argument "later" for "-m, --mode" flag: possible options are: auto, no-reboot, reboot, staged, try',
+        ),
         (["get"], "accepts between 1 and 2 arg(s), received 0"),
     ],
 )
@@ -131,7 +144,10 @@ def test_invalid_command_lines_are_rejected_like_cobra(talos: Talos, args: list[
 def test_flags_follow_the_emulated_version(talos: Talos) -> None:
     _sim(talos, {CP: {}})
     (talos.cwd / "c.yaml").write_text("")
-    assert "no configuration data read" in talos("apply-config", "-i", "-n", CP, "-f", "c.yaml", "--mode=reboot", ok=False).stderr
+    assert (
+        "no configuration data read"
+        in talos("apply-config", "-i", "-n", CP, "-f", "c.yaml", "--mode=reboot", ok=False).stderr
+    )
     talos.env["NK8S_TALOSCTL_VERSION"] = "v1.14.0-rc.1"
     err = talos("apply-config", "-i", "-n", CP, "-f", "c.yaml", "--mode=reboot", ok=False).stderr
     assert err.startswith('invalid argument "reboot" for "-m, --mode" flag')
@@ -162,8 +178,13 @@ def test_gen_secrets_writes_a_private_bundle_and_respects_force(talos: Talos) ->
 
 
 def test_gen_config_writes_patched_machine_configs(talos: Talos) -> None:
-    out = _gen(talos, "--config-patch-worker", '{"machine": {"nodeLabels": {"dc": "dc2"}}}',
-               "--kubernetes-version", "v1.33.1")
+    out = _gen(
+        talos,
+        "--config-patch-worker",
+        '{"machine": {"nodeLabels": {"dc": "dc2"}}}',
+        "--kubernetes-version",
+        "v1.33.1",
+    )
     bundle = yaml.safe_load((talos.cwd / "secrets.yaml").read_text())
     cp, cp_hostname = _docs(out / "controlplane.yaml")
     worker = _docs(out / "worker.yaml")[0]
@@ -198,9 +219,20 @@ def test_generated_config_validates_against_the_upstream_schema(talos: Talos, sc
 
 
 def test_gen_config_merge_semantics(talos: Talos) -> None:
-    talos("gen", "config", "lab", "https://10.1.0.10:6443", "-o", "out",
-          "--config-patch", "machine: {certSANs: [a]}", "--config-patch", "machine: {certSANs: [b]}",
-          "--config-patch", "cluster: {discovery: {enabled: false}, clusterName: ''}")
+    talos(
+        "gen",
+        "config",
+        "lab",
+        "https://10.1.0.10:6443",
+        "-o",
+        "out",
+        "--config-patch",
+        "machine: {certSANs: [a]}",
+        "--config-patch",
+        "machine: {certSANs: [b]}",
+        "--config-patch",
+        "cluster: {discovery: {enabled: false}, clusterName: ''}",
+    )
     cp = _docs(talos.cwd / "out" / "controlplane.yaml")[0]
     assert cp["machine"]["certSANs"] == ["a", "b"]  # lists append
     assert cp["cluster"]["discovery"]["enabled"] is False  # booleans always merge
@@ -211,20 +243,34 @@ def test_gen_config_merge_semantics(talos: Talos) -> None:
     ("patch", "message"),
     [
         ("machine: [unclosed", "error parsing config JSON patch: failed to decode patch"),
-        ("machin:\n  install: {disk: /dev/vda}\n", "error parsing config JSON patch: unknown keys found during decoding"),
+        (
+            "machin:\n  install: {disk: /dev/vda}\n",
+            "error parsing config JSON patch: unknown keys found during decoding",
+        ),
         ("@missing.yaml", "error parsing config JSON patch: open missing.yaml: no such file or directory"),
     ],
 )
 def test_gen_config_rejects_bad_patches_and_writes_nothing(talos: Talos, patch: str, message: str) -> None:
-    result = talos("gen", "config", "lab", "https://10.1.0.10:6443", "-o", "out", "--config-patch", patch, ok=False)
+    result = talos(
+        "gen", "config", "lab", "https://10.1.0.10:6443", "-o", "out", "--config-patch", patch, ok=False
+    )
     assert result.stderr.startswith(message)
     assert not (talos.cwd / "out").exists()
 
 
 def test_unknown_nested_keys_are_rejected_with_the_upstream_schema(talos: Talos, schema: Path) -> None:
     talos.env["NK8S_TALOS_SCHEMA"] = str(schema)
-    err = talos("gen", "config", "lab", "https://10.1.0.10:6443", "-o", "out",
-                "--config-patch", "machine: {instal: {disk: /dev/vda}}", ok=False).stderr
+    err = talos(
+        "gen",
+        "config",
+        "lab",
+        "https://10.1.0.10:6443",
+        "-o",
+        "out",
+        "--config-patch",
+        "machine: {instal: {disk: /dev/vda}}",
+        ok=False,
+    ).stderr
     assert "unknown keys found during decoding" in err and "instal" in err
     talos("gen", "config", "lab", "https://10.1.0.10:6443", "-o", "out", "--config-patch", PATCH)
 
@@ -243,7 +289,9 @@ def test_gen_config_validates_endpoint_and_existing_files(talos: Talos) -> None:
 # --- nodes: apply, bootstrap, kubeconfig, get ---------------------------------------------------
 
 
-def test_apply_moves_a_node_from_maintenance_through_installing_to_running(talos: Talos, generated: Path) -> None:
+def test_apply_moves_a_node_from_maintenance_through_installing_to_running(
+    talos: Talos, generated: Path
+) -> None:
     _sim(talos, {CP: {"install_seconds": 0.1}})
     _copy_generated(talos, generated)
     assert talos_sim.read_sim(talos.sim)["nodes"][CP]["stage"] == "maintenance"
@@ -260,8 +308,10 @@ def test_node_is_unreachable_while_installing(talos: Talos, generated: Path) -> 
     _copy_generated(talos, generated)
     talos("apply-config", "--insecure", "-n", CP, "-f", "out/controlplane.yaml")
     err = talos("bootstrap", *_secure(), ok=False).stderr
-    assert err == ("error executing bootstrap: rpc error: code = Unavailable desc = connection error: "
-                   f'desc = "transport: Error while dialing: dial tcp {CP}:50000: connect: connection refused"\n')
+    assert err == (
+        "error executing bootstrap: rpc error: code = Unavailable desc = connection error: "
+        f'desc = "transport: Error while dialing: dial tcp {CP}:50000: connect: connection refused"\n'
+    )
 
 
 def test_apply_insecure_fails_on_a_configured_node(talos: Talos, generated: Path) -> None:
@@ -270,7 +320,10 @@ def test_apply_insecure_fails_on_a_configured_node(talos: Talos, generated: Path
     assert err.startswith("error applying new configuration: rpc error: code = Unavailable")
     assert "tls: certificate required" in err
     # the secure path works and keeps the node running
-    assert talos("apply-config", *_secure(), "-f", "out/controlplane.yaml").stderr == "Applied configuration without a reboot\n"
+    assert (
+        talos("apply-config", *_secure(), "-f", "out/controlplane.yaml").stderr
+        == "Applied configuration without a reboot\n"
+    )
 
 
 def test_apply_validates_the_config_like_the_node(talos: Talos, generated: Path) -> None:
@@ -295,7 +348,10 @@ def test_bootstrap_once_then_already_exists(talos: Talos, generated: Path) -> No
     _running_cluster(talos, generated)
     talos("bootstrap", *_secure())
     err = talos("bootstrap", *_secure(), ok=False).stderr
-    assert err == "error executing bootstrap: rpc error: code = AlreadyExists desc = etcd data directory is not empty\n"
+    assert (
+        err
+        == "error executing bootstrap: rpc error: code = AlreadyExists desc = etcd data directory is not empty\n"
+    )
     err = talos("bootstrap", "-n", WK, "-e", CP, "--talosconfig", "out/talosconfig", ok=False).stderr
     assert "code = Unimplemented desc = bootstrap is only available on control plane nodes" in err
 
@@ -322,7 +378,9 @@ def test_talosconfig_must_name_endpoints_and_match_the_cluster(talos: Talos, gen
     talos("gen", "config", "other", f"https://{CP}:6443", "-o", "other")  # new PKI
     err = talos("bootstrap", "-n", CP, "-e", CP, "--talosconfig", "other/talosconfig", ok=False).stderr
     assert "x509: certificate signed by unknown authority" in err
-    err = talos("bootstrap", "-n", "10.9.9.9", "-e", "10.9.9.9", "--talosconfig", "out/talosconfig", ok=False).stderr
+    err = talos(
+        "bootstrap", "-n", "10.9.9.9", "-e", "10.9.9.9", "--talosconfig", "out/talosconfig", ok=False
+    ).stderr
     assert "no route to host" in err
 
 
@@ -369,13 +427,24 @@ def test_no_secret_ever_appears_in_argv(talos: Talos, generated: Path) -> None:
     bundle = yaml.safe_load((talos.cwd / "secrets.yaml").read_text())
     secrets = talos_config.secret_values(bundle)
     assert len(secrets) >= 10
-    assert [e["argv"][:2] for e in talos_sim.read_log(generated / "calls.jsonl")] == [["gen", "secrets"], ["gen", "config"]]
+    assert [e["argv"][:2] for e in talos_sim.read_log(generated / "calls.jsonl")] == [
+        ["gen", "secrets"],
+        ["gen", "config"],
+    ]
     assert len(talos_sim.read_log(talos.log)) == 4
     assert talos_sim.secrets_in_log(generated / "calls.jsonl", secrets) == []
     assert talos_sim.secrets_in_log(talos.log, secrets) == []
     # the check can fail: an inline patch carrying a token is caught
-    talos("gen", "config", "x", f"https://{CP}:6443", "-o", "leak",
-          "--config-patch", json.dumps({"machine": {"token": bundle["trustdinfo"]["token"]}}))
+    talos(
+        "gen",
+        "config",
+        "x",
+        f"https://{CP}:6443",
+        "-o",
+        "leak",
+        "--config-patch",
+        json.dumps({"machine": {"token": bundle["trustdinfo"]["token"]}}),
+    )
     assert len(talos_sim.secrets_in_log(talos.log, secrets)) == 1
 
 
@@ -386,8 +455,11 @@ def test_parallel_calls_do_not_lose_state(talos: Talos, generated: Path) -> None
     _sim(talos, nodes)
     talos("gen", "config", "lab", f"https://{CP}:6443", "-o", "out", "--config-patch", PATCH)
     procs = [
-        subprocess.Popen([str(talos.executable), "apply-config", "-i", "-n", ip,
-                          "-f", "out/worker.yaml"], cwd=talos.cwd, env=talos.env)
+        subprocess.Popen(
+            [str(talos.executable), "apply-config", "-i", "-n", ip, "-f", "out/worker.yaml"],
+            cwd=talos.cwd,
+            env=talos.env,
+        )
         for ip in nodes
     ]
     assert [p.wait(timeout=60) for p in procs] == [0] * len(nodes)

@@ -154,9 +154,7 @@ def _check_name(name: str, shown: str) -> None:
 
 def _normalise_sha256(value: str, shown: str) -> str:
     if not _SHA256_RE.match(value):
-        raise DownloadError(
-            f"expected_sha256 for {shown} is not a sha256 hex digest: {value[:80]!r}"
-        )
+        raise DownloadError(f"expected_sha256 for {shown} is not a sha256 hex digest: {value[:80]!r}")
     return value.lower()
 
 
@@ -307,8 +305,7 @@ def _stream(
         ) from None
     if total is not None and received != total:
         raise DownloadError(
-            f"download of {shown} was cut off: got {received} of {total} bytes; "
-            "nothing was cached, retry"
+            f"download of {shown} was cut off: got {received} of {total} bytes; nothing was cached, retry"
         )
     return digest.hexdigest(), received
 
