@@ -68,6 +68,7 @@ def secure(ctx: Ctx, state: dict[str, Any]) -> tuple[list[str], str, str | None]
             f"error constructing client: failed to create client connection: "
             f"failed to resolve configuration context: {problem}"
         )
+    assert context is not None
     nodes = ctx["nodes"] or context.get("nodes") or []
     if not nodes:
         raise CommandError(
@@ -89,6 +90,7 @@ def target(ctx: Ctx, state: dict[str, Any], prefix: str, single: bool = True) ->
     error = endpoint_error or sim.secure_error(ip, node, fp)
     if error:
         raise CommandError(prefix + error)
+    assert node is not None  # secure_error() answers for unknown nodes
     if injected(ctx, node, state):
         raise CommandError(prefix + sim.refused(ip))
     return ip, node
@@ -153,6 +155,7 @@ def apply_config(ctx: Ctx) -> int:
             error = None
         if error:
             raise CommandError(prefix + error)
+        assert node is not None  # insecure_error() answers for unknown nodes
         if ctx["insecure"] and injected(ctx, node, state):
             raise CommandError(prefix + sim.refused(ip))
         _server_apply(ctx, node, docs, prefix)

@@ -35,8 +35,8 @@ def injected(ctx: Ctx, node: dict | None = None, state: dict | None = None) -> b
     """Consume an injected failure for this command (opens the sim only if configured)."""
     if state is not None:
         return talos_sim.take_failure(state, ctx.command.path, node)
-    if not os.environ.get(talos_sim.SIM_ENV):
-        return False
+    if not os.environ.get(talos_sim.SIM_ENV) or not os.path.exists(os.environ[talos_sim.SIM_ENV]):
+        return False  # offline commands work without a simulation file
     with talos_sim.session() as sim:
         return talos_sim.take_failure(sim, ctx.command.path)
 

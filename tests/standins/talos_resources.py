@@ -184,7 +184,7 @@ def get(ctx: Ctx) -> int:
                 error = sim.refused(ip)
             if error:
                 errors.append(f"{ip}: {error}" if len(targets) > 1 else error)
-            elif len(ctx.args) == 1 or ctx.args[1] == "machine":
+            elif node is not None and (len(ctx.args) == 1 or ctx.args[1] == "machine"):
                 results.append((ip, _machine_status(state, ip, node)))
     _write_resources(ctx, fmt, results)
     if errors:
@@ -235,6 +235,6 @@ def server_version(ctx: Ctx) -> int:
                     raise CommandError(prefix + error)
     for ip, node in targets:
         ctx.out.write(f"\tNODE:        {ip}\n")
-        ctx.out.write(long_version(node.get("version", ctx.version)))
+        ctx.out.write(long_version((node or {}).get("version", ctx.version)))
         ctx.out.write("\tEnabled:     RBAC\n")
     return 0

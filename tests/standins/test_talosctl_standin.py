@@ -303,6 +303,15 @@ def test_apply_moves_a_node_from_maintenance_through_installing_to_running(
     assert node["config"]["type"] == "controlplane" and node["config"]["install_disk"] == "/dev/vda"
 
 
+def test_booting_node_becomes_reachable_in_maintenance(talos: Talos, generated: Path) -> None:
+    _sim(talos, {CP: {"stage": "booting", "boot_seconds": 0.1}})
+    assert talos_sim.read_sim(talos.sim)["nodes"][CP]["stage"] == "booting"
+    node = _wait_stage(talos, CP, "maintenance")
+    assert [stage for stage, _ in node["history"]] == ["booting", "maintenance"]
+    status = yaml.safe_load(talos("get", "machinestatus", "-i", "-n", CP, "-o", "yaml").stdout)
+    assert status["spec"] == {"stage": "maintenance", "status": {"ready": True, "unmetConditions": []}}
+
+
 def test_node_is_unreachable_while_installing(talos: Talos, generated: Path) -> None:
     _sim(talos, {CP: {"install_seconds": 60}})
     _copy_generated(talos, generated)
