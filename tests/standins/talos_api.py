@@ -23,9 +23,6 @@ from talos_commands import CommandError, injected
 if TYPE_CHECKING:
     from talos_cli import Ctx
 
-_MACHINE_STATUS = {"machinestatus", "machinestatuses", "machinestatuses.runtime.talos.dev"}
-
-
 # --- connections ----------------------------------------------------------------------------
 
 
@@ -137,12 +134,14 @@ def apply_config(ctx: Ctx) -> int:
         ) from None
     if not text:
         raise CommandError("no configuration data read")
-    try:
-        docs = tc.load_docs(text, "machine configuration")
-        if ctx["config-patch"]:
-            docs = tp.apply_patches(docs, tp.load_patches(ctx["config-patch"]))
-    except tc.ConfigError as exc:
-        raise CommandError(str(exc)) from None
+    docs: list[dict[str, Any]] | None = None
+    if ctx["config-patch"]:  # only then does the client parse the file; else the node does
+        try:
+            docs = tp.apply_patches(
+                tc.load_docs(text, "machine configuration"), tp.load_patches(ctx["config-patch"])
+            )
+        except tc.ConfigError as exc:
+            raise CommandError(str(exc)) from None
     prefix = "error applying new configuration: "
     with sim.session() as state:
         if ctx["insecure"]:
@@ -158,12 +157,13 @@ def apply_config(ctx: Ctx) -> int:
         assert node is not None  # insecure_error() answers for unknown nodes
         if ctx["insecure"] and injected(ctx, node, state):
             raise CommandError(prefix + sim.refused(ip))
-        _server_apply(ctx, node, docs, prefix)
+        _server_apply(ctx, node, text if docs is None else docs, prefix)
     return 0
 
 
-def _server_apply(ctx: Ctx, node: dict[str, Any], docs: list[dict[str, Any]], prefix: str) -> None:
+def _server_apply(ctx: Ctx, node: dict[str, Any], data: str | list[dict[str, Any]], prefix: str) -> None:
     try:
+        docs = tc.load_docs(data, "machine configuration") if isinstance(data, str) else data
         tp.check_documents(docs)
     except tc.ConfigError as exc:
         raise CommandError(
