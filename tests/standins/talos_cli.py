@@ -221,10 +221,10 @@ def run(argv: list[str], out: TextIO, err: TextIO) -> int:
         return 1
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
     code = 1
     try:
-        code = run(argv, sys.stdout, sys.stderr)
+        code = run(argv, out or sys.stdout, err or sys.stderr)
     finally:
         talos_sim.record_call(argv, code)
     return code

@@ -22,8 +22,10 @@ Simulation file (fields marked * are written by the stand-in)::
           "fail": {"bootstrap": 1},   # fail the next N calls of a command on this node
           "since": 1.7e9,             # * when the current stage began (epoch seconds)
           "history": [["maintenance", 1.7e9], ...],   # * stages entered
-          "config": {...},            # * non-secret summary of the applied config
-          "etcd": false               # * etcd data directory not empty (bootstrapped/joined)
+          "config": {...},            # * non-secret summary of the applied config (type,
+                                      #   cluster, endpoint, CA fingerprints, cni, install disk/image)
+          "applies": 1,               # * number of successful apply-config calls
+          "etcd": false               # * etcd data directory not empty (after bootstrap)
         }
       },
       "fail": {"gen config": 1}       # fail the next N calls of a command, any node

@@ -69,7 +69,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory, standin_bin: Path) -> Pa
     cwd = tmp_path_factory.mktemp("generated")
     env = {k: v for k, v in os.environ.items() if not k.startswith("NK8S_")}
     env["NK8S_STANDIN_LOG"] = str(cwd / "calls.jsonl")
-    _gen(Talos(cwd=cwd, env=env, executable=standin_bin / "talosctl"))
+    _gen(Talos(cwd=cwd, env=env, executable=standin_bin / "talosctl", subprocess=True))
     return cwd
 
 
@@ -105,7 +105,8 @@ def _running_cluster(talos: Talos, generated: Path) -> Path:
 # --- version and the command line ------------------------------------------------------------
 
 
-def test_version_client_prints_the_upstream_format(talos: Talos) -> None:
+def test_version_client_prints_the_upstream_format(talos_exe: Talos) -> None:
+    talos = talos_exe
     out = talos("version", "--client").stdout
     assert re.fullmatch(
         r"Client:\n\tTag:         v1\.13\.9\n\tSHA:         3ebd10a7\n\tBuilt:       \n"
@@ -115,6 +116,23 @@ def test_version_client_prints_the_upstream_format(talos: Talos) -> None:
     assert talos("version", "--client", "--short").stdout == "Client:\nTalos v1.13.9\n"
     talos.env["NK8S_TALOSCTL_VERSION"] = "v1.14.0"
     assert "\tTag:         v1.14.0\n" in talos("version", "--client").stdout
+
+
+def test_the_executable_runs_from_its_own_shebang(talos: Talos) -> None:
+    import subprocess
+
+    from conftest import TALOSCTL
+
+    assert os.access(TALOSCTL, os.X_OK)
+    result = subprocess.run(
+        [str(TALOSCTL), "version", "--client", "--short"],
+        env=talos.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert result.stdout == "Client:\nTalos v1.13.9\n"
 
 
 @pytest.mark.parametrize(
@@ -153,7 +171,8 @@ def test_flags_follow_the_emulated_version(talos: Talos) -> None:
     assert err.startswith('invalid argument "reboot" for "-m, --mode" flag')
 
 
-def test_every_call_is_logged_with_its_exit_code(talos: Talos) -> None:
+def test_every_call_is_logged_with_its_exit_code(talos_exe: Talos) -> None:
+    talos = talos_exe
     talos("version", "--client")
     talos("version", "--nope", ok=False)
     log = talos_sim.read_log(talos.log)
