@@ -1,96 +1,22 @@
-"""Fixtures for the stand-in tests: run ``bin/talosctl`` as a real subprocess."""
+"""Fixtures for the stand-in tests (see ``talos_harness``)."""
 
 from __future__ import annotations
 
-import io
 import os
-import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-STANDINS = Path(__file__).resolve().parent
-sys.path.insert(0, str(STANDINS))  # the stand-in's helper modules import each other flatly
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # stand-in modules import each other flatly
 
-TALOSCTL = STANDINS / "bin" / "talosctl"
-# ../shared beside the project root (NK8S_SHARED_DIR overrides it, e.g. from a git worktree)
-SHARED = Path(os.environ.get("NK8S_SHARED_DIR") or STANDINS.parents[2] / "shared")
-SCHEMA = SHARED / "upstream" / "talos" / "config.schema.v1.13.9.json"
+from talos_harness import SCHEMA, Talos, make_launcher  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def standin_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A bin directory whose ``talosctl`` runs the stand-in with this test run's interpreter.
-
-    Prepend it to PATH in tests of code that calls talosctl. Using ``sys.executable`` directly
-    skips version-manager shims (a pyenv shim costs ~0.2 s per call) and guarantees the
-    interpreter has PyYAML; ``-S`` saves the site start-up on every call.
-    """
-    directory = tmp_path_factory.mktemp("standin-bin")
-    launcher = directory / "talosctl"
-    # -S skips site (and every .pth file it would process); the paths it would add are given.
-    paths = [p for p in sys.path if p]
-    launcher.write_text(
-        f"#!{sys.executable} -S\nimport sys\nsys.path.extend({paths!r})\nimport runpy\n"
-        f"runpy.run_path({str(TALOSCTL)!r}, run_name='__main__')\n"
-    )
-    launcher.chmod(0o755)
-    return directory
-
-
-@dataclass
-class Talos:
-    """Runs the stand-in in ``cwd`` with its simulation and log files.
-
-    By default in this process (same code as the executable, without ~0.2 s of interpreter
-    start-up per call); ``subprocess=True`` runs the real ``talosctl`` executable.
-    """
-
-    cwd: Path
-    env: dict[str, str]
-    executable: Path
-    subprocess: bool = False
-
-    @property
-    def sim(self) -> Path:
-        return Path(self.env["NK8S_TALOS_SIM"])
-
-    @property
-    def log(self) -> Path:
-        return Path(self.env["NK8S_STANDIN_LOG"])
-
-    def __call__(self, *args: str, ok: bool | None = True) -> subprocess.CompletedProcess[str]:
-        if self.subprocess:
-            result = subprocess.run(
-                [str(self.executable), *args],
-                cwd=self.cwd,
-                env=self.env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-        else:
-            result = self._in_process(list(args))
-        if ok is True:
-            assert result.returncode == 0, f"talosctl {' '.join(args)} failed:\n{result.stderr}"
-        elif ok is False:
-            assert result.returncode == 1, f"talosctl {' '.join(args)} should fail:\n{result.stdout}"
-        return result
-
-    def _in_process(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
-        import talos_cli
-
-        out, err = io.StringIO(), io.StringIO()
-        with pytest.MonkeyPatch.context() as mp:
-            for name in set(os.environ) - set(self.env):
-                mp.delenv(name)
-            for name, value in self.env.items():
-                mp.setenv(name, value)
-            mp.chdir(self.cwd)
-            code = talos_cli.main(argv, out, err)
-        return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
+    """A bin directory whose ``talosctl`` runs the stand-in; prepend it to PATH."""
+    return make_launcher(tmp_path_factory.mktemp("standin-bin"))
 
 
 @pytest.fixture

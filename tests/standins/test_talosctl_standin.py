@@ -1,4 +1,4 @@
-"""Tests of the talosctl stand-in, run as a real executable (see conftest.Talos)."""
+"""Tests of the talosctl stand-in (in-process by default, the real executable where it matters)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 import talos_config
 import talos_sim
 import yaml
-from conftest import Talos
+from talos_harness import Talos
 
 CP, WK = "10.1.0.10", "10.2.0.10"
 PATCH = """\
@@ -121,7 +121,7 @@ def test_version_client_prints_the_upstream_format(talos_exe: Talos) -> None:
 def test_the_executable_runs_from_its_own_shebang(talos: Talos) -> None:
     import subprocess
 
-    from conftest import TALOSCTL
+    from talos_harness import TALOSCTL
 
     assert os.access(TALOSCTL, os.X_OK)
     result = subprocess.run(
