@@ -46,6 +46,7 @@ class Report:
     pings: dict[str, dict[str, str]] = field(default_factory=dict)  # peer -> fields
     failed_modules: list[str] = field(default_factory=list)
     uptime: float | None = None
+    status: int | None = None  # exit status of the report subshell; 0 unless it broke
     complete: bool = False
 
     @property
@@ -84,5 +85,6 @@ def parse_report(text: str) -> Report:
             report.failed_modules.append(f["name"])
         elif kind == "END":
             report.uptime = float(f["uptime"])
+            report.status = int(f["status"])
             report.complete = True
     return report

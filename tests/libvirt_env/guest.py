@@ -6,6 +6,7 @@ Cache layout (default ``~/.cache/nativek8s/standin-guest``)::
 
     debs/<package>_<version>_amd64.deb       downloaded once, reused offline
     <kernel-release>-<key>/vmlinuz           the build; <key> hashes every input
+    <kernel-release>-<key>/vmlinux           ELF kernel for PVH boot (see kernel.py)
     <kernel-release>-<key>/initrd.img
     <kernel-release>-<key>/manifest.json
 
@@ -28,8 +29,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from . import initramfs as cpio
+from . import kernel as kmod
 
-BUILD_FORMAT = 1  # bump when the layout of the initramfs changes
+BUILD_FORMAT = 2  # bump when the layout of the initramfs changes
 MODULE_ROOTS = ("virtio_pci", "virtio_net", "virtio_blk")
 BUSYBOX_PACKAGE = "busybox-static"
 KERNEL_META_PACKAGE = "linux-image-amd64"
@@ -38,7 +40,8 @@ INIT_SCRIPT = Path(__file__).with_name("standin_init.sh")
 
 @dataclass(frozen=True)
 class StandinGuest:
-    kernel: Path
+    kernel: Path   # what to boot: the PVH-capable ELF vmlinux, else the bzImage
+    bzimage: Path  # Debian's vmlinuz as shipped
     initrd: Path
     kernel_release: str
     modules: tuple[str, ...]
@@ -100,15 +103,17 @@ def _load_manifest(build_dir: Path) -> StandinGuest | None:
         data = json.loads((build_dir / "manifest.json").read_text())
     except (OSError, ValueError):
         return None
-    guest = StandinGuest(kernel=build_dir / "vmlinuz", initrd=build_dir / "initrd.img",
+    guest = StandinGuest(kernel=build_dir / data["boot_kernel"], bzimage=build_dir / "vmlinuz",
+                         initrd=build_dir / "initrd.img",
                          kernel_release=data["kernel_release"], modules=tuple(data["modules"]),
                          kernel_deb=data["kernel_deb"], busybox_deb=data["busybox_deb"],
                          build_seconds=None)
-    return guest if guest.kernel.is_file() and guest.initrd.is_file() else None
+    files = (guest.kernel, guest.bzimage, guest.initrd)
+    return guest if all(f.is_file() for f in files) else None
 
 
 def _initramfs(busybox: bytes, modules: list[Path]) -> bytes:
-    names = [cpio.module_name(m) for m in modules]
+    names = [kmod.module_name(m) for m in modules]
     entries = [cpio.directory(d) for d in ("bin", "dev", "etc", "etc/nk8s", "lib",
                                            "lib/modules", "proc", "sys", "tmp")]
     entries += [
@@ -132,13 +137,22 @@ def _build(kernel_deb: Path, busybox_deb: Path, build_dir: Path) -> StandinGuest
         if len(vmlinuz) != 1:
             raise RuntimeError(f"expected one vmlinuz in {kernel_deb.name}, found {vmlinuz}")
         release = vmlinuz[0].name.removeprefix("vmlinuz-")
-        modules = cpio.load_order(MODULE_ROOTS, root / "kernel" / "lib" / "modules" / release)
+        modules = kmod.load_order(MODULE_ROOTS, root / "kernel" / "lib" / "modules" / release)
         out = root / "out"
         out.mkdir()
         shutil.copyfile(vmlinuz[0], out / "vmlinuz")
+        boot_kernel = "vmlinuz"
+        try:
+            vmlinux = kmod.extract_vmlinux(vmlinuz[0].read_bytes())
+            if kmod.has_pvh_entry(vmlinux):
+                (out / "vmlinux").write_bytes(vmlinux)
+                boot_kernel = "vmlinux"
+        except ValueError:
+            pass  # boot the bzImage: slower under TCG, same kernel
         (out / "initrd.img").write_bytes(
             _initramfs((root / "busybox" / "bin" / "busybox").read_bytes(), modules))
-        manifest = {"kernel_release": release, "modules": [cpio.module_name(m) for m in modules],
+        manifest = {"kernel_release": release, "boot_kernel": boot_kernel,
+                    "modules": [kmod.module_name(m) for m in modules],
                     "kernel_deb": kernel_deb.name, "busybox_deb": busybox_deb.name,
                     "build_format": BUILD_FORMAT}
         (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -159,7 +173,13 @@ def find_or_build(cache_dir: Path | None = None, kernel_package: str | None = No
     release_hint = kernel_deb.name.split("_")[0].removeprefix("linux-image-")
     build_dir = cache / f"{release_hint}-{_build_key(kernel_deb, busybox_deb)}"
     cached = None if force else _load_manifest(build_dir)
-    return cached or _build(kernel_deb, busybox_deb, build_dir)
+    if cached:
+        return cached
+    guest = _build(kernel_deb, busybox_deb, build_dir)
+    for other in cache.iterdir():  # builds from older inputs; the .debs stay for offline use
+        if other.is_dir() and other != build_dir and (other / "manifest.json").exists():
+            shutil.rmtree(other, ignore_errors=True)
+    return guest
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,21 +1,14 @@
-"""Pieces for packing the stand-in guest's initramfs without root or external tools.
-
-- a writer for the "newc" cpio format the kernel unpacks (``Documentation/driver-api/
-  early-userspace/buffer-format.rst``): device nodes can be written without ``mknod``;
-- a reader of a kernel module's ``.modinfo`` ELF section (``depends=``), because Debian's
-  kernel package ships no ``modules.dep`` (``depmod`` runs at install time);
-- the dependency closure of the modules the guest needs, in load order.
-"""
+"""A writer (and reader, for checks) of the "newc" cpio format the kernel unpacks as an
+initramfs (``Documentation/driver-api/early-userspace/buffer-format.rst``). Device nodes are
+written without ``mknod``, so building the stand-in guest needs no root."""
 
 from __future__ import annotations
 
 import gzip
 import io
 import stat
-import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 _NEWC_MAGIC = b"070701"
 _TRAILER = "TRAILER!!!"
@@ -89,59 +82,3 @@ def read_newc(archive: bytes) -> list[Entry]:
 
 def gzip_bytes(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=6, mtime=0)
-
-
-def modinfo(ko: bytes) -> dict[str, str]:
-    """Read the ``.modinfo`` section of an ELF64 little-endian kernel module."""
-    if ko[:4] != b"\x7fELF" or ko[4] != 2 or ko[5] != 1:
-        raise ValueError("not an ELF64 little-endian object")
-    e_shoff, = struct.unpack_from("<Q", ko, 0x28)
-    e_shentsize, e_shnum, e_shstrndx = struct.unpack_from("<HHH", ko, 0x3A)
-
-    def section(index: int) -> tuple[int, int, int]:
-        base = e_shoff + index * e_shentsize
-        sh_name, = struct.unpack_from("<I", ko, base)
-        sh_offset, sh_size = struct.unpack_from("<QQ", ko, base + 0x18)
-        return sh_name, sh_offset, sh_size
-
-    _, strtab_off, _ = section(e_shstrndx)
-    for index in range(e_shnum):
-        sh_name, offset, size = section(index)
-        end = ko.index(b"\0", strtab_off + sh_name)
-        if ko[strtab_off + sh_name:end] == b".modinfo":
-            info: dict[str, str] = {}
-            for raw in ko[offset:offset + size].split(b"\0"):
-                key, sep, value = raw.decode(errors="replace").partition("=")
-                if sep:
-                    info.setdefault(key, value)
-            return info
-    raise ValueError("no .modinfo section")
-
-
-def module_name(path: Path) -> str:
-    # The kernel treats '-' and '_' in module names as the same character.
-    return path.name.removesuffix(".ko").replace("-", "_")
-
-
-def load_order(roots: Iterable[str], modules_dir: Path) -> list[Path]:
-    """Module files for ``roots`` and everything they depend on, dependencies first."""
-    index = {module_name(p): p for p in modules_dir.rglob("*.ko")}
-    order: list[Path] = []
-    done: set[str] = set()
-
-    def visit(name: str, chain: tuple[str, ...]) -> None:
-        if name in done:
-            return
-        if name in chain:
-            raise ValueError(f"module dependency cycle: {' -> '.join(chain + (name,))}")
-        if name not in index:
-            raise FileNotFoundError(f"module {name!r} not found under {modules_dir}")
-        depends = modinfo(index[name].read_bytes()).get("depends", "")
-        for dep in filter(None, depends.split(",")):
-            visit(dep.replace("-", "_"), chain + (name,))
-        done.add(name)
-        order.append(index[name])
-
-    for root in roots:
-        visit(root.replace("-", "_"), ())
-    return order

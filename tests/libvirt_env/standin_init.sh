@@ -14,6 +14,8 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 
 say() { echo "NK8S $*"; }
 
+# The report runs in a subshell: a shell error there must not end PID 1 (kernel panic).
+(
 say BEGIN kernel=$(uname -r)
 for m in $(cat /etc/nk8s/modules); do
     insmod "/lib/modules/$m.ko" || say MODULE name="$m" result=fail
@@ -30,12 +32,14 @@ done
 
 ip link set lo up
 for dev in /sys/class/net/*; do
+    [ -e "$dev" ] || continue  # an unmatched glob stays literal in sh
     name=${dev##*/}
     [ "$name" = lo ] && continue
     ip link set "$name" up
     say NIC name="$name" mac="$(cat "$dev/address")"
 done
 for dev in /sys/block/*; do
+    [ -e "$dev" ] || continue
     name=${dev##*/}
     case "$name" in loop*|ram*) continue ;; esac
     # /sys/block/*/size counts 512-byte sectors whatever the logical block size.
@@ -54,7 +58,7 @@ done
 ifname_for() {  # interface name for a name or a MAC address
     case "$1" in
         *:*) for dev in /sys/class/net/*; do
-                 [ "$(cat "$dev/address")" = "$1" ] && { echo "${dev##*/}"; return; }
+                 [ "$(cat "$dev/address" 2>/dev/null)" = "$1" ] && { echo "${dev##*/}"; return; }
              done ;;
         *) [ -e "/sys/class/net/$1" ] && echo "$1" ;;
     esac
@@ -82,5 +86,7 @@ for peer in $(echo "$pings" | tr , ' '); do
     say PING peer="$peer" result="$result" tries="$tries"
 done
 
-say END uptime=$(cut -d' ' -f1 /proc/uptime)
+exit 0
+)
+say END status=$? uptime=$(cut -d' ' -f1 /proc/uptime)
 while :; do sleep 3600; done
