@@ -42,6 +42,7 @@ BINARIES = ("libvirtd", "virtlogd", "qemu-system-x86_64", "qemu-img", "dnsmasq",
             "ip", "unshare", "mount")
 _SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"])
 _UNIX_PATH_MAX = 107
+DEFAULT_BASE_DIR = Path("/tmp")
 
 QEMU_CONF = """\
 # Written by nativek8s tests (tests/libvirt_env/daemon.py) for a private libvirtd.
@@ -135,6 +136,7 @@ def _comm(pid: int) -> str:
 class Teardown:
     """What stopping a private libvirtd did; ``leftovers`` lists what had to be killed."""
 
+    netns: str = ""
     domains: list[str] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)
     pools: list[str] = field(default_factory=list)
@@ -147,9 +149,12 @@ class PrivateLibvirtd:
     """One private libvirtd. Use as a context manager or call ``start()``/``stop()``."""
 
     def __init__(self, base_dir: Path | None = None, caps_cache: Path | None = None,
-                 shared_caps_cache: bool = True, keep_state: bool = False) -> None:
-        self.netns = NETNS_PREFIX + secrets.token_hex(3)
-        self.state_dir = Path(base_dir or "/tmp") / self.netns
+                 shared_caps_cache: bool = True, keep_state: bool = False,
+                 netns: str | None = None) -> None:
+        self.netns = netns or NETNS_PREFIX + secrets.token_hex(3)
+        if not self.netns.startswith(NETNS_PREFIX):
+            raise ValueError(f"netns name must start with {NETNS_PREFIX}")
+        self.state_dir = Path(base_dir or DEFAULT_BASE_DIR) / self.netns
         self.caps_cache = (caps_cache or default_caps_cache()) if shared_caps_cache else None
         self.keep_state = keep_state
         self.libvirtd_pid: int | None = None
@@ -184,8 +189,31 @@ class PrivateLibvirtd:
         import libvirt
         return libvirt.open(self.uri)
 
+    @classmethod
+    def attach(cls, netns: str, base_dir: Path | None = None) -> PrivateLibvirtd:
+        """An instance for a daemon started earlier (e.g. by a crashed session), to stop it."""
+        inst = cls(base_dir=base_dir, netns=netns, shared_caps_cache=False)
+        inst._inode = _netns_inode(netns)
+        for daemon in ("libvirtd", "virtlogd"):
+            try:
+                pid = int((inst.state_dir / "run" / f"{daemon}.pid").read_text().strip())
+            except (OSError, ValueError):
+                continue
+            if inst._owned(pid):
+                setattr(inst, f"{daemon}_pid", pid)
+        return inst
+
+    @property
+    def owner_pid(self) -> int | None:
+        """The process that started this daemon (recorded so stale ones can be found)."""
+        try:
+            return int((self.state_dir / "owner").read_text())
+        except (OSError, ValueError):
+            return None
+
     def _write_state(self) -> None:
         self.state_dir.mkdir(mode=0o700, parents=True)
+        (self.state_dir / "owner").write_text(f"{os.getpid()}\n")
         for sub in BIND_MOUNTS:
             (self.state_dir / sub).mkdir(mode=0o700)
         (self.state_dir / "etc" / "qemu.conf").write_text(QEMU_CONF)
@@ -336,7 +364,7 @@ class PrivateLibvirtd:
     def stop(self) -> Teardown:
         """Tear everything down; safe to call twice and after a failed start."""
         started = time.monotonic()
-        report = Teardown()
+        report = Teardown(netns=self.netns)
         if self.libvirtd_pid is not None and is_running(self.libvirtd_pid):
             self.clear(report)
         self._terminate(self.libvirtd_pid)
@@ -352,3 +380,35 @@ class PrivateLibvirtd:
             shutil.rmtree(self.state_dir, ignore_errors=True)
         report.seconds = time.monotonic() - started
         return report
+
+
+def reap_stale(base_dir: Path | None = None) -> list[Teardown]:
+    """Stop instances whose starting process is gone (a killed test session). Instances of
+    live processes, and namespaces without our owner file, are left alone."""
+    reports = []
+    try:
+        names = sorted(n for n in os.listdir("/run/netns") if n.startswith(NETNS_PREFIX))
+    except FileNotFoundError:
+        return reports
+    for name in names:
+        inst = PrivateLibvirtd.attach(name, base_dir)
+        owner = inst.owner_pid
+        if owner is not None and not is_running(owner):
+            reports.append(inst.stop())
+    return reports
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m libvirt_env.daemon reap`` (from tests/): stop stale private daemons."""
+    import sys
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["reap"]:
+        print("usage: python -m libvirt_env.daemon reap", file=sys.stderr)
+        return 2
+    for report in reap_stale():
+        print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from .daemon import PrivateLibvirtd, missing_prerequisites
+from .daemon import PrivateLibvirtd, missing_prerequisites, reap_stale
 from .guest import StandinGuest, find_or_build
 
 __all__ = ["libvirt_daemon", "libvirt_uri", "libvirt_conn", "standin_guest"]
@@ -42,6 +42,7 @@ def libvirt_daemon() -> Iterator[PrivateLibvirtd]:
     if reasons:
         pytest.skip("private libvirtd unavailable: " + "; ".join(reasons))
     _quiet_libvirt()
+    reap_stale()  # daemons left by a killed session (their owner process is gone)
     daemon = PrivateLibvirtd(keep_state=bool(os.environ.get("NK8S_KEEP_LIBVIRT_STATE")))
     daemon.start()
     yield daemon

@@ -8,6 +8,7 @@ that leaves nothing behind. Timings are printed (run with ``-s``), never asserte
 from __future__ import annotations
 
 import os
+import sys
 import subprocess
 import time
 from collections.abc import Iterable
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 
 from .console import Report, kernel_cmdline, parse_report
-from .daemon import PrivateLibvirtd, is_running
+from .daemon import NETNS_PREFIX, PrivateLibvirtd, is_running, reap_stale
 from .domain_xml import Nic, domain_xml, network_xml
 from .guest import StandinGuest
 
@@ -175,3 +176,31 @@ def test_second_daemon_coexists_and_teardown_leaves_nothing(
     assert not other.state_dir.exists()
     assert sorted(os.listdir("/run/libvirt")) == host_run
     print(f"\nsecond daemon: start {other.start_seconds:.2f} s, teardown {report.seconds:.2f} s")
+
+
+def test_daemon_of_a_killed_session_is_reaped(libvirt_daemon: PrivateLibvirtd) -> None:
+    """A session killed with SIGKILL leaves its daemon running; the next one stops it, and
+    leaves the live session's daemon alone."""
+    tests_dir = Path(__file__).resolve().parents[1]
+    code = ("import sys, time; from libvirt_env.daemon import PrivateLibvirtd\n"
+            "d = PrivateLibvirtd(); d.start(); print(d.netns, flush=True); time.sleep(600)\n")
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=tests_dir, text=True,
+                             stdout=subprocess.PIPE)
+    try:
+        assert child.stdout is not None
+        netns = child.stdout.readline().strip()
+        assert netns.startswith(NETNS_PREFIX), netns
+    finally:
+        child.kill()
+        child.wait()
+    orphan = PrivateLibvirtd.attach(netns)
+    pids = [pid for pid, _ in orphan.processes()]
+    assert len(pids) == 2  # libvirtd and virtlogd outlived their owner
+
+    reports = reap_stale()
+
+    assert [r.netns for r in reports] == [netns]
+    assert not any(is_running(pid) for pid in pids)
+    assert not os.path.exists(f"/run/netns/{netns}")
+    assert os.path.exists(f"/run/netns/{libvirt_daemon.netns}")
+    assert is_running(libvirt_daemon.libvirtd_pid or 0)
