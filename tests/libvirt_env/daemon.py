@@ -34,6 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .libvirt_conf import LIBVIRTD_CONF, QEMU_CONF, VIRTLOGD_CONF, default_caps_cache
+from .procfs import comm, is_running, netns_inode, pids_in_netns
+
 NETNS_PREFIX = "nk8s-t2-lv-"
 # state subdirectory -> where libvirt (privileged mode) expects it
 BIND_MOUNTS = {"etc": "/etc/libvirt", "run": "/run/libvirt", "lib": "/var/lib/libvirt",
@@ -43,33 +46,6 @@ BINARIES = ("libvirtd", "virtlogd", "qemu-system-x86_64", "qemu-img", "dnsmasq",
 _SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/local/sbin", "/usr/sbin", "/sbin"])
 _UNIX_PATH_MAX = 107
 DEFAULT_BASE_DIR = Path("/tmp")
-
-QEMU_CONF = """\
-# Written by nativek8s tests (tests/libvirt_env/daemon.py) for a private libvirtd.
-user = "root"
-group = "root"
-# No confinement: AppArmor profiles ship with libvirt-daemon-system, which we do not install.
-security_driver = "none"
-dynamic_ownership = 0
-remember_owner = 0
-"""
-LIBVIRTD_CONF = """\
-log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
-unix_sock_rw_perms = "0700"
-unix_sock_ro_perms = "0700"
-unix_sock_admin_perms = "0700"
-auth_unix_rw = "none"
-auth_unix_ro = "none"
-"""
-VIRTLOGD_CONF = 'log_outputs = "3:file:/var/log/libvirt/virtlogd.log"\n'
-
-
-def default_caps_cache() -> Path:
-    """Shared across instances: libvirt revalidates its QEMU capabilities cache itself
-    (binary ctimes, host CPU, kernel), and reusing it saves the first probe (~7 s)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "nativek8s" / "libvirt-cache"
-
 
 def which(binary: str) -> str | None:
     return shutil.which(binary, path=_SBIN_PATH)
@@ -95,41 +71,6 @@ def missing_prerequisites() -> list[str]:
     except ImportError:
         reasons.append("Python module libvirt missing: pip install libvirt-python")
     return reasons
-
-
-def _netns_inode(name: str) -> int | None:
-    try:
-        return os.stat(f"/run/netns/{name}").st_ino
-    except FileNotFoundError:
-        return None
-
-
-def _pids_in_netns(inode: int) -> list[int]:
-    pids = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if os.stat(f"/proc/{entry.name}/ns/net").st_ino == inode:
-                    pids.append(int(entry.name))
-            except OSError:
-                continue  # exited meanwhile
-    return pids
-
-
-def is_running(pid: int) -> bool:
-    """True while the process exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _comm(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return "?"
 
 
 @dataclass
@@ -193,7 +134,7 @@ class PrivateLibvirtd:
     def attach(cls, netns: str, base_dir: Path | None = None) -> PrivateLibvirtd:
         """An instance for a daemon started earlier (e.g. by a crashed session), to stop it."""
         inst = cls(base_dir=base_dir, netns=netns, shared_caps_cache=False)
-        inst._inode = _netns_inode(netns)
+        inst._inode = netns_inode(netns)
         for daemon in ("libvirtd", "virtlogd"):
             try:
                 pid = int((inst.state_dir / "run" / f"{daemon}.pid").read_text().strip())
@@ -241,7 +182,7 @@ class PrivateLibvirtd:
         self._write_state()
         try:
             subprocess.run(["ip", "netns", "add", self.netns], check=True, capture_output=True)
-            self._inode = _netns_inode(self.netns)
+            self._inode = netns_inode(self.netns)
             subprocess.run(["ip", "-n", self.netns, "link", "set", "lo", "up"], check=True)
             with open(self.state_dir / "start.log", "wb") as log:
                 subprocess.run(["ip", "netns", "exec", self.netns, "unshare", "--mount",
@@ -359,7 +300,7 @@ class PrivateLibvirtd:
         """Every process inside this instance's network namespace (pid, command)."""
         if self._inode is None:
             return []
-        return [(pid, _comm(pid)) for pid in _pids_in_netns(self._inode) if is_running(pid)]
+        return [(pid, comm(pid)) for pid in pids_in_netns(self._inode) if is_running(pid)]
 
     def stop(self) -> Teardown:
         """Tear everything down; safe to call twice and after a failed start."""
@@ -369,10 +310,10 @@ class PrivateLibvirtd:
             self.clear(report)
         self._terminate(self.libvirtd_pid)
         self._terminate(self.virtlogd_pid)
-        for pid, comm in self.processes():  # e.g. QEMU or dnsmasq orphaned by a crash
-            report.leftovers.append(f"{comm}[{pid}]")
+        for pid, name in self.processes():  # e.g. QEMU or dnsmasq orphaned by a crash
+            report.leftovers.append(f"{name}[{pid}]")
             self._terminate(pid, timeout=5)
-        if _netns_inode(self.netns) is not None:
+        if netns_inode(self.netns) is not None:
             subprocess.run(["ip", "netns", "del", self.netns], check=False, capture_output=True)
         self.libvirtd_pid = self.virtlogd_pid = None
         self._inode = None
