@@ -4,14 +4,17 @@ of busybox-static, the virtio modules and ``standin_init.sh``. No root, no deboo
 
 Cache layout (default ``~/.cache/nativek8s/standin-guest``)::
 
-    debs/<package>_<version>_amd64.deb       downloaded once, reused offline
+    debs/<package>_<version>_amd64.deb       downloaded once, reused offline (one kernel)
     <kernel-release>-<key>/vmlinuz           the build; <key> hashes every input
     <kernel-release>-<key>/vmlinux           ELF kernel for PVH boot (see kernel.py)
     <kernel-release>-<key>/initrd.img
     <kernel-release>-<key>/manifest.json
 
-Command line: ``python -m libvirt_env.guest [--cache-dir DIR] [--kernel-package PKG]`` (from
-``tests/``), or ``scripts/build-standin-guest.sh``.
+The kernel is the package ``linux-image-amd64`` depends on when first built; later runs reuse
+the cached one until ``--refresh`` (or ``--kernel-package``) asks for another.
+
+Command line (from ``tests/``): ``python -m libvirt_env.guest [--cache-dir DIR]
+[--kernel-package PKG] [--refresh] [--force]``, or ``scripts/build-standin-guest.sh``.
 """
 
 from __future__ import annotations
@@ -56,7 +59,10 @@ def default_cache_dir() -> Path:
 
 
 def _run(argv: list[str], cwd: Path | None = None) -> str:
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    try:
+        proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    except FileNotFoundError as exc:  # no apt-get/dpkg-deb: not a Debian-like host
+        raise RuntimeError(f"{argv[0]} not found: {exc}") from exc
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr.strip()}")
     return proc.stdout
@@ -164,11 +170,26 @@ def _build(kernel_deb: Path, busybox_deb: Path, build_dir: Path) -> StandinGuest
     return StandinGuest(**{**asdict(guest), "build_seconds": time.monotonic() - started})
 
 
+def _kernel_deb(debs: Path, kernel_package: str | None, refresh: bool) -> Path:
+    """The cached kernel .deb; a new one only on request or when none is cached, so the
+    guest stays the same across apt index updates (and no apt-cache call is needed)."""
+    if kernel_package is None and not refresh:
+        cached = sorted(debs.glob("linux-image-*.deb"))
+        if len(cached) == 1:
+            return cached[0]
+    deb = fetch_deb(kernel_package or resolve_kernel_package(), debs)
+    for other in debs.glob("linux-image-*.deb"):
+        if other != deb:
+            other.unlink()
+    return deb
+
+
 def find_or_build(cache_dir: Path | None = None, kernel_package: str | None = None,
-                  force: bool = False) -> StandinGuest:
-    """The stand-in guest for the current inputs, built only when the cache lacks it."""
+                  force: bool = False, refresh: bool = False) -> StandinGuest:
+    """The stand-in guest, built only when the cache lacks one for the current inputs.
+    ``refresh`` re-resolves the kernel package (``linux-image-amd64``'s dependency)."""
     cache = cache_dir or default_cache_dir()
-    kernel_deb = fetch_deb(kernel_package or resolve_kernel_package(), cache / "debs")
+    kernel_deb = _kernel_deb(cache / "debs", kernel_package, refresh)
     busybox_deb = fetch_deb(BUSYBOX_PACKAGE, cache / "debs")
     release_hint = kernel_deb.name.split("_")[0].removeprefix("linux-image-")
     build_dir = cache / f"{release_hint}-{_build_key(kernel_deb, busybox_deb)}"
@@ -189,9 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kernel-package", default=None,
                         help="versioned kernel package; default: what linux-image-amd64 depends on")
     parser.add_argument("--force", action="store_true", help="rebuild even if cached")
+    parser.add_argument("--refresh", action="store_true",
+                        help="re-resolve the kernel package instead of reusing the cached one")
     args = parser.parse_args(argv)
     started = time.monotonic()
-    guest = find_or_build(args.cache_dir, args.kernel_package, args.force)
+    guest = find_or_build(args.cache_dir, args.kernel_package, args.force, args.refresh)
     print(json.dumps({**{k: str(v) if isinstance(v, Path) else v for k, v in asdict(guest).items()},
                       "total_seconds": round(time.monotonic() - started, 2)}, indent=2))
     return 0
