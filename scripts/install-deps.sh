@@ -12,8 +12,8 @@ DEV=0
 PKGS=(python3 python3-venv python3-pip iproute2 bird2 gobgpd iputils-ping traceroute iperf3
       procps)
 if [ "$DEV" = 1 ]; then
-  # e2fsprogs: image tests (mkfs.ext4 -d, debugfs); the rest: the libvirt tier-2 tests.
-  PKGS+=(e2fsprogs git libvirt-dev pkg-config gcc python3-dev)
+  # e2fsprogs: image tests (mkfs.ext4 -d, debugfs); openssl: the Proxmox stand-in's TLS.
+  PKGS+=(e2fsprogs git gcc python3-dev openssl)
 fi
 
 missing=()
@@ -31,6 +31,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+if [ "$DEV" = 1 ]; then
+  # libvirt, QEMU and the user the tier-2 tests need (private libvirtd; host config untouched)
+  scripts/install-libvirt-deps.sh --no-python
 fi
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
   systemctl disable --now bird.service >/dev/null 2>&1 || true
