@@ -1,8 +1,8 @@
 """Label and field selectors as in k8s.io/apimachinery/pkg/labels and fields.
 
 Label selectors: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`, comma-ANDed.
-Field selectors: only `metadata.name` and `metadata.namespace` (=, ==, !=); other fields
-are answered with 400 like an unsupported field on the real server.
+Field selectors: `metadata.name`, `metadata.namespace`, and for pods `spec.nodeName` and
+`status.phase` (=, ==, !=); other fields are answered 400 as on the real server.
 """
 
 from __future__ import annotations
@@ -75,11 +75,13 @@ def field_selector(selector: str | None, kind: str) -> Predicate:
         if not match:
             raise errors.bad_request(f"invalid selector: '{selector}'; can't understand '{term}'")
         field, op, value = match.groups()
-        if field not in ("metadata.name", "metadata.namespace"):
+        allowed = {"metadata.name", "metadata.namespace"} | (
+            {"spec.nodeName", "status.phase"} if kind == "Pod" else set())
+        if field not in allowed:
             raise errors.bad_request(f'field label not supported: {field}')
-        attr = field.split(".", 1)[1]
+        top, attr = field.split(".", 1)
         if op == "!=":
-            tests.append(lambda o, a=attr, v=value: (o.get("metadata") or {}).get(a, "") != v)
+            tests.append(lambda o, t=top, a=attr, v=value: (o.get(t) or {}).get(a, "") != v)
         else:
-            tests.append(lambda o, a=attr, v=value: (o.get("metadata") or {}).get(a, "") == v)
+            tests.append(lambda o, t=top, a=attr, v=value: (o.get(t) or {}).get(a, "") == v)
     return lambda obj: all(test(obj) for test in tests)
