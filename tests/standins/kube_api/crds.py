@@ -6,6 +6,8 @@ The stand-in never ships CRDs of its own: it loads the YAML extracted from ciliu
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 import re
 from pathlib import Path
@@ -80,17 +82,22 @@ def crds_available(version_or_dir: str) -> bool:
         return False
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(path: Path, mtime: float) -> tuple[dict[str, Any], ...]:
+    docs = yaml.load_all(path.read_text(), Loader=_LOADER)  # noqa: S506 - a safe loader
+    return tuple(d for d in docs if d and d.get("kind") == "CustomResourceDefinition")
+
+
 def load_cilium_crds(version_or_dir: str) -> list[dict[str, Any]]:
     """Every CRD document of one snapshot, sorted by name; FileNotFoundError if absent."""
     base = cilium_crd_dir(version_or_dir)
     files = sorted(base.glob("*/*.yaml"))
     if not files:
         raise FileNotFoundError(f"no Cilium CRD YAML under {base}")
-    crds: list[dict[str, Any]] = []
-    for path in files:
-        for doc in yaml.safe_load_all(path.read_text()):
-            if doc and doc.get("kind") == "CustomResourceDefinition":
-                crds.append(doc)
+    crds = [copy.deepcopy(doc) for path in files for doc in _parsed(path, path.stat().st_mtime)]
     return sorted(crds, key=lambda c: c["metadata"]["name"])
 
 

@@ -140,7 +140,8 @@ def serve(plumbing: Plumbing, tls_dir: Path | None) -> tuple[_Server, threading.
         context.load_cert_chain(cert, key)
         server.socket = context.wrap_socket(server.socket, server_side=True)
         ca_pem = cert.read_bytes()
-    thread = threading.Thread(target=server.serve_forever, name="kube-api-standin", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              name="kube-api-standin", daemon=True)
     thread.start()
     return server, thread, ca_pem
 
