@@ -75,7 +75,10 @@ class CiliumOperator:
         version = image_version(deployment)
         self.running_version = version
         if self.install_crds and version:
-            self.register_crds(version)
+            try:
+                self.register_crds(version)
+            except (FileNotFoundError, KeyError):
+                pass  # no upstream snapshot for this version: the API keeps serving no CRDs
         self.reconcile()
 
     def register_crds(self, version: str) -> None:

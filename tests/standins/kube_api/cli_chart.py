@@ -23,7 +23,7 @@ import jsonschema
 import yaml
 
 from . import crds as crd_files
-from .cli_kube import Kube, KubeError, deadline, sleep
+from .cli_kube import Kube, KubeError, sleep
 
 LATEST = "1.18.0"
 NOTES = ("You have successfully installed Cilium with Hubble.\n\nYour release version is {v}.\n\n"
@@ -275,16 +275,21 @@ def workloads_ready(kube: Kube, namespace: str) -> bool:
     return ds_ready and dep_ready
 
 
-def wait_ready(kube: Kube, namespace: str, timeout: float) -> bool:
-    """Poll like helm --wait / cilium status --wait until ready or the deadline passes."""
-    import time
-    end = deadline(timeout)
+def wait_ready(kube: Kube, namespace: str, timeout: float, interval: float = 2.0) -> bool:
+    """Poll like helm --wait / cilium status --wait until ready or `timeout` runs out.
+
+    Time is virtual: each poll costs `interval` seconds of the budget whatever the wall
+    clock says (the real sleep is scaled by NK8S_STANDIN_TIME_SCALE), so a deadline is
+    reached after timeout/interval polls, deterministically.
+    """
+    spent = 0.0
     while True:
         try:
             if workloads_ready(kube, namespace):
                 return True
         except KubeError:
             pass
-        if time.monotonic() >= end:
+        if spent + interval > timeout:
             return False
-        sleep(2.0)
+        sleep(interval)
+        spent += interval

@@ -41,11 +41,8 @@ def should_fail(tool: str, command: str) -> bool:
 
 
 def sleep(seconds: float) -> None:
+    """Waits are virtual time (see cli_chart.wait_ready); only the real pause is scaled."""
     time.sleep(seconds * float(os.environ.get(SCALE_ENV, "1")))
-
-
-def deadline(seconds: float) -> float:
-    return time.monotonic() + seconds * float(os.environ.get(SCALE_ENV, "1"))
 
 
 class KubeError(Exception):
