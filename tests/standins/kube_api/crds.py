@@ -39,8 +39,9 @@ def _main_checkout(root: Path) -> Path | None:
 
 
 def upstream_candidates() -> list[Path]:
-    found = [Path(os.environ["NK8S_UPSTREAM_DIR"])] if os.environ.get("NK8S_UPSTREAM_DIR") else []
-    found.append(PROJECT_ROOT.parent / "shared" / "upstream")
+    if os.environ.get("NK8S_UPSTREAM_DIR"):  # explicit: nothing else is looked at
+        return [Path(os.environ["NK8S_UPSTREAM_DIR"])]
+    found = [PROJECT_ROOT.parent / "shared" / "upstream"]
     main = _main_checkout(PROJECT_ROOT)
     if main is not None:
         found.append(main.parent / "shared" / "upstream")
