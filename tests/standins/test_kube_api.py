@@ -188,7 +188,7 @@ def test_unknown_version_and_absent_crds_are_404(api: Any, kubeconfig: Path) -> 
     with pytest.raises(ApiException) as err:
         apply(api, {**cluster_config(), "apiVersion": "cilium.io/v3"}, "nativek8s")
     assert err.value.status == 404
-    with kube_api_server(kubeconfig.with_name("bare"), nodes=["n"]) as bare:
+    with kube_api_server(kubeconfig.with_name("bare"), nodes=["n"]):
         bare_api = config.new_client_from_config(config_file=str(kubeconfig.with_name("bare")))
         with pytest.raises(ApiException) as err:
             apply(bare_api, cluster_config(), "nativek8s")

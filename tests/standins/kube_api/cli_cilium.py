@@ -112,7 +112,7 @@ def cmd_version(opts: Any) -> int:
 
 def cmd_install(opts: Any) -> int:
     if opts["list-versions"]:
-        for minor, default in (("1.16", "1.16.0"), ("1.17", "1.17.2"), ("1.18", "1.18.0")):
+        for default in ("1.16.0", "1.17.2", "1.18.0"):
             print(f"v{default}" + (" (default)" if f"v{default}" == DEFAULT_CILIUM else ""))
         return 0
     try:

@@ -65,9 +65,11 @@ REPO_ADD = [Flag("username", STRING, ""), Flag("password", STRING, ""),
 VERSION_FLAGS = [Flag("short", BOOL, False), Flag("template", STRING, ""),
                  Flag("client", BOOL, True, "c")]
 COMMANDS = {("version",): VERSION_FLAGS, ("upgrade",): UPGRADE + CHART_PATH + VALUES,
-            ("repo", "add"): REPO_ADD, ("repo", "update"): [Flag("fail-on-repo-update-fail", BOOL, False)]}
-USAGE = {("upgrade",): "helm upgrade [RELEASE] [CHART] [flags]", ("repo", "add"):
-         "helm repo add [NAME] [URL] [flags]", ("repo", "update"): "helm repo update [REPO1 [REPO2 ...]] [flags]",
+            ("repo", "add"): REPO_ADD,
+            ("repo", "update"): [Flag("fail-on-repo-update-fail", BOOL, False)]}
+USAGE = {("upgrade",): "helm upgrade [RELEASE] [CHART] [flags]",
+         ("repo", "add"): "helm repo add [NAME] [URL] [flags]",
+         ("repo", "update"): "helm repo update [REPO1 [REPO2 ...]] [flags]",
          ("version",): "helm version [flags]"}
 
 

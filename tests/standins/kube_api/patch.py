@@ -121,7 +121,8 @@ def _add(doc: Any, parts: list[str], value: Any, replace: bool) -> None:
     parent, last = _parent(doc, parts)
     if isinstance(parent, dict):
         if replace and last not in parent:
-            raise _rejected(f"jsonpatch replace operation does not apply: doc is missing key: /{'/'.join(parts)}")
+            raise _rejected("jsonpatch replace operation does not apply: doc is missing key: "
+                            f"/{'/'.join(parts)}")
         parent[last] = copy.deepcopy(value)
     elif isinstance(parent, list):
         index = len(parent) if last == "-" else int(last) if last.isdigit() else -1

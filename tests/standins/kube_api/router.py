@@ -179,11 +179,11 @@ class Router:
 
     def _list(self, rtype: ResourceType, ns: str, query: dict[str, str]) -> dict[str, Any]:
         args = (rtype, ns, query.get("labelSelector"), query.get("fieldSelector"))
-        listed = self.store.list(*args)
+        listed = self.store.select(*args)
         keys = self._workload_keys(rtype, listed["items"])
         for key in keys:
             self.workloads.poll(key)
-        return self.store.list(*args) if keys else listed
+        return self.store.select(*args) if keys else listed
 
     # --- writes ------------------------------------------------------------------------
 

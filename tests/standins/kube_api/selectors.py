@@ -36,26 +36,38 @@ def _split(selector: str) -> list[str]:
     return parts
 
 
+LabelTest = Callable[[dict[str, str]], bool]
+
+
+def _set_test(key: str, inside: bool, values: set[str]) -> LabelTest:
+    return lambda labels: (labels.get(key) in values) == inside
+
+
+def _equal_test(key: str, value: str, equal: bool) -> LabelTest:
+    return lambda labels: (labels.get(key) == value) == equal
+
+
+def _exists_test(key: str, present: bool) -> LabelTest:
+    return lambda labels: (key in labels) == present
+
+
+def _field_test(top: str, attr: str, value: str, equal: bool) -> Predicate:
+    return lambda obj: ((obj.get(top) or {}).get(attr, "") == value) == equal
+
+
 def label_selector(selector: str | None) -> Predicate:
     if not selector:
         return lambda obj: True
-    tests: list[Callable[[dict[str, str]], bool]] = []
+    tests: list[LabelTest] = []
     for term in _split(selector):
         if match := _SET.match(term):
-            key, op, values = match.group(1), match.group(2), {v.strip() for v in match.group(3).split(",")}
-            if op == "in":
-                tests.append(lambda l, k=key, v=values: l.get(k) in v)
-            else:
-                tests.append(lambda l, k=key, v=values: l.get(k) not in v)
+            values = {v.strip() for v in match.group(3).split(",")}
+            tests.append(_set_test(match.group(1), match.group(2) == "in", values))
         elif match := _EQ.match(term):
             key, op, value = match.groups()
-            if op == "!=":
-                tests.append(lambda l, k=key, v=value: l.get(k) != v)
-            else:
-                tests.append(lambda l, k=key, v=value: l.get(k) == v)
+            tests.append(_equal_test(key, value, op != "!="))
         elif match := _EXISTS.match(term):
-            negate, key = match.group(1) == "!", match.group(2)
-            tests.append(lambda l, k=key, n=negate: (k in l) != n)
+            tests.append(_exists_test(match.group(2), match.group(1) != "!"))
         else:
             raise errors.bad_request(f"unable to parse requirement: found '{term.strip()}', "
                                      "expected: in, notin, =, ==, !=, gt, lt")
@@ -80,8 +92,5 @@ def field_selector(selector: str | None, kind: str) -> Predicate:
         if field not in allowed:
             raise errors.bad_request(f'field label not supported: {field}')
         top, attr = field.split(".", 1)
-        if op == "!=":
-            tests.append(lambda o, t=top, a=attr, v=value: (o.get(t) or {}).get(a, "") != v)
-        else:
-            tests.append(lambda o, t=top, a=attr, v=value: (o.get(t) or {}).get(a, "") == v)
+        tests.append(_field_test(top, attr, value, op != "!="))
     return lambda obj: all(test(obj) for test in tests)

@@ -11,7 +11,7 @@ import secrets
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from . import crds as crd_files
 from .cilium_sim import CiliumOperator
@@ -26,7 +26,7 @@ FIXTURE_MANAGER = "standin-fixture"
 
 
 class KubeApiServer:
-    def __init__(self, *, nodes: dict[str, dict[str, str]] | list[str] = (),
+    def __init__(self, *, nodes: dict[str, dict[str, str]] | Sequence[str] = (),
                  cilium_crds: str | None = None, default_ready_after: int | None = 0,
                  operator_installs_crds: bool = True, tls: bool = False) -> None:
         self.token = secrets.token_urlsafe(24)

@@ -83,16 +83,16 @@ def merge(live: Any, applied: Any, schema: sch.Schema | None) -> Any:
     if isinstance(live, list) and isinstance(applied, list) and schema is not None:
         kind, keys = sch.list_type(schema), sch.map_keys(schema)
         if kind == "map" and keys:
-            out = copy.deepcopy(live)
+            merged: list[Any] = copy.deepcopy(live)
             for item in applied:
                 element = fp.key_element(item, keys)
-                index = next((i for i, cur in enumerate(out)
+                index = next((i for i, cur in enumerate(merged)
                               if fp.key_element(cur, keys) == element), -1)
                 if index >= 0:
-                    out[index] = merge(out[index], item, sch.items(schema))
+                    merged[index] = merge(merged[index], item, sch.items(schema))
                 else:
-                    out.append(copy.deepcopy(item))
-            return out
+                    merged.append(copy.deepcopy(item))
+            return merged
         if kind == "set":
             return copy.deepcopy(live) + [copy.deepcopy(v) for v in applied if v not in live]
     return copy.deepcopy(applied)

@@ -93,7 +93,7 @@ class Store:
                    and (not namespace or ns == namespace)]
         return sorted(out, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
 
-    def list(self, rtype: ResourceType, namespace: str = "", label_selector: str | None = None,
+    def select(self, rtype: ResourceType, namespace: str = "", label_selector: str | None = None,
              field_selector: str | None = None) -> dict[str, Any]:
         by_label = selectors.label_selector(label_selector)
         by_field = selectors.field_selector(field_selector, rtype.kind)
