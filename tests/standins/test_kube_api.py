@@ -314,3 +314,11 @@ def test_fault_injection_and_request_log(api: Any, server: KubeApiServer) -> Non
     assert len(core.list_node().items) == 2
     listed = [r for r in server.requests if r.path == "/api/v1/nodes"]
     assert [r.code for r in listed] == [503, 200]
+
+
+def test_https_with_ca_in_kubeconfig(tmp_path: Path) -> None:
+    path = tmp_path / "kubeconfig"
+    with kube_api_server(path, nodes=["n1"], tls=True) as srv:
+        assert srv.url.startswith("https://127.0.0.1:")
+        api = config.new_client_from_config(config_file=str(path))
+        assert [n.metadata.name for n in client.CoreV1Api(api).list_node().items] == ["n1"]
