@@ -1,0 +1,116 @@
+"""Cilium BGP CustomResourceDefinitions from the upstream snapshot in shared/upstream.
+
+The stand-in never ships CRDs of its own: it loads the YAML extracted from cilium/cilium
+(see ../shared/upstream/cilium/SOURCES-crds.txt). Tests skip when the files are absent.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# Upstream snapshot directories, and the Cilium minor release each approximates.
+CILIUM_CRD_DIRS: dict[str, str] = {
+    "1.16": "v1.16-branchpoint",
+    "1.17": "v1.17-branchpoint",
+    "1.18": "1.18.0-dev-2025-03-23",
+}
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+
+def _main_checkout(root: Path) -> Path | None:
+    """In a git worktree `.git` is a file naming the gitdir, whose `commondir` leads to the
+    main checkout; its sibling shared/ is the one to use."""
+    dotgit = root / ".git"
+    if not dotgit.is_file() or not dotgit.read_text().startswith("gitdir:"):
+        return None
+    gitdir = Path(dotgit.read_text().split(":", 1)[1].strip())
+    common = gitdir / "commondir"
+    if not common.is_file():
+        return None
+    return (gitdir / common.read_text().strip()).resolve().parent
+
+
+def upstream_candidates() -> list[Path]:
+    if os.environ.get("NK8S_UPSTREAM_DIR"):  # explicit: nothing else is looked at
+        return [Path(os.environ["NK8S_UPSTREAM_DIR"])]
+    found = [PROJECT_ROOT.parent / "shared" / "upstream"]
+    main = _main_checkout(PROJECT_ROOT)
+    if main is not None:
+        found.append(main.parent / "shared" / "upstream")
+    return found
+
+
+def upstream_dir() -> Path:
+    """../shared/upstream beside the project (NK8S_UPSTREAM_DIR overrides)."""
+    for base in upstream_candidates():
+        if (base / "cilium").is_dir():
+            return base
+    return upstream_candidates()[0]
+
+
+def cilium_crd_dir(version_or_dir: str) -> Path:
+    """Accepts a snapshot directory name or a Cilium version such as "1.17.3" / "v1.18.0"."""
+    if version_or_dir in CILIUM_CRD_DIRS.values():
+        name = version_or_dir
+    else:
+        minor = cilium_minor(version_or_dir)
+        if minor not in CILIUM_CRD_DIRS:
+            raise KeyError(f"no upstream CRD snapshot for Cilium {version_or_dir!r}; "
+                           f"known: {', '.join(sorted(CILIUM_CRD_DIRS))}")
+        name = CILIUM_CRD_DIRS[minor]
+    return upstream_dir() / "cilium" / name
+
+
+def cilium_minor(version: str) -> str:
+    match = re.match(r"^v?(\d+)\.(\d+)", version.strip())
+    if not match:
+        raise KeyError(f"not a Cilium version: {version!r}")
+    return f"{match.group(1)}.{match.group(2)}"
+
+
+def crds_available(version_or_dir: str) -> bool:
+    try:
+        return any(cilium_crd_dir(version_or_dir).glob("*/*.yaml"))
+    except KeyError:
+        return False
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(path: Path, mtime: float) -> tuple[dict[str, Any], ...]:
+    docs = yaml.load_all(path.read_text(), Loader=_LOADER)  # noqa: S506 - a safe loader
+    return tuple(d for d in docs if d and d.get("kind") == "CustomResourceDefinition")
+
+
+def load_cilium_crds(version_or_dir: str) -> list[dict[str, Any]]:
+    """Every CRD document of one snapshot, sorted by name; FileNotFoundError if absent."""
+    base = cilium_crd_dir(version_or_dir)
+    files = sorted(base.glob("*/*.yaml"))
+    if not files:
+        raise FileNotFoundError(f"no Cilium CRD YAML under {base}")
+    crds = [copy.deepcopy(doc) for path in files for doc in _parsed(path, path.stat().st_mtime)]
+    return sorted(crds, key=lambda c: c["metadata"]["name"])
+
+
+def served_version(crd: dict[str, Any], version: str) -> dict[str, Any] | None:
+    for entry in crd["spec"]["versions"]:
+        if entry["name"] == version and entry.get("served", False):
+            return entry
+    return None
+
+
+def storage_version(crd: dict[str, Any]) -> str:
+    for entry in crd["spec"]["versions"]:
+        if entry.get("storage"):
+            return entry["name"]
+    raise ValueError(f"CRD {crd['metadata']['name']} has no storage version")
