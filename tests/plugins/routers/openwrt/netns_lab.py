@@ -167,7 +167,10 @@ protocol static announced {{
 """
 
 
-def expected_kernel_routes(plan: Plan, router: str) -> set[tuple[IPv4Network, IPv4Address | None, str]]:
+KernelRoute = tuple[IPv4Network, IPv4Address | None, str]
+
+
+def expected_kernel_routes(plan: Plan, router: str) -> set[KernelRoute]:
     machine = plan.machine(router)
     out = set()
     for r in machine.routes:

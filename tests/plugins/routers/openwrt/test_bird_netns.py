@@ -21,13 +21,22 @@ from nativek8s.core.kinds import RenderContext
 from nativek8s.core.plan import MD5_SECRET
 from nativek8s.core.secrets import SecretStore
 from nativek8s.plugins.routers.openwrt.birdc import (
-    BirdError, best_routes, birdc_argv, parse_protocols, parse_routes,
+    BirdError,
+    best_routes,
+    birdc_argv,
+    parse_protocols,
+    parse_routes,
 )
 from nativek8s.plugins.routers.openwrt.openwrt import BIRD_CONF, Openwrt
 
 from .conftest import plan_of
 from .netns_lab import (
-    NetnsLab, SocketAccess, expected_kernel_routes, node_speaker_config, run, wait_for,
+    NetnsLab,
+    SocketAccess,
+    expected_kernel_routes,
+    node_speaker_config,
+    run,
+    wait_for,
 )
 
 pytestmark = pytest.mark.netns
@@ -72,6 +81,23 @@ class Lab:
         result = subprocess.run([argv[0], "-v", *argv[1:]], capture_output=True, text=True,
                                 timeout=10)
         return result.returncode, result.stdout
+
+    def agreeing(self, parse, router: str, *command: str):
+        """parse(plain output), once it equals parse(verbose output) of the same command.
+
+        Two birdc calls are two moments: a state change between them is retried, a parser
+        that reads the two forms differently never agrees and fails the test.
+        """
+        seen = []
+
+        def same() -> bool:
+            plain = parse(self.birdc(router, *command))
+            verbose = parse(self.birdc(router, *command, verbose=True))
+            seen[:] = [plain, verbose]
+            return plain == verbose
+
+        assert wait_for(same, timeout=10), f"plain and verbose differ: {seen}"
+        return seen[0]
 
     def converged(self) -> bool:
         return all(self.netns.kernel_routes(r.name) == expected_kernel_routes(self.plan, r.name)
@@ -148,16 +174,15 @@ def test_bgp_sessions_reports_every_planned_session_established(lab):
     plugin = Openwrt()
     for router in lab.plan.routers:
         states = plugin.bgp_sessions(router, lab.access(router.name))
-        planned = {s.name: s.sides(router.name)[1].address for s in lab.plan.sessions_of(router.name)}
+        planned = {s.name: s.sides(router.name)[1].address
+                   for s in lab.plan.sessions_of(router.name)}
         assert {s.name: IPv4Address(s.peer) for s in states} == planned
         assert all(s.established for s in states), states
         assert all(s.state == "Established" for s in states)
 
 
 def test_show_protocols_plain_and_verbose_agree(lab):
-    plain = parse_protocols(lab.birdc("router-1", "show", "protocols"))
-    verbose = parse_protocols(lab.birdc("router-1", "show", "protocols", verbose=True))
-    assert plain == verbose
+    plain = lab.agreeing(parse_protocols, "router-1", "show", "protocols")
     kinds = {p.name: p.proto for p in plain}
     assert kinds.pop("kernel4") == "Kernel" and kinds.pop("lan_aggregate") == "Static"
     assert kinds.pop("device1") == "Device"
@@ -186,13 +211,13 @@ def test_hijacking_node_gets_only_its_own_podcidr_in(lab):
 
 def test_show_route_matches_plan_and_verbose(lab):
     router = lab.plan.machine("router-2")
-    plain = parse_routes(lab.birdc("router-2", "show", "route"))
-    assert plain == parse_routes(lab.birdc("router-2", "show", "route", verbose=True))
+    plain = lab.agreeing(parse_routes, "router-2", "show", "route")
     best = best_routes(plain)
     expected_bgp = {r.prefix: r.via for r in router.routes if r.origin == "bgp"}
     assert {p: r.gateways for p, r in best.items() if r.protocol != "lan_aggregate"} == expected_bgp
     aggregate = best[lab.plan.network("dc2").cidr]
-    assert (aggregate.dest, aggregate.protocol, aggregate.preference) == ("unreachable", "lan_aggregate", 200)
+    assert (aggregate.dest, aggregate.protocol, aggregate.preference) == (
+        "unreachable", "lan_aggregate", 200)
     node2 = lab.plan.machine("node-2")
     own = best[node2.pod_cidr]
     assert own.protocol == "router-2--node-2" and own.source_info == f"AS{node2.asn}i"
@@ -233,6 +258,20 @@ def test_disabled_session_reads_down_then_recovers(lab):
                                                       lab.access("router-4")) if s.name == name]
         assert status.state == "Down" and not status.established
         assert status.peer == str(lab.plan.machine("node-4").address.ip)
+        (plain,) = [p for p in parse_protocols(lab.birdc("router-4", "show", "protocols"))
+                    if p.name == name]
+        assert (plain.state, plain.bgp_state) == ("down", "Down")
+        # The node's side, from plain `show protocols`: BGP state first, then the last error.
+        node = lab.netns.daemons["node-4"].socket
+
+        def node_view():
+            out = SocketAccess("node-4", str(node)).run(birdc_argv(str(node), "show", "protocols"))
+            return next(p for p in parse_protocols(out) if p.name == name)
+
+        assert wait_for(lambda: node_view().last_error != "")
+        seen = node_view()
+        assert seen.bgp_state in {"Idle", "Connect", "Active", "OpenSent", "OpenConfirm"}
+        assert seen.info.startswith(seen.bgp_state) and seen.last_error in seen.info
     finally:
         lab.birdc("router-4", "enable", f"'{name}'")
     assert wait_for(lab.converged, timeout=30)

@@ -38,7 +38,8 @@ def test_strict_accepts_bgp_only_from_planned_peers(yaml_text, render_lab):
         by_name = rules(fw)
         for zone, kind in (("lan", "ebgp"), ("peering", "ibgp")):
             rule = by_name[f"Allow-BGP-{zone}"]
-            assert (rule.get("src"), rule.get("proto"), rule.get("dest_port")) == (zone, "tcp", "179")
+            assert (rule.get("src"), rule.get("proto"), rule.get("dest_port")) == (
+                zone, "tcp", "179")
             assert rule.get("target") == "ACCEPT"
             assert {IPv4Address(a) for a in rule.lists["src_ip"]} == planned_peers(
                 lab.plan, router.name, kind)
@@ -61,9 +62,10 @@ def test_strict_zones_policies_masquerade_and_forwardings(render_lab):
 
 def test_strict_services_from_lan_only(render_lab):
     by_name = rules(read_uci(render_lab(None).text("router-1", FIREWALL)))
-    assert (by_name["Allow-DHCP"].get("src"), by_name["Allow-DHCP"].get("dest_port")) == ("lan", "67")
-    assert (by_name["Allow-DNS"].get("src"), by_name["Allow-DNS"].get("proto")) == ("lan", "tcp udp")
-    assert (by_name["Allow-SSH"].get("src"), by_name["Allow-SSH"].get("dest_port")) == ("lan", "22")
+    dhcp, dns, ssh = by_name["Allow-DHCP"], by_name["Allow-DNS"], by_name["Allow-SSH"]
+    assert (dhcp.get("src"), dhcp.get("proto"), dhcp.get("dest_port")) == ("lan", "udp", "67")
+    assert (dns.get("src"), dns.get("proto"), dns.get("dest_port")) == ("lan", "tcp udp", "53")
+    assert (ssh.get("src"), ssh.get("proto"), ssh.get("dest_port")) == ("lan", "tcp", "22")
     assert {r.get("src") for r in by_name.values() if r.get("proto") == "icmp"} == {
         "lan", "peering", "wan"}
     from_wan = {n for n, r in by_name.items() if r.get("src") == "wan"}

@@ -6,7 +6,14 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from nativek8s.core.errors import UsageError
-from nativek8s.core.plan import MD5_SECRET, BgpKind, BgpSession, Plan, RouteOrigin, RouterPlan
+from nativek8s.core.plan import (
+    MD5_SECRET,
+    BgpKind,
+    BgpSession,
+    Plan,
+    RouteOrigin,
+    RouterPlan,
+)
 from nativek8s.core.secrets import SecretStore
 
 from .options import OpenWrtOptions

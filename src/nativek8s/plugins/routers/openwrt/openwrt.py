@@ -4,7 +4,11 @@ and the routers' BGP state read back through birdc."""
 from __future__ import annotations
 
 from nativek8s.core.kinds import (
-    BgpDaemon, BgpSessionState, MachineAccess, RenderContext, RenderedFile,
+    BgpDaemon,
+    BgpSessionState,
+    MachineAccess,
+    RenderContext,
+    RenderedFile,
 )
 from nativek8s.core.plan import Plan, RouterPlan
 
