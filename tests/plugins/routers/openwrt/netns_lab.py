@@ -156,7 +156,10 @@ protocol bgp '{s.name}' {{
   {f'password "{password}";' if password else ''}
   ipv4 {{ import none; export where proto = "announced"; }};
 }}""")
+    # Long time formats (date and time: two words) so the parsers meet them too.
     return f"""log stderr all;
+timeformat protocol iso long;
+timeformat route iso long;
 router id {node.router_id};
 protocol device {{}}
 protocol static announced {{

@@ -10,6 +10,7 @@ another datacentre's LAN, a default route and a more specific of its own PodCIDR
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from ipaddress import IPv4Address, IPv4Network
@@ -236,6 +237,25 @@ def test_reflected_routes_keep_the_originating_routers_next_hop(lab):
         assert best.attributes["BGP.next_hop"] == str(r4.peering_address.ip)
         assert best.attributes["BGP.originator_id"] == str(r4.router_id)
         assert best.learned_from in reflectors  # came through a reflector, not from router-4
+        # each reflector sent it: BIRD lists the second route without repeating the prefix
+        both = [r for r in routes if r.prefix == prefix]
+        assert {r.learned_from for r in both} == reflectors
+        assert [r.primary for r in both].count(True) == 1
+        assert all(r.gateways == (r4.peering_address.ip,) for r in both)
+
+
+def test_long_time_format_of_a_node_speaker(lab):
+    node = lab.plan.machine("node-1")
+    access = SocketAccess("node-1", str(lab.netns.daemons["node-1"].socket))
+    sock = access.bgp_control_socket
+    protocols = parse_protocols(access.run(birdc_argv(sock, "show", "protocols")))
+    (session,) = [p for p in protocols if p.proto == "BGP"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", session.since)
+    assert (session.state, session.bgp_state, session.info) == ("up", "Established", "Established")
+    routes = parse_routes(access.run(birdc_argv(sock, "show", "route")))
+    assert {r.prefix for r in routes} == {node.pod_cidr, *lab.hijack}
+    assert all(r.protocol == "announced" and r.dest == "unreachable" and " " in r.since
+               for r in routes)
 
 
 def test_unknown_network_and_bird_errors(lab):
