@@ -1,12 +1,63 @@
-"""The `openwrt` plugin object. Placeholder until its issue lands: renders nothing."""
+"""The `openwrt` plugin object: OpenWrt's UCI files and BIRD 2's bird.conf for every router,
+and the routers' BGP state read back through birdc."""
 
 from __future__ import annotations
 
-from nativek8s.core.kinds import RenderContext, RenderedFile
+from nativek8s.core.kinds import (
+    BgpDaemon,
+    BgpSessionState,
+    MachineAccess,
+    RenderContext,
+    RenderedFile,
+)
+from nativek8s.core.plan import Plan, RouterPlan
+
+from .bird import bird_config
+from .birdc import session_states
+from .options import OpenWrtOptions
+from .templating import render
+from .uci import uci_config
+
+BIRD_CONF = "/etc/bird.conf"
+UCI_FILES = ("network", "firewall", "dhcp")  # /etc/config/<name>, templates/<name>.j2
+
+
+def options_for(plan: Plan, router: RouterPlan) -> OpenWrtOptions:
+    """The plugin's options for a router: top level, overridden by its datacentre's."""
+    return OpenWrtOptions.model_validate(plan.options_for("openwrt", router.datacentre))
 
 
 class Openwrt:
     name = "openwrt"
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
-        return []
+        files: list[RenderedFile] = []
+        for router in ctx.plan.routers:
+            files += self.render_router(ctx, router)
+        return files
+
+    def render_router(self, ctx: RenderContext, router: RouterPlan) -> list[RenderedFile]:
+        options = options_for(ctx.plan, router)
+        uci = uci_config(ctx.plan, router, options)
+        files = [
+            RenderedFile(path=f"{router.name}/etc/config/{name}", machine=router.name,
+                         target=f"/etc/config/{name}", content=render(f"{name}.j2", c=uci))
+            for name in UCI_FILES
+        ]
+        bird = bird_config(ctx.plan, router, options, ctx.secrets)
+        files.append(RenderedFile(
+            path=f"{router.name}{BIRD_CONF}", machine=router.name, target=BIRD_CONF,
+            content=render("bird.conf.j2", c=bird), secret=bird.has_password,
+        ))
+        return files
+
+    def bgp_daemon(self, router: RouterPlan) -> BgpDaemon:
+        return BgpDaemon(kind="bird2", config_target=BIRD_CONF)
+
+    def bgp_sessions(self, router: RouterPlan, access: MachineAccess) -> list[BgpSessionState]:
+        """The router's sessions as BIRD reports them, named as in the plan.
+
+        The plan is not passed here, so sessions are mapped back by protocol name (which is
+        the session's name); a planned session BIRD does not know cannot be listed.
+        """
+        return session_states(access)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from nativek8s.core.hooks import hookimpl
 from nativek8s.core.kinds import RouterOSSpec
 
+from .options import OpenWrtOptions
+
 
 def _factory():
     from .openwrt import Openwrt
@@ -14,4 +16,5 @@ def _factory():
 
 @hookimpl
 def nativek8s_router_oses() -> list[RouterOSSpec]:
-    return [RouterOSSpec(name="openwrt", factory=_factory, description="OpenWrt with BIRD 2")]
+    return [RouterOSSpec(name="openwrt", factory=_factory, description="OpenWrt with BIRD 2",
+                         options=OpenWrtOptions)]

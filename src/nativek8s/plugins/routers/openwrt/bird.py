@@ -1,0 +1,115 @@
+"""What one router's bird.conf says, taken from the plan (the template only lays it out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+
+from nativek8s.core.errors import UsageError
+from nativek8s.core.plan import (
+    MD5_SECRET,
+    BgpKind,
+    BgpSession,
+    Plan,
+    RouteOrigin,
+    RouterPlan,
+)
+from nativek8s.core.secrets import SecretStore
+
+from .options import OpenWrtOptions
+
+SYM_MAX_LEN = 64  # BIRD's longest symbol (conf/conf.h)
+TCP_MD5_MAX_KEY = 80  # Linux TCP_MD5SIG_MAXKEYLEN
+LAN_AGGREGATE = "lan_aggregate"  # name of the static protocol holding the LAN aggregate
+
+
+@dataclass(frozen=True)
+class BirdPeer:
+    """One BGP protocol of the router: a plan session seen from the router's side."""
+
+    protocol: str  # BIRD protocol name: the session's name, so birdc output maps back
+    kind: BgpKind
+    peer: str  # the other machine
+    local_address: IPv4Address
+    local_asn: int
+    remote_address: IPv4Address
+    remote_asn: int
+    imports: tuple[IPv4Network, ...] | None  # prefixes taken from the peer; None: all
+    exports: tuple[IPv4Network, ...] | None  # prefixes the peer takes; None: the lab's routes
+    passive: bool  # the peer never listens, so never dial it
+    rr_client: bool  # we reflect routes to this peer
+    hold_time: int
+    keepalive_time: int
+    connect_retry: int
+    password: str | None
+
+    @property
+    def ibgp(self) -> bool:
+        return self.kind == BgpKind.ibgp
+
+
+@dataclass(frozen=True)
+class BirdConfig:
+    lab: str
+    router: str
+    router_id: IPv4Address
+    asn: int
+    source_address: IPv4Address  # krt_prefsrc: an address the router owns
+    lan: IPv4Network  # its datacentre's LAN, announced as an aggregate
+    connected: tuple[IPv4Network, ...]  # prefixes the kernel already has as connected routes
+    peers: tuple[BirdPeer, ...]
+    connect_delay_time: int
+    error_wait_time: tuple[int, int]
+    lan_aggregate: str = LAN_AGGREGATE
+
+    @property
+    def has_password(self) -> bool:
+        return any(p.password for p in self.peers)
+
+
+def bird_config(plan: Plan, router: RouterPlan, options: OpenWrtOptions,
+                secrets: SecretStore) -> BirdConfig:
+    password = _password(secrets) if any(s.md5 for s in plan.sessions_of(router.name)) else None
+    peers = tuple(_peer(router, s, password) for s in plan.sessions_of(router.name))
+    lan_key = plan.datacentre(router.datacentre).lan
+    lan = plan.network(lan_key).cidr
+    assert lan is not None, "a datacentre LAN always has a CIDR in the plan"
+    return BirdConfig(
+        lab=plan.lab, router=router.name, router_id=router.router_id, asn=router.asn,
+        source_address=router.source_address, lan=lan,
+        connected=tuple(r.prefix for r in router.routes if r.origin == RouteOrigin.connected),
+        peers=peers, connect_delay_time=options.connect_delay_time,
+        error_wait_time=options.error_wait_time,
+    )
+
+
+def _peer(router: RouterPlan, session: BgpSession, password: str | None) -> BirdPeer:
+    local, remote = session.sides(router.name)
+    if len(session.name) > SYM_MAX_LEN:
+        raise UsageError(f"BGP session {session.name!r} is longer than BIRD's {SYM_MAX_LEN}-"
+                         "character protocol names; use shorter machine names")
+    return BirdPeer(
+        protocol=session.name, kind=session.kind, peer=remote.machine,
+        local_address=local.address, local_asn=local.asn,
+        remote_address=remote.address, remote_asn=remote.asn,
+        imports=local.accepts, exports=remote.accepts,
+        passive=not remote.listens,
+        rr_client=remote.reflector_client and not local.reflector_client,
+        hold_time=session.hold_time, keepalive_time=session.keepalive_time,
+        connect_retry=session.connect_retry,
+        password=password if session.md5 else None,
+    )
+
+
+def _password(secrets: SecretStore) -> str:
+    """The lab's TCP-MD5 password, checked against what a BIRD string can hold."""
+    value = secrets.get(MD5_SECRET)
+    # BIRD config strings have no escapes: a double quote would end the string early.
+    if any(c == '"' or c == "\\" or not c.isprintable() for c in value):
+        raise UsageError(f"the BGP MD5 password (secret {MD5_SECRET!r}, {secrets.path(MD5_SECRET)})"
+                         " contains a double quote, backslash or control character, which "
+                         "bird.conf cannot hold; use printable characters without those")
+    if len(value.encode()) > TCP_MD5_MAX_KEY:
+        raise UsageError(f"the BGP MD5 password (secret {MD5_SECRET!r}) is longer than the "
+                         f"{TCP_MD5_MAX_KEY} bytes Linux allows for a TCP-MD5 key")
+    return value
