@@ -11,11 +11,11 @@ from nativek8s.plugins.routers.openwrt.options import OpenWrtOptions
 def test_defaults():
     opts = OpenWrtOptions()
     assert (opts.firewall, opts.ssh_from_wan) == ("strict", False)
-    assert (opts.connect_delay_time, opts.error_wait_time) == (1, (1, 5))
+    assert (opts.connect_delay_time, opts.error_wait_time) == (0, (1, 5))
 
 
 @pytest.mark.parametrize("bad", [
-    {"error_wait_time": [5, 1]}, {"error_wait_time": [0, 3]}, {"connect_delay_time": 0},
+    {"error_wait_time": [5, 1]}, {"error_wait_time": [0, 3]}, {"connect_delay_time": -1},
     {"firewall": "closed"}, {"colour": "red"},
 ])
 def test_bad_values_are_refused(bad):

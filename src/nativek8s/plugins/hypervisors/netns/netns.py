@@ -117,10 +117,6 @@ class Netns:
             Step("netns:addresses", "addresses and routes",
                  lambda: self._configure(spaces), after=("netns:links",)),
         ]
-        for router in ctx.plan.routers:
-            steps.append(Step(f"netns:router:{router.name}", "BIRD",
-                              lambda r=router.name: self._ensure_router(ctx, r, before),
-                              machine=router.name, after=("netns:addresses",)))
         for node in ctx.plan.nodes:
             intent = intents.get(node.name)
             if intent is None:
@@ -128,6 +124,13 @@ class Netns:
             steps.append(Step(f"netns:node:{node.name}", opts.speaker,
                               lambda i=intent: self._ensure_node(ctx, i, opts.speaker, before),
                               machine=node.name, after=("netns:addresses",)))
+        # Routers start last: the node speakers already listen when BIRD first dials them,
+        # so no session waits for a connect retry.
+        node_steps = tuple(f"netns:node:{n.name}" for n in ctx.plan.nodes)
+        for router in ctx.plan.routers:
+            steps.append(Step(f"netns:router:{router.name}", "BIRD",
+                              lambda r=router.name: self._ensure_router(ctx, r, before),
+                              machine=router.name, after=("netns:addresses", *node_steps)))
         steps.append(Step("netns:pods", "pod agent",
                           lambda: daemons.ensure(ctx, daemons.agent_daemon(ctx, opts.probe_port),
                                                  changed=False, before=before),

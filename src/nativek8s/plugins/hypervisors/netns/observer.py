@@ -135,6 +135,7 @@ def _bird_speaker_sessions(intent: SpeakerIntent, daemon) -> list[BgpSessionStat
         if len(parts) >= 4 and parts[0].startswith("peer") and parts[1] == "BGP":
             index = int(parts[0][4:])
             if index < len(peers):
-                info = parts[6] if len(parts) > 6 else parts[3]
+                # Name Proto Table State Since Info: Info is the BGP state when up
+                info = parts[5] if len(parts) > 5 else parts[3]
                 states.append(BgpSessionState(parts[0], str(peers[index].address), info))
     return states

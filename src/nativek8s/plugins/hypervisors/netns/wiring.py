@@ -22,7 +22,7 @@ ROUTER_LAN_BRIDGE = "br-lan"  # OpenWrt's LAN bridge, so router configs match th
 FORWARDING = {"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.rp_filter": "0",
               "net.ipv4.conf.default.rp_filter": "0", "net.ipv4.icmp_ratelimit": "0"}
 HOST_ONLY = {"net.ipv4.ip_forward": "0", "net.ipv4.conf.all.rp_filter": "0",
-             "net.ipv4.conf.default.rp_filter": "0"}
+             "net.ipv4.conf.default.rp_filter": "0", "net.ipv4.icmp_ratelimit": "0"}
 
 
 @dataclass

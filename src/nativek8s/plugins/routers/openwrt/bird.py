@@ -36,7 +36,6 @@ class BirdPeer:
     remote_asn: int
     imports: tuple[IPv4Network, ...] | None  # prefixes taken from the peer; None: all
     exports: tuple[IPv4Network, ...] | None  # prefixes the peer takes; None: the lab's routes
-    passive: bool  # the peer never listens, so never dial it
     rr_client: bool  # we reflect routes to this peer
     hold_time: int
     keepalive_time: int
@@ -93,7 +92,6 @@ def _peer(router: RouterPlan, session: BgpSession, password: str | None) -> Bird
         local_address=local.address, local_asn=local.asn,
         remote_address=remote.address, remote_asn=remote.asn,
         imports=local.accepts, exports=remote.accepts,
-        passive=not remote.listens,
         rr_client=remote.reflector_client and not local.reflector_client,
         hold_time=session.hold_time, keepalive_time=session.keepalive_time,
         connect_retry=session.connect_retry,

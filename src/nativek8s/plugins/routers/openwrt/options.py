@@ -21,7 +21,8 @@ class OpenWrtOptions(BaseModel):
                            "from the hypervisor host)",
     )
     connect_delay_time: int = Field(
-        1, ge=1, description="BIRD: seconds between a BGP session's start and its first connect",
+        0, ge=0, description="BIRD: seconds between a BGP session's start and its first "
+                             "connect (BIRD's default is 5; a lab wants its sessions at once)",
     )
     error_wait_time: tuple[int, int] = Field(
         (1, 5), description="BIRD: [min, max] seconds before a failed BGP session restarts "
