@@ -168,6 +168,8 @@ def load_topology(
     Plugin choices given here (CLI flags) override the file. Returns the topology and its
     warnings; raises :class:`TopologyError` with every problem, located by path and line.
     """
+    if registry is not None:
+        _check_flags(registry, plugin_choices)
     text, source = read_source(path)
     topology, doc = parse_topology(text, source)
     topology = topology.with_plugins(**plugin_choices)
@@ -179,6 +181,20 @@ def load_topology(
     if errors:
         raise TopologyError(errors, source)
     return topology, [_locate(p, doc) for p in warnings]
+
+
+def _check_flags(registry: Registry, choices: dict[str, str | None]) -> None:
+    """A plugin named on the command line must exist: say so about the flag, not the file."""
+    from .registry import KIND_TITLES
+
+    bad = [
+        f"--{kind} {name}: no {KIND_TITLES[kind]} plugin is named {name!r}; choose one of: "
+        f"{registry.choices(kind)}"
+        for kind, name in choices.items()
+        if name and name not in registry.names(kind)
+    ]
+    if bad:
+        raise UsageError("\n".join(bad))
 
 
 def _locate(problem: Problem, doc: YamlDocument) -> Problem:
