@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from importlib import resources
 from pathlib import Path
 from types import UnionType
@@ -172,7 +173,7 @@ def load_topology(
         _check_flags(registry, plugin_choices)
     text, source = read_source(path)
     topology, doc = parse_topology(text, source)
-    topology = topology.with_plugins(**plugin_choices)
+    topology = _resolve_paths(topology.with_plugins(**plugin_choices), path)
     errors, warnings = check_topology(topology, registry)
     if not errors and registry is not None:
         for result in registry.pm.hook.nativek8s_validate_topology(topology=topology):
@@ -195,6 +196,22 @@ def _check_flags(registry: Registry, choices: dict[str, str | None]) -> None:
     ]
     if bad:
         raise UsageError("\n".join(bad))
+
+
+def _resolve_paths(topology: Topology, path: str | None) -> Topology:
+    """bgp.password_file made absolute: a relative one is relative to the topology file.
+
+    Absolute, because the plan (which keeps it) outlives the working directory it was made in.
+    """
+    pw = topology.bgp.password_file
+    if pw is None:
+        return topology
+    pw = pw.expanduser()
+    if not pw.is_absolute():
+        base = Path.cwd() if path in (None, REFERENCE) else Path(os.path.abspath(path)).parent
+        pw = base / pw
+    bgp = topology.bgp.model_copy(update={"password_file": pw})
+    return topology.model_copy(update={"bgp": bgp})
 
 
 def _locate(problem: Problem, doc: YamlDocument) -> Problem:
