@@ -123,7 +123,12 @@ def _addresses(topo: Topology) -> list[Problem]:
         room = lan.num_addresses - 1 - FIRST_NODE_HOST  # .10 up to the last before broadcast
         if routers > FIRST_NODE_HOST - 1:
             out.append(Problem(f"datacentres.{dc}.routers", f"{routers} routers; at most "
-                                f"{FIRST_NODE_HOST - 1} fit (.1 to .{FIRST_NODE_HOST - 1})"))
+                                f"{FIRST_NODE_HOST - 1} fit (.1 to .{FIRST_NODE_HOST - 1}); "
+                                "remove some"))
+        elif routers > lan.num_addresses - 2:
+            out.append(Problem(f"datacentres.{dc}.lan", f"{lan} has room for "
+                               f"{max(lan.num_addresses - 2, 0)} routers but {dc} has {routers}; "
+                               "use a larger LAN (a /24 is usual)"))
         if nodes > max(room, 0):
             out.append(Problem(f"datacentres.{dc}.lan", f"{lan} has room for {max(room, 0)} "
                                f"nodes (from .{FIRST_NODE_HOST}) but {dc} has {nodes}; use a "
