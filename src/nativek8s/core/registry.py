@@ -79,8 +79,8 @@ class Registry:
         return list(self.by_kind[kind])
 
     def choices(self, kind: str) -> str:
-        """'netns (nativek8s 0.1.0), libvirt (nativek8s 0.1.0)' for error messages."""
-        entries = self.by_kind[kind].values()
+        """'libvirt (nativek8s 0.1.0), netns (nativek8s 0.1.0)' for error messages."""
+        entries = sorted(self.by_kind[kind].values(), key=lambda r: r.name)
         return ", ".join(f"{r.name} ({r.distribution})" for r in entries) or "none installed"
 
     def get(self, kind: str, name: str) -> Registered:
@@ -106,7 +106,9 @@ class Registry:
         return obj
 
     def all(self) -> list[Registered]:
-        return [r for kind in KINDS for r in self.by_kind[kind].values()]
+        """Every plugin, by kind (hypervisor, router, nodeos, cni), then by name."""
+        return [r for kind in KINDS for r in sorted(self.by_kind[kind].values(),
+                                                    key=lambda r: r.name)]
 
 
 def _interface_members(proto: type) -> list[str]:
