@@ -145,8 +145,17 @@ def make_plugin_manager(extra: list[ModuleType | object] | None = None) -> Plugi
     disabled = {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
     for ep in metadata.entry_points(group=hooks.PROJECT):
         dist = ep.dist.name if ep.dist else ""
-        if ep.name in disabled or dist in disabled or pm.get_plugin(ep.name) is not None:
+        if ep.name in disabled or dist in disabled:
             continue
+        if pm.get_plugin(ep.name) is not None:
+            # Two distributions claim one entry-point name: which one loads would depend on
+            # sys.path order, so refuse rather than silently drop one.
+            other = pm.distributions.get(ep.name, "another distribution")
+            this = f"{ep.dist.name} {ep.dist.version}" if ep.dist else "an unknown distribution"
+            raise PluginError(
+                f"two distributions declare the plugin entry point {ep.name!r}: {other} and "
+                f"{this}; uninstall one, or disable one with {DISABLE_ENV}=<distribution name>"
+            )
         try:
             plugin = ep.load()
         except Exception as exc:  # a broken third-party plugin must say who it is
