@@ -85,6 +85,8 @@ def _problem_from(error: dict[str, Any], doc: YamlDocument) -> Problem:
         msg += f" (allowed here: {', '.join(allowed)})" if allowed else ""
     elif kind == "missing":
         msg = "required key is missing; add it"
+        if path == "name":
+            msg += " (the lab's name: lower case, at most 10 characters, e.g. `name: lab`)"
     elif kind == "value_error":
         msg = str(error["ctx"]["error"])
     elif kind == "enum":
