@@ -205,7 +205,7 @@ def _who(pm: pluggy.PluginManager, plugin: object, name: str | None = None) -> s
     dists = getattr(pm, "distributions", {})
     if name in dists:
         return f"plugin {name!r} ({dists[name]})"
-    label = getattr(plugin, "__name__", None) or type(plugin).__qualname__
+    label = getattr(plugin, "__name__", None) or type(plugin).__name__
     return f"plugin {label!r} ({IN_PROCESS})"
 
 
