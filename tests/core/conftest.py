@@ -94,3 +94,16 @@ def run_cli(args: list[str], **kwargs) -> Result:
     except TypeError:
         runner = CliRunner()
     return runner.invoke(cli, args, catch_exceptions=False, **kwargs)
+
+
+@pytest.fixture
+def sample_registry(monkeypatch: pytest.MonkeyPatch):
+    """Built-in plugins plus tests/core/sample_plugins.py, as the process-wide registry."""
+    from .sample_plugins import SamplePlugin
+
+    monkeypatch.setenv(DISABLE_ENV, ",".join(other_plugin_distributions()))
+    reg = Registry(make_plugin_manager([SamplePlugin()]))
+    monkeypatch.delenv(DISABLE_ENV)
+    reset_registry(reg)
+    yield reg
+    reset_registry(None)
