@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from nativek8s.core.registry import DISABLE_ENV, Registry, make_plugin_manager, reset_registry
+from nativek8s.core.registry import (
+    DISABLE_ENV,
+    Registry,
+    make_plugin_manager,
+    reset_registry,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"

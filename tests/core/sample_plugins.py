@@ -11,7 +11,13 @@ from nativek8s.core.errors import Problem
 from nativek8s.core.hooks import hookimpl
 from nativek8s.core.intent import SpeakerIntent
 from nativek8s.core.kinds import (
-    BgpDaemon, BgpSessionState, CNISpec, HypervisorSpec, NodeOSSpec, RenderContext, RenderedFile,
+    BgpDaemon,
+    BgpSessionState,
+    CNISpec,
+    HypervisorSpec,
+    NodeOSSpec,
+    RenderContext,
+    RenderedFile,
     RouterOSSpec,
 )
 from nativek8s.core.plan import MD5_SECRET

@@ -216,8 +216,8 @@ def test_cli_import_is_light():
     heavy = ["pydantic", "jinja2", "yaml", "libvirt", "kubernetes", "proxmoxer", "pluggy"]
     code = ("import sys, nativek8s.core.cli.main; "
             f"print(sorted(m for m in {heavy!r} if m in sys.modules))")
-    proc = subprocess.run([*CLI[:1], "-c", code], env=cli_env(), capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run([*CLI[:1], "-c", code], check=False, env=cli_env(),
+                          capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "[]\n"
 
@@ -228,8 +228,8 @@ def test_help_process_imports_nothing_heavy():
             "except SystemExit:\n    pass\n"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
             "{'pydantic', 'jinja2', 'yaml', 'pluggy', 'libvirt', 'kubernetes', 'proxmoxer'}))")
-    proc = subprocess.run([*CLI[:1], "-c", code], env=cli_env(), capture_output=True,
-                          text=True, timeout=60)
+    proc = subprocess.run([*CLI[:1], "-c", code], check=False, env=cli_env(),
+                          capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.endswith("[]\n") and "Usage: nativek8s" in proc.stdout
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from nativek8s.core.load import load_topology
@@ -94,11 +92,11 @@ def test_pod_cidrs_are_distinct_and_inside_the_cluster_range():
 
 
 @pytest.mark.parametrize("shape", [
-    dict(dcs=2, nodes_per_dc=1),
-    dict(dcs=3, nodes_per_dc=2),
-    dict(dcs=3, nodes_per_dc=3, routers=2),
-    dict(dcs=6, nodes_per_dc=1),
-    dict(dcs=4, nodes_per_dc=3, networks={"direct_node_routes": False}),
+    {"dcs": 2, "nodes_per_dc": 1},
+    {"dcs": 3, "nodes_per_dc": 2},
+    {"dcs": 3, "nodes_per_dc": 3, "routers": 2},
+    {"dcs": 6, "nodes_per_dc": 1},
+    {"dcs": 4, "nodes_per_dc": 3, "networks": {"direct_node_routes": False}},
 ], ids=["2x1", "3x2", "3x3-two-routers", "6x1-reflectors", "4x3-no-direct"])
 def test_expected_routes(shape):
     check_expected_routes(plan_of(**shape))

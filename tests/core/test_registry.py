@@ -9,7 +9,11 @@ from nativek8s.core.errors import PluginError, UsageError
 from nativek8s.core.hooks import hookimpl
 from nativek8s.core.kinds import CNISpec, RouterOSSpec
 from nativek8s.core.registry import (
-    DISABLE_ENV, Registry, make_plugin_manager, registry, reset_registry,
+    DISABLE_ENV,
+    Registry,
+    make_plugin_manager,
+    registry,
+    reset_registry,
 )
 
 from .conftest import other_plugin_distributions, run_cli

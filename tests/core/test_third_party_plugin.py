@@ -123,7 +123,8 @@ MODULES = {
 
 def _pip(*args: str, cwd: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "-q",
-                           *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+                           *args], check=False, cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -154,8 +155,8 @@ def _run(installed: Path, args: list[str], keep: tuple[str, ...], tmp_path: Path
     env = cli_env(PYTHONPATH=str(installed), NATIVEK8S_STATE_DIR=str(tmp_path / "state"),
                   NATIVEK8S_CACHE_DIR=str(tmp_path / "cache"))
     env[DISABLE_ENV] = _disable(*keep)
-    return subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=60,
-                          cwd=tmp_path)
+    return subprocess.run([*CLI, *args], check=False, env=env, capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path)
 
 
 def test_listed_with_its_distribution(installed: Path, tmp_path: Path):
