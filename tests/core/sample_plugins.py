@@ -7,7 +7,7 @@ the built-in plugins (which are owned by their own issues).
 
 from __future__ import annotations
 
-from nativek8s.core.errors import Problem
+from nativek8s.core.errors import NativeK8sError, Problem
 from nativek8s.core.hooks import hookimpl
 from nativek8s.core.intent import SpeakerIntent
 from nativek8s.core.kinds import (
@@ -24,7 +24,22 @@ from nativek8s.core.plan import MD5_SECRET
 
 
 class SampleHypervisor:
+    """Renders only: it refuses to deploy rather than pretend."""
+
     name = "sample-hv"
+    emulates: frozenset[str] = frozenset()
+
+    def preflight(self, ctx) -> None:
+        raise NativeK8sError("sample-hv only renders; it cannot deploy")
+
+    def deploy_steps(self, ctx) -> list:
+        raise NativeK8sError("sample-hv only renders; it cannot deploy")
+
+    def destroy(self, ctx) -> list[str]:
+        return []
+
+    def observer(self, ctx):
+        raise NativeK8sError("sample-hv only renders; it has nothing to observe")
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
         lines = [f"{n.resource_name} {n.cidr or 'dhcp'}" for n in ctx.plan.networks]

@@ -202,12 +202,26 @@ def test_plugins_table(builtin_registry):
     assert lines[3].split()[1:3] == ["router", "nativek8s"]
 
 
-@pytest.mark.parametrize("command", [["deploy"], ["destroy"], ["status"], ["verify"]])
-def test_lab_commands_do_not_pretend(command: list[str], isolated):
+def test_deploy_of_a_bad_topology_creates_nothing(builtin_registry, isolated):
+    bad = DATA / "bad_topologies" / "several-errors.yaml"
+    result = run_cli(["deploy", "-f", str(bad)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: 8 problems in {bad}:\n")
+    assert isolated.untouched()
+
+
+@pytest.mark.parametrize("command", [["status"], ["verify"], ["status", "nolab"]])
+def test_lab_commands_without_a_lab(command: list[str], builtin_registry, isolated):
     result = run_cli(command)
-    assert result.exit_code != 0
-    assert "none is installed" in result.stderr
-    assert result.stdout == ""
+    assert result.exit_code == 2
+    assert "no lab is deployed" in result.stderr and result.stdout == ""
+    assert isolated.untouched()
+
+
+def test_destroy_without_a_lab_says_so(builtin_registry, isolated):
+    result = run_cli(["destroy"])
+    assert result.exit_code == 0
+    assert result.stderr == "nothing to destroy: no lab is deployed\n"
     assert isolated.untouched()
 
 
