@@ -7,6 +7,10 @@ the built-in plugins (which are owned by their own issues).
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
 from nativek8s.core.errors import NativeK8sError, Problem
 from nativek8s.core.hooks import hookimpl
 from nativek8s.core.intent import SpeakerIntent
@@ -21,6 +25,14 @@ from nativek8s.core.kinds import (
     RouterOSSpec,
 )
 from nativek8s.core.plan import MD5_SECRET
+
+
+class SampleRouterOptions(BaseModel):
+    """`options.sample-router` in a topology."""
+
+    model_config = ConfigDict(extra="forbid")
+    firewall: Literal["strict", "open"] = "strict"
+    mtu: int = 1500
 
 
 class SampleHypervisor:
@@ -111,7 +123,8 @@ class SamplePlugin:
 
     @hookimpl
     def nativek8s_router_oses(self):
-        return [RouterOSSpec(name="sample-router", factory=SampleRouter),
+        return [RouterOSSpec(name="sample-router", factory=SampleRouter,
+                             options=SampleRouterOptions),
                 RouterOSSpec(name="hollow", factory=HollowRouter),
                 RouterOSSpec(name="escaping", factory=EscapingRouter)]
 

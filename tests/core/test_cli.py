@@ -155,6 +155,21 @@ def test_render_writes_each_plugins_files(sample_registry, isolated, tmp_path: P
     assert again.exit_code == 0 and secret.read_text() == stored.read_text()
 
 
+def test_render_with_the_builtins(builtin_registry, isolated, tmp_path: Path):
+    """Whatever the built-in plugins render lands under DIR/<plugin>/, listed on stdout."""
+    out = tmp_path / "out"
+    result = run_cli(["render", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    listed = [Path(line) for line in result.stdout.splitlines()]
+    on_disk = sorted(p for p in out.rglob("*") if p.is_file()) if out.exists() else []
+    assert sorted(listed) == on_disk
+    assert result.stderr.endswith(f"{len(listed)} files written under {out}\n")
+    plugins = {"netns", "openwrt", "talos", "cilium"}
+    for path in listed:
+        assert path.relative_to(out).parts[0] in plugins
+        assert path.stat().st_size > 0
+
+
 def test_render_uses_the_users_password_file(sample_registry, isolated, tmp_path: Path):
     (tmp_path / "bgp.pw").write_text("s3cret-from-user\n")
     (tmp_path / "bgp.pw").chmod(0o600)
