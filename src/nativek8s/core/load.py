@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 from importlib import resources
 from pathlib import Path
 from types import UnionType
@@ -51,11 +52,10 @@ def parse_topology(text: str, source: str | None = None) -> tuple[Topology, Yaml
     if doc.problems:
         raise TopologyError(doc.problems, source)
     if not isinstance(doc.data, dict):
-        kind = type(doc.data).__name__
-        raise TopologyError(
-            [Problem("", f"expected a mapping of settings at the top level, got a {kind}", 1)],
-            source,
-        )
+        raise TopologyError([Problem(
+            "", f"expected a mapping of settings at the top level, got {_describe(doc.data)}; a "
+                "topology starts with `name:` and `datacentres:` (`nativek8s init` writes one)",
+            1)], source)
     try:
         topology = Topology.model_validate(doc.data)
     except ValidationError as exc:
@@ -68,32 +68,43 @@ def _problem_from(error: dict[str, Any], doc: YamlDocument) -> Problem:
     loc = [str(part) for part in error["loc"] if not str(part).startswith("function-")]
     # pydantic tags union members ("RouterSpec") in locations; drop class names.
     loc = [part for part in loc if not part[:1].isupper()]
-    path = ".".join(loc)
     kind = error["type"]
     given = error.get("input")
+    if loc and loc[-1] == "[key]":  # a mapping key of the wrong type, e.g. a number
+        loc = loc[:-1]
+        path = ".".join(loc)
+        return Problem(path, f"the name {given!r} is not text; names start with a letter",
+                       doc.line_of(path))
+    path = ".".join(loc)
     if kind == "extra_forbidden":
         key = loc[-1]
         allowed = _fields_at(Topology, loc[:-1])
         hint = difflib.get_close_matches(key, allowed, n=1)
         msg = f"unknown key '{key}'"
-        msg += f"; did you mean '{hint[0]}'?" if hint else ""
+        msg += f"; did you mean '{hint[0]}'?" if hint else "; remove it"
         msg += f" (allowed here: {', '.join(allowed)})" if allowed else ""
     elif kind == "missing":
         msg = "required key is missing; add it"
+        if path == "name":
+            msg += " (the lab's name: lower case, at most 10 characters, e.g. `name: lab`)"
     elif kind == "value_error":
         msg = str(error["ctx"]["error"])
     elif kind == "enum":
         msg = f"{given!r} is not allowed; expected one of: {error['ctx']['expected']}"
     elif kind in ("int_parsing", "int_type", "int_from_float"):
-        msg = f"expected a whole number, got {given!r}"
+        msg = f"expected a whole number, got {_describe(given)}"
     elif kind in ("bool_parsing", "bool_type"):
-        msg = f"expected true or false, got {given!r}"
+        msg = f"expected true or false, got {_describe(given)}"
     elif kind in ("dict_type", "model_type", "model_attributes_type"):
-        msg = f"expected a mapping (key: value lines), got {_describe(given)}"
-    elif kind in ("string_type",):
+        msg = f"expected a mapping (key: value lines), got {_describe(given)}{_mapping_hint(loc, given)}"
+    elif kind == "string_type":
         msg = f"expected a text value, got {_describe(given)}"
+        if isinstance(given, (int, float)) and not isinstance(given, bool):
+            msg += "; put it in quotes (e.g. \"1.10\") so YAML keeps it as written"
+    elif kind == "path_type":
+        msg = f"expected a file path, got {_describe(given)}"
     elif kind == "string_pattern_mismatch":
-        msg = f"{given!r} is not a version such as 1.2.3"
+        msg = f"{given!r} is not a version such as 1.2.3; write the exact release"
     elif kind == "too_short":
         msg = "must not be empty; add at least one entry"
     else:
@@ -101,10 +112,26 @@ def _problem_from(error: dict[str, Any], doc: YamlDocument) -> Problem:
     return Problem(path, msg, doc.line_of(path))
 
 
+def _mapping_hint(loc: list[str], given: Any) -> str:
+    """What to write instead, for the usual slips (a list, or a bare role)."""
+    if given is None:
+        return "; write {} for the defaults, or fill it in"
+    if len(loc) == 4 and loc[0] == "datacentres" and loc[2] == "nodes" and isinstance(given, str):
+        return f"; write `{loc[3]}: {{role: {given}}}`"
+    if isinstance(given, list) and all(isinstance(item, str) for item in given) and given:
+        names = ", ".join(f"{item}: {{}}" for item in given)
+        return f"; write the entries as keys: {{{names}}}"
+    return ""
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing (an empty value)"
-    return f"{type(value).__name__} {value!r}"
+    names = {str: "text", int: "number", float: "number", bool: "boolean", list: "list",
+             dict: "mapping"}
+    text = repr(value)
+    text = text if len(text) <= 40 else text[:36] + " ..."
+    return f"{names.get(type(value), type(value).__name__)} {text}"
 
 
 def _fields_at(model: type[BaseModel], loc: list[str]) -> list[str]:
@@ -144,9 +171,11 @@ def load_topology(
     Plugin choices given here (CLI flags) override the file. Returns the topology and its
     warnings; raises :class:`TopologyError` with every problem, located by path and line.
     """
+    if registry is not None:
+        _check_flags(registry, plugin_choices)
     text, source = read_source(path)
     topology, doc = parse_topology(text, source)
-    topology = topology.with_plugins(**plugin_choices)
+    topology = _resolve_paths(topology.with_plugins(**plugin_choices), path)
     errors, warnings = check_topology(topology, registry)
     if not errors and registry is not None:
         for result in registry.pm.hook.nativek8s_validate_topology(topology=topology):
@@ -155,6 +184,36 @@ def load_topology(
     if errors:
         raise TopologyError(errors, source)
     return topology, [_locate(p, doc) for p in warnings]
+
+
+def _check_flags(registry: Registry, choices: dict[str, str | None]) -> None:
+    """A plugin named on the command line must exist: say so about the flag, not the file."""
+    from .registry import KIND_TITLES
+
+    bad = [
+        f"--{kind} {name}: no {KIND_TITLES[kind]} plugin is named {name!r}; choose one of: "
+        f"{registry.choices(kind)}"
+        for kind, name in choices.items()
+        if name and name not in registry.names(kind)
+    ]
+    if bad:
+        raise UsageError("\n".join(bad))
+
+
+def _resolve_paths(topology: Topology, path: str | None) -> Topology:
+    """bgp.password_file made absolute: a relative one is relative to the topology file.
+
+    Absolute, because the plan (which keeps it) outlives the working directory it was made in.
+    """
+    pw = topology.bgp.password_file
+    if pw is None:
+        return topology
+    pw = pw.expanduser()
+    if not pw.is_absolute():
+        base = Path.cwd() if path in (None, REFERENCE) else Path(os.path.abspath(path)).parent
+        pw = base / pw
+    bgp = topology.bgp.model_copy(update={"password_file": pw})
+    return topology.model_copy(update={"bgp": bgp})
 
 
 def _locate(problem: Problem, doc: YamlDocument) -> Problem:

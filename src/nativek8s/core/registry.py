@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass
 from importlib import metadata
@@ -15,6 +16,7 @@ from .errors import PluginError, UsageError
 from .kinds import KINDS, CNISpec, HypervisorSpec, NodeOSSpec, PluginSpec, RouterOSSpec
 
 DISABLE_ENV = "NATIVEK8S_DISABLE_PLUGINS"
+IN_PROCESS = "in-process"  # distribution shown for plugins registered in code, not installed
 _REGISTRATION = {
     "hypervisor": ("nativek8s_hypervisors", HypervisorSpec),
     "router": ("nativek8s_router_oses", RouterOSSpec),
@@ -29,7 +31,7 @@ KIND_TITLES = {"hypervisor": "hypervisor", "router": "router OS", "nodeos": "nod
 class Registered:
     spec: PluginSpec
     module: str  # plugin module that returned it
-    distribution: str  # "nativek8s 0.1.0", or "(not installed)" for in-process plugins
+    distribution: str  # "nativek8s 0.1.0", or "in-process" for plugins registered in code
     hooks: tuple[str, ...]
 
     @property
@@ -51,8 +53,15 @@ class Registry:
         for kind, (hook_name, spec_type) in _REGISTRATION.items():
             caller = getattr(pm.hook, hook_name)
             for impl in caller.get_hookimpls():
-                dist = dists.get(impl.plugin_name, "(not installed)")
-                for spec in _as_list(impl.function()):
+                dist = dists.get(impl.plugin_name, IN_PROCESS)
+                try:
+                    result = impl.function()
+                except Exception as exc:  # a broken third-party plugin must say who it is
+                    raise PluginError(
+                        f"{_who(pm, impl.plugin)} failed in {hook_name}: {exc!r}; fix or "
+                        "uninstall it" + _disable_hint(pm, impl.plugin)
+                    ) from exc
+                for spec in _as_list(result):
                     self._add(kind, spec_type, spec, impl.plugin, dist)
 
     def _add(self, kind: str, spec_type: type, spec: Any, plugin: object, dist: str) -> None:
@@ -79,8 +88,8 @@ class Registry:
         return list(self.by_kind[kind])
 
     def choices(self, kind: str) -> str:
-        """'netns (nativek8s 0.1.0), libvirt (nativek8s 0.1.0)' for error messages."""
-        entries = self.by_kind[kind].values()
+        """'libvirt (nativek8s 0.1.0), netns (nativek8s 0.1.0)' for error messages."""
+        entries = sorted(self.by_kind[kind].values(), key=lambda r: r.name)
         return ", ".join(f"{r.name} ({r.distribution})" for r in entries) or "none installed"
 
     def get(self, kind: str, name: str) -> Registered:
@@ -94,7 +103,13 @@ class Registry:
     def create(self, kind: str, name: str) -> Any:
         """A new object of the named plugin, checked against its kind's interface."""
         found = self.get(kind, name)
-        obj = found.spec.factory()
+        try:
+            obj = found.spec.factory()
+        except Exception as exc:
+            raise PluginError(
+                f"{KIND_TITLES[kind]} plugin {name!r} ({found.distribution}) failed to start: "
+                f"{exc!r}; fix or reinstall it, or choose another with --{kind}"
+            ) from exc
         missing = [
             attr for attr in _interface_members(found.spec.interface) if not hasattr(obj, attr)
         ]
@@ -106,7 +121,9 @@ class Registry:
         return obj
 
     def all(self) -> list[Registered]:
-        return [r for kind in KINDS for r in self.by_kind[kind].values()]
+        """Every plugin, by kind (hypervisor, router, nodeos, cni), then by name."""
+        return [r for kind in KINDS for r in sorted(self.by_kind[kind].values(),
+                                                    key=lambda r: r.name)]
 
 
 def _interface_members(proto: type) -> list[str]:
@@ -143,8 +160,17 @@ def make_plugin_manager(extra: list[ModuleType | object] | None = None) -> Plugi
     disabled = {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
     for ep in metadata.entry_points(group=hooks.PROJECT):
         dist = ep.dist.name if ep.dist else ""
-        if ep.name in disabled or dist in disabled or pm.get_plugin(ep.name) is not None:
+        if ep.name in disabled or dist in disabled:
             continue
+        if pm.get_plugin(ep.name) is not None:
+            # Two distributions claim one entry-point name: which one loads would depend on
+            # sys.path order, so refuse rather than silently drop one.
+            other = pm.distributions.get(ep.name, "another distribution")
+            this = f"{ep.dist.name} {ep.dist.version}" if ep.dist else "an unknown distribution"
+            raise PluginError(
+                f"two distributions declare the plugin entry point {ep.name!r}: {other} and "
+                f"{this}; uninstall one, or disable one with {DISABLE_ENV}=<distribution name>"
+            )
         try:
             plugin = ep.load()
         except Exception as exc:  # a broken third-party plugin must say who it is
@@ -152,16 +178,57 @@ def make_plugin_manager(extra: list[ModuleType | object] | None = None) -> Plugi
                 f"plugin {ep.name!r} ({dist or 'unknown distribution'}) failed to load from "
                 f"{ep.value}: {exc}; reinstall it, or disable it with {DISABLE_ENV}={ep.name}"
             ) from exc
-        pm.register(plugin, name=ep.name)
         if ep.dist is not None:
             pm.distributions[ep.name] = f"{ep.dist.name} {ep.dist.version}"
+        _register(pm, plugin, ep.name)
     for plugin in extra or []:
-        pm.register(plugin)
+        _register(pm, plugin, None)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginError(f"{exc}; a hook name is misspelled (hooks start with nativek8s_)") from exc
+        raise _unknown_hooks_error(pm, exc.plugin) from exc
     return pm
+
+
+def _register(pm: PluginManager, plugin: object, name: str | None) -> None:
+    try:
+        pm.register(plugin, name=name)
+    except pluggy.PluginValidationError as exc:  # e.g. a hook taking arguments its spec lacks
+        detail = " ".join(str(exc).split("\n")[1:]) or str(exc)
+        raise PluginError(f"{_who(pm, plugin, name)} does not match the hook specifications "
+                          f"({detail}); see nativek8s.core.hooks") from exc
+
+
+def _who(pm: pluggy.PluginManager, plugin: object, name: str | None = None) -> str:
+    """"plugin 'frr' (nativek8s-frr 1.0)" for messages; in-process plugins by module/class."""
+    name = name or pm.get_name(plugin)
+    dists = getattr(pm, "distributions", {})
+    if name in dists:
+        return f"plugin {name!r} ({dists[name]})"
+    label = getattr(plugin, "__name__", None) or type(plugin).__name__
+    return f"plugin {label!r} ({IN_PROCESS})"
+
+
+def _disable_hint(pm: pluggy.PluginManager, plugin: object) -> str:
+    name = pm.get_name(plugin)
+    dists = getattr(pm, "distributions", {})
+    return f", or disable it with {DISABLE_ENV}={name}" if name in dists else ""
+
+
+def _unknown_hooks_error(pm: PluginManager, plugin: object) -> PluginError:
+    known = sorted(n for n in dir(hooks) if n.startswith(f"{hooks.PROJECT}_"))
+    unknown = sorted(
+        hook for hook, caller in vars(pm.hook).items()
+        if not caller.has_spec() and any(i.plugin is plugin for i in caller.get_hookimpls())
+    )
+    parts = []
+    for hook in unknown:
+        close = difflib.get_close_matches(hook, known, n=1)
+        parts.append(f"{hook}" + (f" (did you mean {close[0]}?)" if close else ""))
+    return PluginError(
+        f"{_who(pm, plugin)} implements unknown hooks: {', '.join(parts)}; rename them (the "
+        f"hooks are: {', '.join(known)}){_disable_hint(pm, plugin)}"
+    )
 
 
 _REGISTRY: Registry | None = None

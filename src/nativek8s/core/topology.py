@@ -26,7 +26,8 @@ def _cidr(value: Any) -> ipaddress.IPv4Network:
     try:
         return ipaddress.IPv4Network(value, strict=True)
     except ipaddress.NetmaskValueError:
-        raise ValueError(f"{value!r} has an invalid prefix length") from None
+        raise ValueError(f"{value!r} has an invalid prefix length; IPv4 prefixes are /0 to "
+                         "/32") from None
     except ValueError:
         try:
             loose = ipaddress.IPv4Network(value, strict=False)

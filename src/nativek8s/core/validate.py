@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from .errors import Problem
 from .plan.build import FIRST_NODE_HOST, PROBE_POD_HOST, lan_of, router_names
 from .plan.naming import IFNAMSIZ
+from .registry import KIND_TITLES
 from .topology import Role, Topology
 
 if TYPE_CHECKING:
@@ -20,8 +21,11 @@ if TYPE_CHECKING:
 DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]*[a-z0-9])?$")
 MAX_LAB_NAME = IFNAMSIZ - len("-peer")  # "<lab>-peer" must fit a bridge name
 PRIVATE_ASNS = ((64512, 65534), (4200000000, 4294967294))
-RESERVED_ASNS = {0: "reserved", 23456: "AS_TRANS", 65535: "reserved", 4294967295: "reserved"}
-DOC_ASNS = ((64496, 64511), (65536, 65551))
+# IANA special-purpose AS numbers (RFC 7607, 6793, 5398, 7300) and the unallocated block.
+RESERVED_ASNS = {0: "reserved (RFC 7607)", 23456: "AS_TRANS (RFC 6793)",
+                 65535: "reserved (RFC 7300)", 4294967295: "reserved (RFC 7300)"}
+DOC_ASNS = ((64496, 64511), (65536, 65551))  # RFC 5398
+IANA_RESERVED_ASNS = (65552, 131071)
 
 
 def check_topology(topo: Topology, registry: Registry | None = None) -> tuple[
@@ -119,7 +123,12 @@ def _addresses(topo: Topology) -> list[Problem]:
         room = lan.num_addresses - 1 - FIRST_NODE_HOST  # .10 up to the last before broadcast
         if routers > FIRST_NODE_HOST - 1:
             out.append(Problem(f"datacentres.{dc}.routers", f"{routers} routers; at most "
-                                f"{FIRST_NODE_HOST - 1} fit (.1 to .{FIRST_NODE_HOST - 1})"))
+                                f"{FIRST_NODE_HOST - 1} fit (.1 to .{FIRST_NODE_HOST - 1}); "
+                                "remove some"))
+        elif routers > lan.num_addresses - 2:
+            out.append(Problem(f"datacentres.{dc}.lan", f"{lan} has room for "
+                               f"{max(lan.num_addresses - 2, 0)} routers but {dc} has {routers}; "
+                               "use a larger LAN (a /24 is usual)"))
         if nodes > max(room, 0):
             out.append(Problem(f"datacentres.{dc}.lan", f"{lan} has room for {max(room, 0)} "
                                f"nodes (from .{FIRST_NODE_HOST}) but {dc} has {nodes}; use a "
@@ -139,18 +148,22 @@ def _addresses(topo: Topology) -> list[Problem]:
                   for i, (dc, s) in enumerate(topo.datacentres.items(), start=1))
     if routers > nets.peering.num_addresses - 2:
         out.append(Problem("networks.peering", f"{nets.peering} has room for "
-                           f"{nets.peering.num_addresses - 2} routers, the lab has {routers}"))
+                           f"{nets.peering.num_addresses - 2} routers but the lab has {routers}; "
+                           "use a larger peering network"))
     return out
 
 
-def _asn_kind(asn: int) -> str:
+def _asn_kind(asn: int) -> tuple[str, str]:
+    """("reserved" | "private" | "public", what to call it in a message)."""
     if asn in RESERVED_ASNS:
-        return RESERVED_ASNS[asn]
+        return "reserved", RESERVED_ASNS[asn]
     if any(lo <= asn <= hi for lo, hi in DOC_ASNS):
-        return "documentation"
+        return "reserved", "reserved for documentation (RFC 5398)"
+    if IANA_RESERVED_ASNS[0] <= asn <= IANA_RESERVED_ASNS[1]:
+        return "reserved", "reserved by IANA"
     if any(lo <= asn <= hi for lo, hi in PRIVATE_ASNS):
-        return "private"
-    return "public"
+        return "private", "private"
+    return "public", "public"
 
 
 def _asns(topo: Topology) -> tuple[list[Problem], list[Problem]]:
@@ -159,15 +172,16 @@ def _asns(topo: Topology) -> tuple[list[Problem], list[Problem]]:
         asn = getattr(topo.asn, key)
         path = f"asn.{key}"
         if not 0 <= asn <= 4294967295:
-            errors.append(Problem(path, f"{asn} is not an AS number (0 to 4294967295)"))
+            errors.append(Problem(path, f"{asn} is not an AS number (0 to 4294967295); pick a "
+                                        "private ASN (64512-65534)"))
             continue
-        kind = _asn_kind(asn)
-        if kind in ("reserved", "AS_TRANS", "documentation"):
-            errors.append(Problem(path, f"AS {asn} is {kind} and cannot be used; pick a private "
+        kind, title = _asn_kind(asn)
+        if kind == "reserved":
+            errors.append(Problem(path, f"AS {asn} is {title} and cannot be used; pick a private "
                                         "ASN (64512-65534 or 4200000000-4294967294)"))
         elif kind == "public":
-            warnings.append(Problem(path, f"AS {asn} is a public ASN; a lab normally uses a "
-                                          "private one (64512-65534)"))
+            warnings.append(Problem(path, f"AS {asn} is a public ASN, owned by someone; a lab "
+                                          "normally uses a private one (64512-65534)"))
     if topo.asn.routers == topo.asn.cluster:
         errors.append(Problem("asn.cluster", f"the cluster uses the routers' AS {topo.asn.routers};"
                               " use a different ASN, or routes will not propagate (BIRD assumes "
@@ -189,22 +203,25 @@ def _roles(topo: Topology) -> list[Problem]:
 def _bgp(topo: Topology) -> list[Problem]:
     bgp, out = topo.bgp, []
     if bgp.hold_time != 0 and not 3 <= bgp.hold_time <= 65535:
-        out.append(Problem("bgp.hold_time", f"{bgp.hold_time} s: a hold time is 0 or 3-65535 s"))
+        out.append(Problem("bgp.hold_time", f"{bgp.hold_time} s is not a hold time: use 0 (no "
+                           "keepalives) or 3-65535 s; 9 suits a lab"))
     if not 1 <= bgp.keepalive_time or (bgp.hold_time and bgp.keepalive_time >= bgp.hold_time):
         out.append(Problem("bgp.keepalive_time", f"{bgp.keepalive_time} s: must be at least 1 s "
                            f"and below the hold time ({bgp.hold_time} s); a third of it is usual"))
     if not 1 <= bgp.connect_retry <= 65535:
-        out.append(Problem("bgp.connect_retry", f"{bgp.connect_retry} s: must be 1-65535 s"))
+        out.append(Problem("bgp.connect_retry", f"{bgp.connect_retry} s is out of range: use "
+                           "1-65535 s; 5 suits a lab"))
     if bgp.full_mesh_max_routers < 2:
-        out.append(Problem("bgp.full_mesh_max_routers", "must be at least 2"))
+        out.append(Problem("bgp.full_mesh_max_routers", f"{bgp.full_mesh_max_routers} is too "
+                           "small: route reflection needs 2 reflectors; use 2 or more"))
     if bgp.password_file is not None:
         path = bgp.password_file.expanduser()
         if not path.is_file():
             out.append(Problem("bgp.password_file", f"{path} does not exist; write the password "
                                                     "into it (mode 0600) or remove the key"))
         elif path.stat().st_mode & 0o077:
-            out.append(Problem("bgp.password_file", f"{path} is readable by others; "
-                                                    f"run `chmod 600 {path}`"))
+            out.append(Problem("bgp.password_file", f"{path} is readable by its group or "
+                                                    f"others; run `chmod 600 {path}`"))
     return out
 
 
@@ -213,12 +230,13 @@ def _plugins(topo: Topology, registry: Registry) -> list[Problem]:
     for kind in ("hypervisor", "router", "nodeos", "cni"):
         name = getattr(topo.plugins, kind)
         if name not in registry.names(kind):
-            out.append(Problem(f"plugins.{kind}", f"unknown plugin {name!r}; choose one of: "
+            out.append(Problem(f"plugins.{kind}", f"no {KIND_TITLES[kind]} plugin is named "
+                                                  f"{name!r}; choose one of: "
                                                   f"{registry.choices(kind)}"))
     for dc, spec in topo.datacentres.items():
         if spec.hypervisor and spec.hypervisor not in registry.names("hypervisor"):
-            out.append(Problem(f"datacentres.{dc}.hypervisor", f"unknown plugin "
-                               f"{spec.hypervisor!r}; choose one of: "
+            out.append(Problem(f"datacentres.{dc}.hypervisor", f"no hypervisor plugin is "
+                               f"named {spec.hypervisor!r}; choose one of: "
                                f"{registry.choices('hypervisor')}"))
     scopes = [("options", topo.options)] + [
         (f"datacentres.{dc}.options", spec.options) for dc, spec in topo.datacentres.items()]
@@ -227,11 +245,13 @@ def _plugins(topo: Topology, registry: Registry) -> list[Problem]:
         for plugin, values in options.items():
             found = known.get(plugin)
             if found is None:
-                out.append(Problem(f"{base}.{plugin}", f"no installed plugin is named {plugin!r};"
-                                   f" installed: {', '.join(known) or 'none'}"))
+                out.append(Problem(f"{base}.{plugin}", f"no installed plugin is named {plugin!r}"
+                                   f"; fix the name or install the plugin (installed: "
+                                   f"{', '.join(sorted(known)) or 'none'})"))
                 continue
             if found.spec.options is None:
-                out.append(Problem(f"{base}.{plugin}", f"plugin {plugin!r} takes no options"))
+                out.append(Problem(f"{base}.{plugin}", f"plugin {plugin!r} takes no options; "
+                                                       "remove this key"))
                 continue
             try:
                 found.spec.options.model_validate(values or {})

@@ -22,7 +22,7 @@ def _load(topology: str | None, **choices):
 
 
 @click.command()
-@click.option("--datacentres", type=click.IntRange(1, 255), default=None,
+@click.option("--datacentres", type=click.IntRange(1, 254), default=None,
               help="Number of datacentres (default: the reference lab's 2).")
 @click.option("--nodes-per-dc", type=click.IntRange(1, 200), default=None,
               help="Nodes in each datacentre (default 1).")

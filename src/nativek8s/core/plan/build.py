@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+from typing import TypeVar
 
 from ..topology import DatacentreSpec, Role, Topology
 from .models import (
-    BgpEndpoint, BgpKind, BgpSession, Cluster, Composition, Datacentre, Interface, Network,
-    NetworkKind, NodePlan, Plan, RouterPlan,
+    BgpEndpoint, BgpKind, BgpSession, Cluster, Composition, Datacentre, ExpectedRoute, Interface,
+    Machine, Network, NetworkKind, NodePlan, Plan, RouterPlan,
 )
 from .naming import mac_address, resource_name, short_id
-from .routes import node_routes, router_routes
+from .routes import direct_route, node_routes, remote_routes, router_routes
 
 FIRST_NODE_HOST = 10  # nodes take LAN addresses from .10; routers .1 to .9
 PROBE_POD_HOST = 10  # the verify workload's address inside a node's PodCIDR
 ROUTER_IFACES = ("eth0", "eth1", "eth2")  # LAN, WAN, peering: OpenWrt's NIC order
+_M = TypeVar("_M", bound=Machine)
 
 
 def default_lan(index: int) -> IPv4Network:
@@ -114,8 +116,8 @@ def build_plan(topo: Topology) -> Plan:
                             short_id=short_id(lab, "wan")))
 
     routers = _mark_reflectors(routers, topo.bgp.full_mesh_max_routers)
-    nodes = [_with_node_routes(n, lans, nodes, nets.direct_node_routes) for n in nodes]
-    routers = [_with_router_routes(r, lans, peering, routers, nodes) for r in routers]
+    nodes = _with_node_routes(nodes, lans, nets.direct_node_routes)
+    routers = _with_router_routes(routers, lans, peering, nodes)
     sessions = _sessions(topo, routers, nodes)
     cp = next(n for n in nodes if n.role == Role.controlplane)
 
@@ -156,24 +158,53 @@ def _mark_reflectors(routers: list[RouterPlan], full_mesh_max: int) -> list[Rout
     return [r.model_copy(update={"route_reflector": r.name in chosen}) for r in routers]
 
 
-def _with_node_routes(node: NodePlan, lans: dict[str, IPv4Network], nodes: list[NodePlan],
-                      direct: bool) -> NodePlan:
-    neighbours = [n for n in nodes if n.datacentre == node.datacentre]
-    routes = node_routes(node, lans[node.datacentre], neighbours, direct)
-    return node.model_copy(update={"routes": routes})
+def _by_datacentre(machines: list[_M]) -> dict[str, list[_M]]:
+    groups: dict[str, list[_M]] = {}
+    for m in machines:
+        groups.setdefault(m.datacentre, []).append(m)
+    return groups
 
 
-def _with_router_routes(router: RouterPlan, lans: dict[str, IPv4Network], peering: IPv4Network,
-                        routers: list[RouterPlan], nodes: list[NodePlan]) -> RouterPlan:
-    remote = [
-        (dc, lan, [r for r in routers if r.datacentre == dc],
-         [n for n in nodes if n.datacentre == dc])
-        for dc, lan in lans.items()
-        if dc != router.datacentre
+def _with_node_routes(nodes: list[NodePlan], lans: dict[str, IPv4Network],
+                      direct: bool) -> list[NodePlan]:
+    by_dc = _by_datacentre(nodes)
+    # A node's route to a neighbour's PodCIDR is the same for every node leaving by the same
+    # device: make each once (routes are immutable) — this keeps big labs linear.
+    cache: dict[tuple[str, str], ExpectedRoute] = {}
+
+    def shared_direct(other: NodePlan, dev: str) -> ExpectedRoute:
+        key = (other.name, dev)
+        if key not in cache:
+            cache[key] = direct_route(other, dev)
+        return cache[key]
+
+    return [
+        n.model_copy(update={"routes": node_routes(
+            n, lans[n.datacentre], shared_direct if direct else None, by_dc[n.datacentre])})
+        for n in nodes
     ]
-    local_nodes = [n for n in nodes if n.datacentre == router.datacentre]
-    routes = router_routes(router, lans[router.datacentre], peering, local_nodes, remote)
-    return router.model_copy(update={"routes": routes})
+
+
+def _with_router_routes(routers: list[RouterPlan], lans: dict[str, IPv4Network],
+                        peering: IPv4Network, nodes: list[NodePlan]) -> list[RouterPlan]:
+    routers_by_dc, nodes_by_dc = _by_datacentre(routers), _by_datacentre(nodes)
+    # What a datacentre announces over iBGP is the same for every router outside it.
+    cache: dict[tuple[str, str], tuple[ExpectedRoute, ...]] = {}
+
+    def remote(dc: str, dev: str) -> tuple[ExpectedRoute, ...]:
+        if (dc, dev) not in cache:
+            cache[(dc, dev)] = remote_routes(dc, lans[dc], routers_by_dc[dc],
+                                             nodes_by_dc.get(dc, []), dev)
+        return cache[(dc, dev)]
+
+    out = []
+    for r in routers:
+        dev = r.interface("peering").name
+        others = (remote(dc, dev) for dc in lans if dc != r.datacentre)
+        routes = router_routes(r, lans[r.datacentre], peering,
+                               nodes_by_dc.get(r.datacentre, []), others)
+        out.append(r.model_copy(update={"routes": routes}))
+    return out
 
 
 def _sessions(topo: Topology, routers: list[RouterPlan], nodes: list[NodePlan]) -> list[BgpSession]:
