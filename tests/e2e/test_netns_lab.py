@@ -29,7 +29,7 @@ def test_reference_lab_deploys_verifies_and_is_destroyed(make_lab):
     assert "10.244.1.0/24 via 10.255.0.2" in deploy.stdout  # router-1's table is printed
     data = verify_json(lab)
     checks = {r["check"] for r in data["results"]}
-    assert {"bgp", "routes", "ping", "tcp", "source", "path", "overlay"} <= checks
+    assert {"bgp", "filter", "routes", "ping", "tcp", "source", "path", "overlay"} <= checks
     assert data["ok"], [r for r in data["results"] if not r["ok"]]
     source = [r for r in data["results"] if r["check"] == "source"]
     assert {r["observed"] for r in source} == {"it saw 10.244.0.10", "it saw 10.244.1.10"}
@@ -37,7 +37,8 @@ def test_reference_lab_deploys_verifies_and_is_destroyed(make_lab):
     status = json.loads(lab.cli("status", lab.name, "-o", "json", check=True).stdout)
     assert {m["name"]: m["state"] for m in status["machines"]} == {
         "router-1": "running", "router-2": "running", "node-1": "running", "node-2": "running"}
-    assert all(s["ok"] for s in status["sessions"]) and len(status["sessions"]) == 6
+    assert all(s["ok"] for s in status["sessions"])
+    assert len([s for s in status["sessions"] if s["check"] == "bgp"]) == 6
 
     again = lab.cli("deploy", "-f", str(lab.topology), "--no-routes", check=True)
     assert "created" not in again.stderr and "started" not in again.stderr  # a re-run acts not
@@ -124,7 +125,11 @@ def test_node_cannot_hijack_another_nodes_prefix(make_lab):
                             capture_output=True, text=True, check=True).stdout
     assert "10.244.1.0/24 via 10.255.0.2" in routes  # still towards dc2, not node-1
     assert "10.2.0.0/24 via 10.255.0.2" in routes
-    assert verify_json(lab)["ok"]
+    results = verify_json(lab)["results"]
+    failed = [r for r in results if not r["ok"]]
+    assert [(r["check"], r["subject"]) for r in failed] == [("filter", "router-1 ← node-1")]
+    assert failed[0]["observed"] == "2 announcement(s) refused by the import filter"
+    assert all(r["ok"] for r in results if r["check"] in ("routes", "ping", "path"))
 
 
 def test_bird_speaker_option(make_lab):

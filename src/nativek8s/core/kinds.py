@@ -84,6 +84,7 @@ class BgpSessionState:
     peer: str  # peer address
     state: str  # daemon's word: "Established", "Active", "Connect", ...
     info: str = ""  # last error or extra detail from the daemon
+    refused: int = 0  # announcements from the peer its import filter refused
 
     @property
     def established(self) -> bool:

@@ -49,7 +49,7 @@ def _session_results(plan: Plan, machine: Machine, seen: dict[str, BgpSessionSta
                      error: str, hint: str) -> list[CheckResult]:
     results = []
     for session in plan.sessions_of(machine.name):
-        _, remote = session.sides(machine.name)
+        local, remote = session.sides(machine.name)
         state = seen.get(str(remote.address))
         results.append(CheckResult(
             "bgp", f"{machine.name} → {remote.machine} ({remote.address})",
@@ -58,6 +58,17 @@ def _session_results(plan: Plan, machine: Machine, seen: dict[str, BgpSessionSta
                       else error or f"no such session on {machine.name}"),
             datacentre=machine.datacentre, machine=machine.name, hint=hint,
         ))
+        # A router filtering a node's announcements: did the node overreach?
+        if state and machine.kind == "router" and local.accepts is not None:
+            allowed = ", ".join(map(str, local.accepts)) or "nothing"
+            results.append(CheckResult(
+                "filter", f"{machine.name} ← {remote.machine}", ok=state.refused == 0,
+                expected=f"{remote.machine} announces only {allowed}",
+                observed=(f"{state.refused} announcement(s) refused by the import filter"
+                          if state.refused else "nothing refused"),
+                datacentre=machine.datacentre, machine=machine.name,
+                hint=f"what {remote.machine} announces: a prefix that is not its own",
+            ))
     return results
 
 

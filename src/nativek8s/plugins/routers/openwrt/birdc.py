@@ -244,6 +244,7 @@ def session_state(protocol: ProtocolStatus) -> BgpSessionState:
     return BgpSessionState(
         name=protocol.name, peer=str(neighbor) if neighbor else "",
         state=protocol.bgp_state or protocol.state, info=protocol.last_error,
+        refused=protocol.import_updates.get("filtered", 0),
     )
 
 
