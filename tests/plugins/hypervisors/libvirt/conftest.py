@@ -11,12 +11,12 @@ import pytest
 libvirt = pytest.importorskip("libvirt", reason="libvirt-python is not installed "
                               "(pip install nativek8s[libvirt])")
 
-from nativek8s.core.engine.state import LabState  # noqa: E402
-from nativek8s.core.registry import Registry  # noqa: E402
-from nativek8s.plugins.hypervisors.libvirt.connection import binding, pinned  # noqa: E402
+from nativek8s.core.engine.state import LabState
+from nativek8s.core.registry import Registry
+from nativek8s.plugins.hypervisors.libvirt.connection import binding, pinned
 
-from .libvirt_lab import NODE_XML, MediaFiles, Recording, registry_with  # noqa: E402
-from .standin_os import StandinOSes  # noqa: E402
+from .libvirt_lab import NODE_XML, MediaFiles, Recording, registry_with
+from .standin_os import StandinOSes
 
 
 @pytest.fixture

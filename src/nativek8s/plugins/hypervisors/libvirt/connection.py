@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -93,10 +93,8 @@ class Connections:
     def close(self) -> None:
         with self._lock:
             for conn in self._conns.values():
-                try:
+                with suppress(Exception):  # closing a dead connection is not an error
                     conn.close()
-                except Exception:  # noqa: BLE001 - closing a dead connection is not an error
-                    pass
             self._conns.clear()
 
 

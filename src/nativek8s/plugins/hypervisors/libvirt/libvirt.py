@@ -10,6 +10,7 @@ only that.
 from __future__ import annotations
 
 import threading
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from nativek8s.core.engine.context import LabContext
 from nativek8s.core.engine.steps import Step
 from nativek8s.core.errors import UsageError
 from nativek8s.core.kinds import BootMedia, RenderContext, RenderedFile
-from nativek8s.core.plan import Machine
+from nativek8s.core.plan import NodePlan, RouterPlan
 
 from . import capabilities, domains, networks, preflight, storage
 from .connection import Connections, is_remote, is_test_driver
@@ -26,9 +27,21 @@ from .media import boot_media, os_plugin, require_files
 from .observer import LibvirtObserver
 from .options import options_of
 from .render import PLUGIN, render
-from .specs import NetworkSpec, domain_spec, machine_uri, network_specs, pool_spec
+from .specs import (
+    DomainSpec,
+    NetworkSpec,
+    PoolSpec,
+    domain_spec,
+    machine_uri,
+    network_specs,
+    pool_spec,
+)
 
 READY = "libvirt:ready"  # every VM defined and started: later plugins' steps may follow it
+
+
+def _nothing() -> None:
+    return None
 
 
 def machine_key(machine: str) -> str:
@@ -90,44 +103,48 @@ class Libvirt:
         state_dir = self._state_dir(ctx)
         specs = network_specs(plan)
         steps: list[Step] = []
-        pools = {}
+        pools: dict[str, PoolSpec] = {}
         for m in plan.machines:
             uri = machine_uri(plan, m)
             pools.setdefault(uri, pool_spec(plan, uri, state_dir))
         for uri, pool in pools.items():
             steps.append(Step(f"libvirt:pool:{uri}", f"storage pool {pool.name}",
-                              lambda p=pool: storage.ensure_pool(
-                                  self.connections.get(p.uri), p, ctx.state)))
-        for spec in specs:
+                              partial(self._ensure_pool, ctx, pool)))
+        for spec in specs:  # independent of each other and of the pool: run in parallel
             steps.append(Step(self._net_key(spec), f"network {spec.name}",
-                              lambda s=spec: networks.ensure(
-                                  self.connections.get(s.uri), s, ctx.state)))
+                              partial(self._ensure_network, ctx, spec)))
         for m in plan.machines:
             uri = machine_uri(plan, m)
             used = {i.network for i in m.interfaces}
             after = [f"libvirt:pool:{uri}", f"libvirt:media:{m.name}"]
             after += [self._net_key(s) for s in specs if s.key in used and s.uri == uri]
             steps.append(Step(f"libvirt:media:{m.name}", "boot media",
-                              lambda m=m: self._prepare_media(ctx, m), machine=m.name))
-            steps.append(Step(machine_key(m.name), "VM",
-                              lambda m=m: self._ensure_machine(ctx, m),
+                              partial(self._prepare_media, ctx, m), machine=m.name))
+            steps.append(Step(machine_key(m.name), "VM", partial(self._ensure_machine, ctx, m),
                               machine=m.name, after=tuple(after)))
-        steps.append(Step(READY, f"VMs ({len(plan.machines)})", lambda: None,
+        steps.append(Step(READY, f"VMs ({len(plan.machines)})", _nothing,
                           after=tuple(machine_key(m.name) for m in plan.machines)))
         return steps
+
+    def _ensure_pool(self, ctx: LabContext, pool: PoolSpec) -> str:
+        return storage.ensure_pool(self.connections.get(pool.uri), pool, ctx.state)
+
+    def _ensure_network(self, ctx: LabContext, spec: NetworkSpec) -> str:
+        return networks.ensure(self.connections.get(spec.uri), spec, ctx.state)
 
     @staticmethod
     def _net_key(spec: NetworkSpec) -> str:
         return f"libvirt:network:{spec.name}@{spec.uri}"
 
-    def _prepare_media(self, ctx: LabContext, machine: Machine) -> str:
+    def _prepare_media(self, ctx: LabContext, machine: RouterPlan | NodePlan) -> str | None:
         media = boot_media(ctx, machine)
         with self._lock:
             self._media[machine.name] = media
         parts = [p.name for p in (media.kernel, media.disk, media.iso) if p is not None]
-        return ", ".join(parts) or None  # type: ignore[return-value]
+        return ", ".join(parts) or None
 
-    def _spec(self, ctx: LabContext, machine: Machine, boot_disk: bool):
+    def _spec(self, ctx: LabContext, machine: RouterPlan | NodePlan,
+              boot_disk: bool) -> tuple[DomainSpec, BootMedia]:
         with self._lock:
             media = self._media.get(machine.name)
         if media is None:
@@ -137,11 +154,11 @@ class Libvirt:
                            self._state_dir(ctx), boot_disk)
         return spec, media
 
-    def _boots_from_disk(self, ctx: LabContext, machine: Machine) -> bool:
+    def _boots_from_disk(self, ctx: LabContext, machine: RouterPlan | NodePlan) -> bool:
         key = domains.state_key(machine_uri(ctx.plan, machine), machine.resource_name)
         return ctx.state.resources().get(key, {}).get("boot") == "disk"
 
-    def _ensure_machine(self, ctx: LabContext, machine: Machine) -> str:
+    def _ensure_machine(self, ctx: LabContext, machine: RouterPlan | NodePlan) -> str:
         spec, media = self._spec(ctx, machine, self._boots_from_disk(ctx, machine))
         if not is_remote(spec.uri):  # a remote host's files are its own business
             plugin, _ = os_plugin(ctx.plugins, machine)
@@ -161,11 +178,11 @@ class Libvirt:
         ctx.state.record(domains.state_key(uri, machine.resource_name), boot="disk")
         spec, _ = self._spec(ctx, machine, boot_disk=True)
         conn = self.connections.get(uri)
-        note = domains.ensure(conn, spec, ctx.state, start=False)
+        domains.ensure(conn, spec, ctx.state, start=False)
         if restart:
             domains.restart(conn, spec.name)
-            note += ", restarted"
-        return note
+            return "boots from disk (restarted)"
+        return "boots from disk from its next power cycle"
 
     # --- destroy --------------------------------------------------------------------------
     def destroy(self, ctx: LabContext) -> list[str]:
@@ -213,4 +230,4 @@ class Libvirt:
         return LibvirtObserver(ctx.plan, self.connections, self._state_dir(ctx))
 
 
-__all__ = ["Libvirt", "READY", "machine_key"]
+__all__ = ["READY", "Libvirt", "machine_key"]

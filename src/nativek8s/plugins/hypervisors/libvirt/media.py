@@ -7,12 +7,12 @@ from typing import Any
 
 from nativek8s.core.errors import NativeK8sError, PluginError
 from nativek8s.core.kinds import BootMedia
-from nativek8s.core.plan import Machine
+from nativek8s.core.plan import NodePlan, RouterPlan
 
 ROLES = {"router": ("router", "router OS"), "node": ("nodeos", "node OS")}
 
 
-def os_plugin(plugins: Any, machine: Machine) -> tuple[Any, str]:
+def os_plugin(plugins: Any, machine: RouterPlan | NodePlan) -> tuple[Any, str]:
     """(the OS plugin of this machine, its title); ``plugins`` is a Selected or a role
     dict (render's)."""
     role, title = ROLES[machine.kind]
@@ -20,7 +20,7 @@ def os_plugin(plugins: Any, machine: Machine) -> tuple[Any, str]:
     return plugin, title
 
 
-def boot_media(ctx: Any, machine: Machine) -> BootMedia:
+def boot_media(ctx: Any, machine: RouterPlan | NodePlan) -> BootMedia:
     plugin, title = os_plugin(ctx.plugins, machine)
     get = getattr(plugin, "boot_media", None)
     if get is None:
@@ -42,7 +42,7 @@ def missing_files(media: BootMedia) -> list[str]:
             if path is not None and not Path(path).is_file()]
 
 
-def require_files(media: BootMedia, machine: Machine, plugin_name: str) -> None:
+def require_files(media: BootMedia, machine: RouterPlan | NodePlan, plugin_name: str) -> None:
     missing = missing_files(media)
     if missing:
         raise NativeK8sError(f"{machine.name}: boot media from {plugin_name!r} is missing: "

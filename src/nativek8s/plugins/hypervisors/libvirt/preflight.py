@@ -114,20 +114,21 @@ def _pool_problems(plan: Plan, uri: str, conn: Any, state_dir: Path) -> list[str
     spec = pool_spec(plan, uri, state_dir)
     pool = lookup(conn.storagePoolLookupByName, spec.name)
     if spec.path is None:
-        return [] if pool is not None else [
-            f"storage pool {spec.name} (options.libvirt.pool) does not exist on {uri}; "
-            f"create it (`virsh pool-define-as {spec.name} dir --target DIR`) or drop the "
-            f"option"]
+        if pool is not None:
+            return []
+        return [(f"storage pool {spec.name} (options.libvirt.pool) does not exist on {uri}; "
+                 f"create it (`virsh pool-define-as {spec.name} dir --target DIR`) or drop "
+                 f"the option")]
     if pool is not None and pool_path(pool) != spec.path:
-        return [f"storage pool {spec.name} exists on {uri} with path {pool_path(pool)}, not "
-                f"{spec.path}; remove it or set options.libvirt.pool to use it"]
+        return [(f"storage pool {spec.name} exists on {uri} with path {pool_path(pool)}, "
+                 f"not {spec.path}; remove it or set options.libvirt.pool to use it")]
     if pool is None and uri.startswith("qemu:///"):
         parent = Path(spec.path)
         while not parent.exists():
             parent = parent.parent
         if not os.access(parent, os.W_OK):
-            return [f"cannot create the storage pool directory {spec.path}: {parent} is not "
-                    f"writable; fix its permissions or set options.libvirt.pool"]
+            return [(f"cannot create the storage pool directory {spec.path}: {parent} is "
+                     f"not writable; fix its permissions or set options.libvirt.pool")]
     return []
 
 
@@ -153,10 +154,10 @@ def check(plan: Plan, conns: Connections, state_dir: Path, plugins: dict[str, An
     spans: dict[str, set[str]] = {}
     for spec in specs:
         spans.setdefault(spec.key, set()).add(spec.uri)
-    for key, uris in sorted(spans.items()):
-        if len(uris) > 1:
+    for key, hosts in sorted(spans.items()):
+        if len(hosts) > 1:
             found.problems.append(
-                f"network {key} would span several libvirt hosts ({', '.join(sorted(uris))}); "
+                f"network {key} would span several libvirt hosts ({', '.join(sorted(hosts))}); "
                 f"machines sharing a network must use the same options.libvirt.uri")
     uris = sorted({machine_uri(plan, m) for m in plan.machines} | {s.uri for s in specs})
     for uri in uris:
@@ -171,13 +172,13 @@ def check(plan: Plan, conns: Connections, state_dir: Path, plugins: dict[str, An
 
 def _check_host(plan: Plan, uri: str, conn: Any, specs: list[NetworkSpec], state_dir: Path,
                 host: HostNetwork | None, found: Findings) -> None:
-    wanted = {options_of(plan, m.datacentre).domain_type for m in plan.machines
-              if machine_uri(plan, m) == uri} or {"auto"}
+    wanted: set[str] = {options_of(plan, m.datacentre).domain_type for m in plan.machines
+                        if machine_uri(plan, m) == uri} or {"auto"}
     if len(wanted) > 1:
         found.problems.append(f"datacentres on {uri} ask for different domain types "
                               f"({', '.join(sorted(wanted))}); use one per host")
     try:
-        kind, note = capabilities.resolve(conn, uri, sorted(wanted)[0])
+        kind, note = capabilities.resolve(conn, uri, min(wanted))
         found.domain_types[uri] = kind
         if note:
             found.notes.append(note)

@@ -11,7 +11,7 @@ from ipaddress import IPv4Network
 from pathlib import Path
 
 from nativek8s.core.kinds import BootMedia
-from nativek8s.core.plan import Machine, NetworkKind, Plan
+from nativek8s.core.plan import NetworkKind, NodePlan, Plan, RouterPlan
 
 from .options import LibvirtOptions, options_of, wan_cidr
 
@@ -93,7 +93,7 @@ class DomainSpec:
         return tuple(d.volume for d in self.disks if d.volume is not None)
 
 
-def machine_uri(plan: Plan, machine: Machine) -> str:
+def machine_uri(plan: Plan, machine: RouterPlan | NodePlan) -> str:
     return options_of(plan, machine.datacentre).uri
 
 
@@ -125,12 +125,12 @@ def network_specs(plan: Plan) -> list[NetworkSpec]:
     return out
 
 
-def console_log(plan: Plan, opts: LibvirtOptions, machine: Machine, state_dir: Path) -> str:
+def console_log(plan: Plan, opts: LibvirtOptions, machine: RouterPlan | NodePlan, state_dir: Path) -> str:
     base = Path(opts.console_dir) if opts.console_dir else state_dir / "console"
     return str(base / f"{machine.resource_name}.log")
 
 
-def _nics(plan: Plan, machine: Machine, opts: LibvirtOptions) -> tuple[NicSpec, ...]:
+def _nics(plan: Plan, machine: RouterPlan | NodePlan, opts: LibvirtOptions) -> tuple[NicSpec, ...]:
     nics = []
     for iface in machine.interfaces:  # the plan's order is the guest's eth0, eth1, ...
         net = plan.network(iface.network)
@@ -170,7 +170,7 @@ def _backing_size(path: Path, fallback_gib: int | None) -> int:
     return max(_gib(fallback_gib or 0), -(-size // mib) * mib)
 
 
-def domain_spec(plan: Plan, machine: Machine, media: BootMedia | None, domain_type: str,
+def domain_spec(plan: Plan, machine: RouterPlan | NodePlan, media: BootMedia | None, domain_type: str,
                 state_dir: Path, boot_disk: bool = False) -> DomainSpec:
     """One machine's domain. ``boot_disk``: the OS is installed, boot from the disk."""
     opts = options_of(plan, machine.datacentre)
