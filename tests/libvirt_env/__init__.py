@@ -1,0 +1,1 @@
+"""Test infrastructure for the libvirt hypervisor plugin against a real private libvirtd."""
