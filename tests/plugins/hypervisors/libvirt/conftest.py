@@ -1,4 +1,5 @@
-"""Fixtures of the libvirt plugin's tier-1 tests: libvirt's test driver, one connection."""
+"""Fixtures of the libvirt plugin's tests. Tier 1: libvirt's test driver, one connection.
+Tier 2: a private libvirtd and the stand-in guest (``tests/libvirt_env``, see its README)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ libvirt = pytest.importorskip("libvirt", reason="libvirt-python is not installed
 from nativek8s.core.engine.state import LabState
 from nativek8s.core.registry import Registry
 from nativek8s.plugins.hypervisors.libvirt.connection import binding, pinned
+from tests.libvirt_env.fixtures import (  # noqa: F401 - tier-2 fixtures
+    libvirt_conn,
+    libvirt_daemon,
+    libvirt_uri,
+    standin_guest,
+)
 
 from .libvirt_lab import NODE_XML, MediaFiles, Recording, registry_with
 from .standin_os import StandinOSes
