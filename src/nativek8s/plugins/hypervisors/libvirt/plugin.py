@@ -5,6 +5,8 @@ from __future__ import annotations
 from nativek8s.core.hooks import hookimpl
 from nativek8s.core.kinds import HypervisorSpec
 
+from .options import LibvirtOptions
+
 
 def _factory():
     from .libvirt import Libvirt
@@ -14,4 +16,5 @@ def _factory():
 
 @hookimpl
 def nativek8s_hypervisors() -> list[HypervisorSpec]:
-    return [HypervisorSpec(name="libvirt", factory=_factory, description="libvirt/QEMU virtual machines (local or remote URI)")]
+    return [HypervisorSpec(name="libvirt", factory=_factory, options=LibvirtOptions,
+                           description="libvirt/QEMU virtual machines (local or remote URI)")]
