@@ -58,7 +58,8 @@ def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str]
         ctx.rendered = render_files(plan, ctx.plugins, ctx.secrets)
         for name, files in ctx.rendered.items():
             state.save_rendered(name, files)
-        steps: list[Step] = list(hyp.deploy_steps(ctx))
+        # Phases: machines first, then the node OS on them, then the CNI on the cluster.
+        phases: list[list[Step]] = [list(hyp.deploy_steps(ctx))]
         for role in ("nodeos", "cni"):
             if role not in hyp.emulates:
                 plugin = getattr(ctx.plugins, role)
@@ -66,9 +67,10 @@ def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str]
                     raise NativeK8sError(
                         f"the {role} plugin {plugin.name!r} cannot deploy on real machines "
                         f"yet (it has no deploy_steps); the {hyp.name} hypervisor needs it")
-                steps += list(plugin.deploy_steps(ctx))
+                phases.append(list(plugin.deploy_steps(ctx)))
         progress = Progress(echo)
-        run_steps(steps, progress)
+        for steps in phases:
+            run_steps(steps, progress)
         t0 = time.monotonic()
         results = verify(plan, hyp.observer(ctx), ctx.plugins.router, wait=CONVERGE_WAIT)
         echo(f"{time.monotonic() - progress.started:6.2f}s verified in "
