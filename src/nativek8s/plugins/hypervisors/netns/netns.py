@@ -112,10 +112,8 @@ class Netns:
         steps = [
             Step("netns:namespaces", f"namespaces ({len(spaces)})",
                  lambda: self._ensure_namespaces(ctx, spaces, fresh)),
-            Step("netns:links", "links and bridges",
-                 lambda: self._ensure_links(spaces, fresh), after=("netns:namespaces",)),
-            Step("netns:addresses", "addresses and routes",
-                 lambda: self._configure(spaces), after=("netns:links",)),
+            Step("netns:addresses", "links, addresses and routes",
+                 lambda: self._wire(spaces, fresh), after=("netns:namespaces",)),
         ]
         for node in ctx.plan.nodes:
             intent = intents.get(node.name)
@@ -150,20 +148,23 @@ class Netns:
         _parallel(lambda ns: write_sysctls(ns.name, ns.sysctls), spaces)
         return f"{len(missing)} created" if missing else "all present"
 
-    def _ensure_links(self, spaces: list[Namespace], fresh: set[str]) -> str:
+    def _wire(self, spaces: list[Namespace], fresh: set[str]) -> str:
+        """One ip batch per namespace: its missing links, then its configuration. Switches
+        go first (they create the machines' NICs), then machines (their pods' veths), then
+        pods, so every batch finds the links it configures."""
+
         def one(ns: Namespace) -> int:
             present = ({"lo"} if ns.name in fresh
                        else {ln["ifname"] for ln in iproute.links(ns.name)})
             cmds = [f"link add {b} type bridge" for b in ns.bridges if b not in present]
             cmds += [ln.create() for ln in ns.links if ln.name not in present]
-            iproute.batch(cmds, ns.name)
+            iproute.batch(cmds + ns.configure, ns.name)
             return len(cmds)
 
-        made = sum(_parallel(one, spaces))
-        return f"{made} created" if made else "all present"
-
-    def _configure(self, spaces: list[Namespace]) -> None:
-        _parallel(lambda ns: iproute.batch(ns.configure, ns.name), spaces)
+        made = 0
+        for kinds in (("switch",), ("router", "node"), ("pod",)):
+            made += sum(_parallel(one, [ns for ns in spaces if ns.kind in kinds]))
+        return f"{made} links created" if made else "all links present"
 
     def _ensure_router(self, ctx: LabContext, router: str, before: dict[int, str]) -> str:
         plan_router = ctx.plan.machine(router)
