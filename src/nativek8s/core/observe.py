@@ -53,7 +53,14 @@ class MachineStatus:
 
 @runtime_checkable
 class Observer(Protocol):
-    """Observations of a deployed lab."""
+    """Observations of a deployed lab.
+
+    An observer that cannot look inside the machines (yet) sets ``unverifiable`` to the
+    reason; deploy then says the lab is not verified instead of running checks that can
+    only fail.
+    """
+
+    unverifiable: str | None = None
 
     def access(self, machine: str) -> MachineAccess: ...
 

@@ -40,6 +40,9 @@ def deploy(topology, speaker, routes, **choices):
     state = LabState(plan.lab)
     options = {"speaker": speaker} if speaker else {}
     results = run_deploy(plan, state, reg, _err, **options)
+    if results is None:
+        _err(f"lab {plan.lab}: deployed; NOT verified (see above)")
+        return
     failed = [r for r in results if not r.ok]
     for r in failed:
         _err(r.line())

@@ -45,8 +45,8 @@ def _hypervisor(ctx: LabContext):
 
 
 def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str], None],
-           **options: object) -> list[CheckResult]:
-    """Create (or heal) the lab, then wait for it to converge and verify it."""
+           **options: object) -> list[CheckResult] | None:
+    """Returns verify's results, or None when the hypervisor cannot observe the lab."""
     ctx = context(plan, state, registry, echo, **options)
     hyp = _hypervisor(ctx)
     with LabLock(state.dir / "lock", plan.lab):
@@ -72,7 +72,12 @@ def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str]
         for steps in phases:
             run_steps(steps, progress)
         t0 = time.monotonic()
-        results = verify(plan, hyp.observer(ctx), ctx.plugins.router, wait=CONVERGE_WAIT)
+        observer = hyp.observer(ctx)
+        reason = getattr(observer, "unverifiable", None)
+        if reason:
+            echo(f"{time.monotonic() - progress.started:6.2f}s not verified: {reason}")
+            return None
+        results = verify(plan, observer, ctx.plugins.router, wait=CONVERGE_WAIT)
         echo(f"{time.monotonic() - progress.started:6.2f}s verified in "
              f"{time.monotonic() - t0:.2f}s: {summary(results)}")
     return results
@@ -96,7 +101,11 @@ def destroy(state: LabState, registry: Registry, echo: Callable[[str], None]) ->
 def lab_verify(state: LabState, registry: Registry, echo: Callable[[str], None],
                wait: float = 0.0) -> list[CheckResult]:
     ctx = open_lab(state, registry, echo)
-    return verify(ctx.plan, _hypervisor(ctx).observer(ctx), ctx.plugins.router, wait=wait)
+    observer = _hypervisor(ctx).observer(ctx)
+    reason = getattr(observer, "unverifiable", None)
+    if reason:
+        raise NativeK8sError(f"lab {ctx.plan.lab} cannot be verified: {reason}")
+    return verify(ctx.plan, observer, ctx.plugins.router, wait=wait)
 
 
 def lab_observer(state: LabState, registry: Registry, echo: Callable[[str], None]):

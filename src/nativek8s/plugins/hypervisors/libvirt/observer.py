@@ -24,6 +24,8 @@ _NOT_YET = ("is not observable through libvirt; it needs access inside the guest
 
 
 class LibvirtObserver:
+    unverifiable = f"BGP, routes and pod traffic inside the guests {_NOT_YET}"
+
     def __init__(self, plan: Plan, conns: Connections, state_dir: Path):
         self.plan, self.conns, self.state_dir = plan, conns, state_dir
 
