@@ -12,6 +12,13 @@ def _factory():
     return Proxmox()
 
 
+def _options():
+    from .options import ProxmoxOptions  # pydantic only: proxmoxer loads when a lab is acted on
+
+    return ProxmoxOptions
+
+
 @hookimpl
 def nativek8s_hypervisors() -> list[HypervisorSpec]:
-    return [HypervisorSpec(name="proxmox", factory=_factory, description="Proxmox VE cluster (datacentres spread over its nodes)")]
+    return [HypervisorSpec(name="proxmox", factory=_factory, options=_options(),
+                           description="Proxmox VE cluster (datacentres spread over its nodes)")]
