@@ -95,7 +95,8 @@ class Connection:
     """One API token's session with one Proxmox VE cluster."""
 
     def __init__(self, opts: ProxmoxOptions, token: Token | None = None):
-        from proxmoxer import ProxmoxAPI  # heavy and optional: only when a lab is acted on
+        # heavy and optional: imported only when a lab is acted on
+        from proxmoxer import ProxmoxAPI
 
         self.host = host_of(opts)
         self.url = f"https://{self.host}"
@@ -121,7 +122,7 @@ class Connection:
     def _scrub(self, text: str) -> str:
         return text.replace(self._token.secret, "***") if self._token.secret else text
 
-    def call(self, method: str, path: str, **params: Any) -> Any:
+    def call(self, method: str, path: str, /, **params: Any) -> Any:
         """``method`` (GET/POST/PUT/DELETE) on an API path such as ``/nodes/pve/qemu``."""
         from proxmoxer import ResourceException
         from requests.exceptions import RequestException, SSLError
@@ -158,16 +159,16 @@ class Connection:
         return self._scrub(f"Proxmox API {method.upper()} {path} failed: {status} "
                            f"{detail}{hint}")
 
-    def get(self, path: str, **params: Any) -> Any:
+    def get(self, path: str, /, **params: Any) -> Any:
         return self.call("GET", path, **params)
 
-    def post(self, path: str, **params: Any) -> Any:
+    def post(self, path: str, /, **params: Any) -> Any:
         return self.call("POST", path, **params)
 
-    def put(self, path: str, **params: Any) -> Any:
+    def put(self, path: str, /, **params: Any) -> Any:
         return self.call("PUT", path, **params)
 
-    def delete(self, path: str, **params: Any) -> Any:
+    def delete(self, path: str, /, **params: Any) -> Any:
         return self.call("DELETE", path, **params)
 
 

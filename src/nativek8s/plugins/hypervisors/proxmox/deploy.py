@@ -106,7 +106,9 @@ class Deployment:
         if media is None:
             raise NativeK8sError(f"no boot image was prepared for {machine.name} (its VM "
                                  "vanished during the run); run the deploy again")
-        vm = self.vms.create(machine, node, opts.vmid_start,
+        # Machines take vmid_start, vmid_start+1, ... in plan order, unless those are taken.
+        position = [m.name for m in self.plan.machines].index(machine.name)
+        vm = self.vms.create(machine, node, opts.vmid_start + position,
                              partial(vm_params, self.plan, machine, opts, media))
         return f"vmid {vm.vmid} on {node}"
 

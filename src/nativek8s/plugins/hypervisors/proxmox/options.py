@@ -42,7 +42,9 @@ class ProxmoxOptions(BaseModel):
     vxlan_peers: dict[str, str] | None = Field(
         None, description="node → underlay IP for a VXLAN zone (default: from the cluster "
                           "status)")
-    vmid_start: int = Field(1000, ge=100, le=999_999_999, description="first VM id to try")
+    vmid_start: int = Field(1000, ge=100, le=999_999_999,
+                            description="the lab's first VM id: machines take the ids from "
+                                        "here in plan order, skipping ids in use")
     router_memory: int = Field(256, ge=64, description="router memory, MiB")
     router_cores: int = Field(1, ge=1, le=128)
     node_memory: int = Field(4096, ge=512, description="node memory, MiB")

@@ -13,7 +13,8 @@ def _factory():
 
 
 def _options():
-    from .options import ProxmoxOptions  # pydantic only: proxmoxer loads when a lab is acted on
+    # pydantic only: proxmoxer is imported when a lab is acted on
+    from .options import ProxmoxOptions
 
     return ProxmoxOptions
 

@@ -47,13 +47,13 @@ def render(ctx: RenderContext) -> list[RenderedFile]:
         "apply": "PUT /cluster/sdn",
     }
     files = [RenderedFile(path="sdn.json", content=_json(sdn))]
-    for m in plan.machines:
+    for position, m in enumerate(plan.machines):
         opts = options.get(m.datacentre)
         if opts is None:
             continue
         node = layout.node_of(m.datacentre)
         params = vm_params(plan, m, opts, _placeholder_media(plan, m, opts),
-                           f"<first free from {opts.vmid_start}>")
+                           f"<{opts.vmid_start + position}, or the next free id>")
         vm = {f"POST /nodes/{node}/qemu": params,
               "then": f"POST /nodes/{node}/qemu/<vmid>/status/start"}
         files.append(RenderedFile(path=f"vms/{m.name}.json", content=_json(vm),
