@@ -120,7 +120,10 @@ class Connection:
         return f"Connection({self.url} as {self.user})"
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._token.secret, "***") if self._token.secret else text
+        # Nothing here should carry the secret; this is the last guard, for real secrets
+        # (PVE's are UUIDs) -- replacing a one-letter "secret" would garble every message.
+        secret = self._token.secret
+        return text.replace(secret, "***") if len(secret) >= 8 else text
 
     def call(self, method: str, path: str, /, **params: Any) -> Any:
         """``method`` (GET/POST/PUT/DELETE) on an API path such as ``/nodes/pve/qemu``."""
@@ -132,7 +135,9 @@ class Connection:
             return getattr(resource, method.lower())(**params)
         except ResourceException as exc:
             message = str(exc.content or exc.status_message or "").strip()
-            errors = exc.errors if isinstance(exc.errors, dict) else {}
+            # PVE's per-parameter errors; proxmoxer wraps a non-JSON body as {"errors": b"..."}
+            errors = {str(k): str(v) for k, v in (exc.errors or {}).items()
+                      if isinstance(v, str) and v.strip()} if isinstance(exc.errors, dict) else {}
             raise ApiError(self._explain(method, path, exc.status_code, message, errors),
                            exc.status_code, message, errors) from None
         except SSLError as exc:
