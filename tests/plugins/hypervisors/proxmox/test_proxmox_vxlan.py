@@ -32,7 +32,7 @@ def test_vxlan_peers_from_options_and_vnis_avoid_taken_ones(pve2, make_lab):
     api.cluster.sdn.zones.post(zone="other", type="vxlan", peers="192.0.2.1")
     lab = make_lab(pve2, nodes={"dc1": "pve1", "dc2": "pve2"},
                    vxlan_peers={"pve1": "192.0.2.11", "pve2": "192.0.2.12"})
-    wanted = int(lab.plan.network("dc1").short_id[2:], 16)
+    wanted = int(lab.plan.network("dc1").short_id[2:], 16)  # noqa: FURB166 ("nk" prefix)
     api.cluster.sdn.vnets.post(vnet="othernet", zone="other", tag=wanted)
     lab.deploy()
     zone = pve2.state.sdn_running.zones[next(z for z in pve2.state.sdn.zones if z != "other")]

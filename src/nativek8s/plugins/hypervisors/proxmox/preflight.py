@@ -19,9 +19,8 @@ from .site import Site, connect, gather
 # Proxmox VE 8.4 (April 2025); `import-from` itself is older (7.2).
 MIN_VERSION = (8, 4)
 VM_PRIVILEGES = frozenset({
-    "VM.Allocate", "VM.Audit", "VM.Config.Disk", "VM.Config.CDROM", "VM.Config.CPU",
-    "VM.Config.Memory", "VM.Config.Network", "VM.Config.HWType", "VM.Config.Options",
-    "VM.PowerMgmt"})
+    "VM.Allocate", "VM.Audit", "VM.Config.Disk", "VM.Config.CPU", "VM.Config.Memory",
+    "VM.Config.Network", "VM.Config.HWType", "VM.Config.Options", "VM.PowerMgmt"})
 PROPAGATING = ("/vms",)  # granted here, needed on every /vms/<vmid>
 
 
@@ -34,17 +33,17 @@ def required_privileges(site: Site) -> dict[str, set[str]]:
         opts = site.options.get(dc.name)
         if opts is None:
             continue
-        need[f"/storage/{opts.storage}"] |= {"Datastore.AllocateSpace", "Datastore.Audit"}
-        # upload, use as import source or ISO, list, and delete on destroy
+        need[f"/storage/{opts.storage}"] |= {"Datastore.AllocateSpace"}  # new disks
+        # upload; list (and so use as import source or ISO); delete the lab's disks
         need[f"/storage/{opts.image_storage}"] |= {
-            "Datastore.AllocateTemplate", "Datastore.AllocateSpace", "Datastore.Audit",
-            "Datastore.Allocate"}
+            "Datastore.AllocateTemplate", "Datastore.Audit", "Datastore.Allocate"}
         if dc.routers:
             need[f"/sdn/zones/localnetwork/{opts.bridge}"] |= {"SDN.Use"}
+    # SDN.Allocate also lets the token list zones and vnets (Audit or Allocate is needed).
     need["/sdn/zones"] |= {"SDN.Allocate"}
-    need[f"/sdn/zones/{sdn.zone}"] |= {"SDN.Allocate", "SDN.Audit"}
+    need[f"/sdn/zones/{sdn.zone}"] |= {"SDN.Allocate"}
     for vnet in sdn.vnets:
-        need[f"/sdn/zones/{sdn.zone}/{vnet.vnet}"] |= {"SDN.Allocate", "SDN.Audit", "SDN.Use"}
+        need[f"/sdn/zones/{sdn.zone}/{vnet.vnet}"] |= {"SDN.Allocate", "SDN.Use"}
     need["/sdn"] |= {"SDN.Allocate"}  # applying the SDN configuration
     if sdn.type == "vxlan" and not any(o.vxlan_peers for o in site.options.values()):
         need["/"] |= {"Sys.Audit"}  # the nodes' addresses, from /cluster/status
@@ -104,18 +103,20 @@ def _storage_problems(site: Site) -> list[str]:
 
 
 def _bridge_problems(site: Site) -> list[str]:
-    problems = []
+    wanted: dict[tuple[str, str], list[str]] = defaultdict(list)  # (node, bridge) → dcs
     for dc in site.plan.datacentres:
         opts = site.options.get(dc.name)
-        if opts is None or not dc.routers:
-            continue
-        node = site.layout.node_of(dc.name)
-        bridges = {b.get("iface") for b in site.conn.get(f"/nodes/{node}/network",
-                                                         type="any_bridge") or []}
-        if opts.bridge not in bridges:
-            problems.append(f"node {node} has no bridge {opts.bridge!r} for {dc.name}'s WAN "
-                            f"(bridges: {', '.join(sorted(b for b in bridges if b)) or 'none'}); "
-                            f"set datacentres.{dc.name}.options.proxmox.bridge")
+        if opts is not None and dc.routers:
+            wanted[(site.layout.node_of(dc.name), opts.bridge)].append(dc.name)
+    problems = []
+    for (node, bridge), dcs in sorted(wanted.items()):
+        found = {b.get("iface") for b in site.conn.get(f"/nodes/{node}/network",
+                                                       type="any_bridge") or []}
+        if bridge not in found:
+            have = ", ".join(sorted(b for b in found if b)) or "none"
+            problems.append(f"node {node} has no bridge {bridge!r} for the WAN of "
+                            f"{', '.join(dcs)} (bridges: {have}); set options.proxmox.bridge "
+                            "(or per datacentre)")
     return problems
 
 
