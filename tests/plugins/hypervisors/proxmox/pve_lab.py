@@ -22,7 +22,7 @@ from nativek8s.core.engine.lab import context
 from nativek8s.core.engine.state import LabState
 from nativek8s.core.engine.steps import Progress, Step, run_steps
 from nativek8s.core.hooks import hookimpl
-from nativek8s.core.kinds import BgpDaemon, BootMedia, NodeOSSpec, RouterOSSpec
+from nativek8s.core.kinds import BgpDaemon, BootMedia, CNISpec, NodeOSSpec, RouterOSSpec
 from nativek8s.core.load import parse_topology, reference_text
 from nativek8s.core.plan import Plan, build_plan
 from nativek8s.core.registry import Registry, make_plugin_manager
@@ -86,6 +86,26 @@ class TinyNodeOS:
 
     def deploy_steps(self, ctx: Any) -> list[Step]:
         return []
+
+
+class TinyCNI:
+    """CNI stand-in with deploy steps (Cilium's real-cluster steps are another issue's)."""
+
+    name = "tinycni"
+
+    def render(self, ctx: Any) -> list[Any]:
+        return []
+
+    def bgp_intent(self, plan: Plan) -> list[Any]:
+        return []
+
+    def deploy_steps(self, ctx: Any) -> list[Step]:
+        return []
+
+
+@hookimpl
+def nativek8s_cnis() -> list[CNISpec]:
+    return [CNISpec(name="tinycni", factory=TinyCNI, description="test CNI")]
 
 
 @hookimpl
