@@ -64,7 +64,8 @@ class Deployment:
             raise NativeK8sError(f"the {role} plugin {plugin.name!r} cannot make a bootable "
                                  f"image yet (it has no boot_media); the proxmox hypervisor "
                                  "needs one")
-        return plugin.boot_media(self.ctx, machine)
+        media: BootMedia = plugin.boot_media(self.ctx, machine)
+        return media
 
     def ensure_media(self, machine: Machine) -> str:
         if self.vms.find(machine) is not None:

@@ -95,7 +95,7 @@ class _NamedFile(io.BufferedReader):
         self._upload_name = upload_name
 
     @property
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:
         return self._upload_name
 
 
@@ -115,7 +115,8 @@ class Uploader:
         if not found:
             raise NativeK8sError(f"node {node} has no storage {storage!r} (or the token may "
                                  "not see it: it needs Datastore.Audit there)")
-        return found[0]
+        info: dict[str, Any] = found[0]
+        return info
 
     def _lock(self, node: str, storage: str, filename: str) -> threading.Lock:
         with self._guard:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from typing import Any
 
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.core.plan import Plan
@@ -82,7 +83,7 @@ def _storage_problems(site: Site) -> list[str]:
             wanted[(node, opts.image_storage)].add("import")
         if dc.nodes:
             wanted[(node, opts.image_storage)].add("iso")
-    listings: dict[str, dict[str, dict]] = {}
+    listings: dict[str, dict[str, dict[str, Any]]] = {}
     for (node, storage), contents in sorted(wanted.items()):
         if node not in listings:
             listings[node] = {s["storage"]: s for s in site.conn.get(f"/nodes/{node}/storage")}

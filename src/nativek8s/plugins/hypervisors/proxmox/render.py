@@ -34,8 +34,8 @@ def render(ctx: RenderContext) -> list[RenderedFile]:
     options = lab_options(plan)
     layout = make_layout(plan, options, None)
     peers: dict[str, str] = {}
-    for opts in options.values():
-        peers.update(opts.vxlan_peers or {})
+    for dc_opts in options.values():
+        peers.update(dc_opts.vxlan_peers or {})
     for node in layout.used_nodes:
         peers.setdefault(node, f"<address of {node} from /cluster/status>")
     spec = sdn_spec(plan, layout, peers)

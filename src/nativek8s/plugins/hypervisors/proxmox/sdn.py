@@ -54,7 +54,8 @@ class SdnSpec:
             params["peers"] = ",".join(self.peers)
         return params
 
-    def vnet_params(self, vnet: VnetSpec, tag: int | None) -> dict[str, Any]:
+    def vnet_params(self, vnet: VnetSpec, tag: int | str | None) -> dict[str, Any]:
+        """``tag``: the VXLAN VNI (render shows a placeholder text)."""
         params: dict[str, Any] = {"vnet": vnet.vnet, "zone": self.zone, "alias": vnet.alias}
         if tag is not None:
             params["tag"] = tag
