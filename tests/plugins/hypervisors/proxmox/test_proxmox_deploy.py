@@ -26,7 +26,7 @@ def test_reference_lab_deploys(pve, make_lab):
         assert f"net{len(m.interfaces)}" not in cfg
         for iface, net in zip(m.interfaces, nets, strict=True):
             bridge = "vmbr0" if iface.network == "wan" else vnets[iface.network]
-            assert f"virtio={iface.mac.upper()}" in net and f"bridge={bridge}" in net
+            assert net == f"virtio={iface.mac.upper()},bridge={bridge},firewall=0"
     # Routers boot the disk imported from their own image; nodes the shared installer ISO.
     for r in plan.routers:
         cfg = vms[r.resource_name].config

@@ -21,6 +21,11 @@ def test_two_nodes_use_a_vxlan_zone(pve2, make_lab):
     tags = [v["tag"] for v in state.sdn_running.vnets.values()]
     assert len(set(tags)) == 3 and all(1 <= t <= 16_777_215 for t in tags)
     where = {vm.config["name"]: vm.node for vm in state.vms.values()}
+    router = next(vm.config for vm in state.vms.values()
+                  if vm.config["name"] == "reference-router-1")
+    # vnet NICs take the VXLAN bridge's smaller MTU; the WAN NIC keeps its bridge's
+    assert router["net0"].endswith(",mtu=1") and router["net2"].endswith(",mtu=1")
+    assert "mtu" not in router["net1"]
     for m in lab.plan.machines:
         assert where[m.resource_name] == {"dc1": "pve1", "dc2": "pve2"}[m.datacentre]
     isos = requests_matching(pve2, "POST", lambda p: p.endswith("/storage/local/upload"))

@@ -33,6 +33,7 @@ class Deployment:
         self.vms = Vms(site.conn, ctx.plan, ctx.state, timeout)
         self.uploader = Uploader(site.conn, ctx.state, timeout)
         self.media: dict[str, Media] = {}  # machine → uploaded media, from its media step
+        self.vxlan = site.sdn.type == "vxlan"
 
     def steps(self) -> list[Step]:
         steps = [Step(SDN_STEP, "create SDN zone and vnets", self.ensure_sdn)]
@@ -100,7 +101,8 @@ class Deployment:
                 raise NativeK8sError(f"VM {vm.vmid} ({machine.resource_name}) is on node "
                                      f"{vm.node} but {machine.datacentre} now belongs on "
                                      f"{node}; migrate it, or destroy the lab and deploy again")
-            changed = self.vms.reconcile_nics(vm, net_params(self.plan, machine, opts))
+            changed = self.vms.reconcile_nics(vm, net_params(self.plan, machine, opts,
+                                                             self.vxlan))
             note = f"vmid {vm.vmid} exists on {node}"
             return note + (f"; NICs set to the plan: {', '.join(changed)}" if changed else "")
         media = self.media.get(machine.name)
@@ -110,7 +112,7 @@ class Deployment:
         # Machines take vmid_start, vmid_start+1, ... in plan order, unless those are taken.
         position = [m.name for m in self.plan.machines].index(machine.name)
         vm = self.vms.create(machine, node, opts.vmid_start + position,
-                             partial(vm_params, self.plan, machine, opts, media))
+                             partial(vm_params, self.plan, machine, opts, self.vxlan, media))
         return f"vmid {vm.vmid} on {node}"
 
     def ensure_started(self, machine: Machine) -> str:

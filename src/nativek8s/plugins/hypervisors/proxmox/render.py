@@ -52,7 +52,8 @@ def render(ctx: RenderContext) -> list[RenderedFile]:
         if opts is None:
             continue
         node = layout.node_of(m.datacentre)
-        params = vm_params(plan, m, opts, _placeholder_media(plan, m, opts),
+        media = _placeholder_media(plan, m, opts)
+        params = vm_params(plan, m, opts, spec.type == "vxlan", media,
                            f"<{opts.vmid_start + position}, or the next free id>")
         vm = {f"POST /nodes/{node}/qemu": params,
               "then": f"POST /nodes/{node}/qemu/<vmid>/status/start"}

@@ -42,13 +42,16 @@ def nic_bridges(plan: Plan, machine: Machine, opts: ProxmoxOptions) -> list[str]
     return out
 
 
-def net_value(mac: str, bridge: str) -> str:
-    return f"virtio={mac.upper()},bridge={bridge},firewall=0"
+def net_value(mac: str, bridge: str, bridge_mtu: bool = False) -> str:
+    # mtu=1: the virtio NIC tells the guest its bridge's MTU -- a VXLAN vnet's is 50 bytes
+    # short of 1500, and a guest left at 1500 would lose full-size packets between nodes.
+    return f"virtio={mac.upper()},bridge={bridge},firewall=0" + (",mtu=1" if bridge_mtu else "")
 
 
-def net_params(plan: Plan, machine: Machine, opts: ProxmoxOptions) -> dict[str, str]:
+def net_params(plan: Plan, machine: Machine, opts: ProxmoxOptions,
+               vxlan: bool = False) -> dict[str, str]:
     bridges = nic_bridges(plan, machine, opts)
-    return {f"net{i}": net_value(iface.mac, bridge)
+    return {f"net{i}": net_value(iface.mac, bridge, vxlan and bridge != opts.bridge)
             for i, (iface, bridge) in enumerate(zip(machine.interfaces, bridges, strict=True))}
 
 
@@ -65,7 +68,7 @@ def parse_net(value: str) -> tuple[str, str]:
     return mac, bridge
 
 
-def vm_params(plan: Plan, machine: Machine, opts: ProxmoxOptions, media: Media,
+def vm_params(plan: Plan, machine: Machine, opts: ProxmoxOptions, vxlan: bool, media: Media,
               vmid: int | str) -> dict[str, Any]:
     router = is_router(machine)
     params: dict[str, Any] = {
@@ -94,5 +97,5 @@ def vm_params(plan: Plan, machine: Machine, opts: ProxmoxOptions, media: Media,
         params["ide2"] = f"{media.iso},media=cdrom"
         order.append("ide2")  # an empty disk does not boot: the installer runs first
     params["boot"] = "order=" + ";".join(order)
-    params.update(net_params(plan, machine, opts))
+    params.update(net_params(plan, machine, opts, vxlan))
     return params
