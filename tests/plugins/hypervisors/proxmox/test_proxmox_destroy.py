@@ -67,3 +67,16 @@ def test_a_foreign_vnet_in_the_labs_zone_keeps_the_zone(pve, make_lab):
     lab.destroy()
     assert list(pve.state.sdn.vnets) == ["guest"] and list(pve.state.sdn.zones) == [zone]
     assert f"kept SDN zone {zone}: it still holds vnets guest" in lab.lines
+
+
+def test_a_lab_whose_state_was_lost_is_found_again_by_its_marks(pve, make_lab):
+    lab = make_lab(pve)
+    lab.deploy()
+    resources = lab.ctx().state.resources_file
+    resources.unlink()
+    pve.api.requests.clear()
+    lab.deploy()  # VMs found by name and tags, SDN by alias: nothing created twice
+    assert writes(pve) == [] and len(pve.state.vms) == 4
+    removed = lab.destroy()
+    assert pve.state.vms == {} and pve.state.sdn.zones == {} and pve.state.sdn.vnets == {}
+    assert len(removed) == 4 + 3 + 1  # VMs, vnets, zone (the disks' uploads were forgotten)

@@ -149,6 +149,9 @@ def ensure_sdn(conn: Connection, plan: Plan, spec: SdnSpec, state: LabState,
     if problems:
         raise NativeK8sError("\n".join(problems))
     created = []
+    if spec.zone in zones and ZONE_KEY not in state.resources() and any(
+            is_lab_vnet(plan, spec.zone, o) for o in vnets.values()):
+        state.record(ZONE_KEY, zone=spec.zone, type=spec.type)  # ours; the state was lost
     if spec.zone not in zones:
         state.record(ZONE_KEY, zone=spec.zone, type=spec.type)
         conn.post("/cluster/sdn/zones", **spec.zone_params())
@@ -220,7 +223,9 @@ def remove_sdn(conn: Connection, plan: Plan, state: LabState, echo: Callable[[st
         conn.delete(f"/cluster/sdn/vnets/{vid}")
         del vnets[vid]
         removed.append(f"SDN vnet {vid}")
-    if zone in zones:
+    # The zone is the lab's if it made (recorded) it, or if it held the lab's vnets.
+    owned = ZONE_KEY in state.resources() or bool(removed)
+    if zone in zones and owned:
         left = sorted(v for v, o in vnets.items() if o.get("zone") == zone)
         if left:
             echo(f"kept SDN zone {zone}: it still holds vnets {', '.join(left)}")
