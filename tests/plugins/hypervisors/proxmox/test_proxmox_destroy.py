@@ -79,4 +79,6 @@ def test_a_lab_whose_state_was_lost_is_found_again_by_its_marks(pve, make_lab):
     assert writes(pve) == [] and len(pve.state.vms) == 4
     removed = lab.destroy()
     assert pve.state.vms == {} and pve.state.sdn.zones == {} and pve.state.sdn.vnets == {}
-    assert len(removed) == 4 + 3 + 1  # VMs, vnets, zone (the disks' uploads were forgotten)
+    assert len(removed) == 4 + 2 + 3 + 1  # VMs, router disks (by their names), vnets, zone
+    volumes = [v for st in pve.state.nodes["pve"].storages.values() for v in st.volumes]
+    assert [v.split(":")[1].split("/")[0] for v in volumes] == ["iso"]

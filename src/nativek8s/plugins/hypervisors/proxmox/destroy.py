@@ -25,6 +25,14 @@ def destroy(ctx: LabContext) -> list[str]:
         gone = vms.remove(machine, echo, listing)
         if gone:
             removed.append(gone)
-    removed += remove_lab_images(conn, state, timeout)
+    # Where the lab's disks may be: each image storage on every node the lab used.
+    nodes = {str(v["node"]) for v in listing if vms.ours_any(v)}
+    nodes |= {o.node for o in options.values() if o.node}
+    nodes |= {str(r["node"]) for k, r in state.resources().items()
+              if k.startswith("proxmox:vm:") and "node" in r}
+    if not nodes:
+        nodes = {str(n["node"]) for n in conn.get("/nodes") or []}
+    places = {(n, o.image_storage) for n in nodes for o in options.values()}
+    removed += remove_lab_images(conn, plan, state, places, timeout)
     removed += remove_sdn(conn, plan, state, echo, timeout)
     return removed

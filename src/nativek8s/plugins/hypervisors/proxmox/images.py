@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 import struct
 import threading
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from nativek8s.core.engine.state import LabState
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.core.plan import Machine, Plan
 
-from .connection import Connection
+from .connection import ApiError, Connection
 from .names import disk_file_name, iso_file_name
 from .tasks import wait_task
 
@@ -154,19 +155,36 @@ class Uploader:
             return volid, True
 
 
-def remove_lab_images(conn: Connection, state: LabState, timeout: float) -> list[str]:
-    """Delete the machine disks this lab uploaded; shared ISOs stay (other labs use them)."""
+def lab_disk_name(plan: Plan) -> re.Pattern[str]:
+    """File names of the lab's machine disks (see names.disk_file_name)."""
+    machines = "|".join(re.escape(m.name) for m in plan.machines)
+    return re.compile(rf"nk8s-{re.escape(plan.lab)}-({machines})-[0-9a-f]{{16}}\.(raw|qcow2)")
+
+
+def remove_lab_images(conn: Connection, plan: Plan, state: LabState,
+                      places: set[tuple[str, str]], timeout: float) -> list[str]:
+    """Delete the lab's machine disks: those it recorded uploading, and those named as its
+    own on the (node, storage) ``places`` (found again when the state was lost). Installer
+    ISOs stay: other labs boot the same files."""
+    records = {k: r for k, r in state.resources().items() if k.startswith("proxmox:image:")}
+    places = places | {(r["node"], r["storage"]) for r in records.values()}
+    recorded = {r["volid"] for r in records.values() if r.get("lab_owned")}
+    pattern = lab_disk_name(plan)
     removed = []
-    for key, rec in sorted(state.resources().items()):
-        if not key.startswith("proxmox:image:"):
-            continue
-        if rec.get("lab_owned"):
-            node, storage, volid = rec["node"], rec["storage"], rec["volid"]
-            listing = conn.get(f"/nodes/{node}/storage/{storage}/content")
-            if any(v.get("volid") == volid for v in listing or []):
+    for node, storage in sorted(places):
+        try:
+            listing = conn.get(f"/nodes/{node}/storage/{storage}/content", content="import")
+        except ApiError as exc:
+            if exc.status in (400, 500):  # no such storage on that node (any more)
+                continue
+            raise
+        for vol in listing or []:
+            volid = str(vol.get("volid", ""))
+            name = volid.split("/", 1)[-1]
+            if volid in recorded or pattern.fullmatch(name):
                 upid = conn.delete(f"/nodes/{node}/storage/{storage}/content/{volid}")
                 if upid:  # PVE answers a task id, or nothing when it deleted at once
                     wait_task(conn, upid, f"deleting {volid} on {node}", timeout)
                 removed.append(f"image {volid} on {node}")
-        state.forget(key)
+    state.forget(*records)
     return removed

@@ -54,6 +54,9 @@ class Vms:
         return entry.get("name") == machine.resource_name and has_lab_tags(
             self.plan, entry.get("tags"))
 
+    def ours_any(self, entry: dict[str, Any]) -> bool:
+        return any(self.ours(entry, m) for m in self.plan.machines)
+
     def find(self, machine: Machine, vms: list[dict[str, Any]] | None = None,
              adopt: bool = True) -> VmRef | None:
         """The machine's VM: the recorded vmid if it is still ours, else the one VM with its
