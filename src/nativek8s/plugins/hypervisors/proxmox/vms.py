@@ -46,9 +46,12 @@ class Vms:
         self._alloc = threading.Lock()  # one vmid choice at a time in this process
 
     # --- finding ------------------------------------------------------------------------
+    def guests(self) -> list[dict[str, Any]]:
+        """Every VM and container the token may see (containers take vmids too)."""
+        return list(self.conn.get("/cluster/resources", type="vm") or [])
+
     def cluster_vms(self) -> list[dict[str, Any]]:
-        return [v for v in self.conn.get("/cluster/resources", type="vm") or []
-                if v.get("type", "qemu") == "qemu"]
+        return [v for v in self.guests() if v.get("type", "qemu") == "qemu"]
 
     def ours(self, entry: dict[str, Any], machine: Machine) -> bool:
         return entry.get("name") == machine.resource_name and has_lab_tags(
@@ -105,7 +108,7 @@ class Vms:
         skip: set[int] = set()
         for _ in range(CREATE_ATTEMPTS):
             with self._alloc:
-                vmid = self._free_vmid(self.cluster_vms(), machine, start, skip)
+                vmid = self._free_vmid(self.guests(), machine, start, skip)
                 self.state.record(vm_key(machine.name), vmid=vmid, node=node,
                                   name=machine.resource_name)
                 try:
