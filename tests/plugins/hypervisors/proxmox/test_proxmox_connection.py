@@ -79,3 +79,9 @@ def test_tls_is_verified_by_default(pve, monkeypatch):
     assert Connection(ProxmoxOptions(host=pve.host, ca_file=pve.ca_file)).get(
         "/version")["version"] == "9.1.3"
     assert Connection(ProxmoxOptions(host=pve.host, verify_tls=False)).get("/version")
+
+
+def test_host_is_a_bare_address():
+    with pytest.raises(ValueError, match=r"give HOST or HOST:PORT only"):
+        ProxmoxOptions(host="https://pve1:8006/api2/json")
+    assert ProxmoxOptions(host="pve1:8006").host == "pve1:8006"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from nativek8s.core.plan import Plan
 
@@ -53,6 +53,14 @@ class ProxmoxOptions(BaseModel):
                                                      "OS does not say")
     request_timeout: float = Field(30.0, gt=0, description="seconds per API request")
     task_timeout: float = Field(900.0, gt=0, description="seconds one Proxmox task may take")
+
+    @field_validator("host")
+    @classmethod
+    def _bare_host(cls, value: str | None) -> str | None:
+        if value is not None and ("://" in value or "/" in value):
+            raise ValueError("give HOST or HOST:PORT only (no https://, no path), e.g. "
+                             "pve1.example.net:8006")
+        return value
 
 
 def options_for(plan: Plan, datacentre: str | None = None) -> ProxmoxOptions:
