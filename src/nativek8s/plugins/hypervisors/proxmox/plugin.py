@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from nativek8s.core.hooks import hookimpl
 from nativek8s.core.kinds import HypervisorSpec
 
+if TYPE_CHECKING:
+    from .options import ProxmoxOptions
+    from .proxmox import Proxmox
 
-def _factory():
+
+def _factory() -> Proxmox:
     from .proxmox import Proxmox
 
     return Proxmox()
 
 
+def _options() -> type[ProxmoxOptions]:
+    # pydantic only: proxmoxer is imported when a lab is acted on
+    from .options import ProxmoxOptions
+
+    return ProxmoxOptions
+
+
 @hookimpl
 def nativek8s_hypervisors() -> list[HypervisorSpec]:
-    return [HypervisorSpec(name="proxmox", factory=_factory, description="Proxmox VE cluster (datacentres spread over its nodes)")]
+    return [HypervisorSpec(name="proxmox", factory=_factory, options=_options(),
+                           description="Proxmox VE cluster (datacentres spread over its nodes)")]

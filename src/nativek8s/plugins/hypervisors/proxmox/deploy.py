@@ -1,0 +1,122 @@
+"""The deploy steps on Proxmox, each an ensure: SDN zone and vnets (applied), then per
+machine its boot image (uploaded unless already there), its VM, and starting it.
+
+The OS plugins make the boot media (``boot_media``): a router gives a bootable disk with its
+configuration baked in, a node an installer ISO. The node OS's and CNI's own deploy steps
+run after these (the engine adds them: this hypervisor emulates nothing).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from nativek8s.core.engine.context import LabContext
+from nativek8s.core.engine.steps import Step
+from nativek8s.core.errors import NativeK8sError
+from nativek8s.core.kinds import BootMedia
+from nativek8s.core.plan import Machine
+
+from .images import Uploader, disk_upload, iso_upload
+from .sdn import ensure_sdn
+from .site import Site
+from .vmconfig import Media, is_router, net_params, vm_params
+from .vms import Vms
+
+SDN_STEP = "proxmox:sdn"
+
+
+class Deployment:
+    def __init__(self, ctx: LabContext, site: Site):
+        self.ctx, self.site, self.plan = ctx, site, ctx.plan
+        timeout = site.main.task_timeout
+        self.vms = Vms(site.conn, ctx.plan, ctx.state, timeout)
+        self.uploader = Uploader(site.conn, ctx.state, timeout)
+        self.media: dict[str, Media] = {}  # machine → uploaded media, from its media step
+        self.vxlan = site.sdn.type == "vxlan"
+
+    def steps(self) -> list[Step]:
+        steps = [Step(SDN_STEP, "create SDN zone and vnets", self.ensure_sdn)]
+        for m in self.plan.machines:
+            if m.datacentre not in self.site.options:
+                continue
+            media, vm = f"proxmox:media:{m.name}", f"proxmox:vm:{m.name}"
+            steps += [
+                Step(media, "upload boot image", partial(self.ensure_media, m), m.name),
+                Step(vm, "create VM", partial(self.ensure_vm, m), m.name,
+                     after=(SDN_STEP, media)),
+                Step(f"proxmox:start:{m.name}", "start VM", partial(self.ensure_started, m),
+                     m.name, after=(vm,)),
+            ]
+        return steps
+
+    # --- steps ------------------------------------------------------------------------
+    def ensure_sdn(self) -> str:
+        return ensure_sdn(self.site.conn, self.plan, self.site.sdn, self.ctx.state,
+                          self.ctx.echo, self.site.main.task_timeout)
+
+    def _os_plugin(self, machine: Machine) -> tuple[str, Any]:
+        role = "router" if is_router(machine) else "nodeos"
+        return role, getattr(self.ctx.plugins, role)
+
+    def boot_media(self, machine: Machine) -> BootMedia:
+        role, plugin = self._os_plugin(machine)
+        if not hasattr(plugin, "boot_media"):
+            raise NativeK8sError(f"the {role} plugin {plugin.name!r} cannot make a bootable "
+                                 f"image yet (it has no boot_media); the proxmox hypervisor "
+                                 "needs one")
+        media: BootMedia = plugin.boot_media(self.ctx, machine)
+        return media
+
+    def ensure_media(self, machine: Machine) -> str:
+        if self.vms.find(machine) is not None:
+            return "the VM exists; no image needed"
+        media = self.boot_media(machine)
+        opts = self.site.options_of(machine.datacentre)
+        node = self.site.layout.node_of(machine.datacentre)
+        plugin = self._os_plugin(machine)[1].name
+        if media.disk is not None:
+            upload = disk_upload(self.plan, machine, media.disk)
+        elif media.iso is not None:
+            upload = iso_upload(media.iso)
+        elif media.kernel is not None:
+            raise NativeK8sError(f"the {plugin} plugin gave a kernel to boot directly, which "
+                                 "Proxmox cannot do for API tokens (only root@pam may set a "
+                                 "VM's args); it must give a disk image or an ISO")
+        else:
+            raise NativeK8sError(f"the {plugin} plugin gave {machine.name} nothing to boot")
+        volid, uploaded = self.uploader.ensure(node, opts.image_storage, upload)
+        if upload.content == "iso":
+            self.media[machine.name] = Media(iso=volid, disk_size_gib=media.disk_size_gib)
+        else:
+            self.media[machine.name] = Media(disk=volid)
+        return f"{'uploaded' if uploaded else 'already on the storage:'} {volid}"
+
+    def ensure_vm(self, machine: Machine) -> str:
+        opts = self.site.options_of(machine.datacentre)
+        node = self.site.layout.node_of(machine.datacentre)
+        vm = self.vms.find(machine)
+        if vm is not None:
+            if vm.node != node:
+                raise NativeK8sError(f"VM {vm.vmid} ({machine.resource_name}) is on node "
+                                     f"{vm.node} but {machine.datacentre} now belongs on "
+                                     f"{node}; migrate it, or destroy the lab and deploy again")
+            changed = self.vms.reconcile_nics(vm, net_params(self.plan, machine, opts,
+                                                             self.vxlan))
+            note = f"vmid {vm.vmid} exists on {node}"
+            return note + (f"; NICs set to the plan: {', '.join(changed)}" if changed else "")
+        media = self.media.get(machine.name)
+        if media is None:
+            raise NativeK8sError(f"no boot image was prepared for {machine.name} (its VM "
+                                 "vanished during the run); run the deploy again")
+        # Machines take vmid_start, vmid_start+1, ... in plan order, unless those are taken.
+        position = [m.name for m in self.plan.machines].index(machine.name)
+        vm = self.vms.create(machine, node, opts.vmid_start + position,
+                             partial(vm_params, self.plan, machine, opts, self.vxlan, media))
+        return f"vmid {vm.vmid} on {node}"
+
+    def ensure_started(self, machine: Machine) -> str:
+        vm = self.vms.find(machine)
+        if vm is None:
+            raise NativeK8sError(f"the VM of {machine.name} is gone; run the deploy again")
+        return "started" if self.vms.start(vm) else "already running"
