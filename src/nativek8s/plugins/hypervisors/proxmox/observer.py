@@ -30,6 +30,8 @@ def _addresses(result: Any) -> list[str]:
 
 
 class ProxmoxObserver:
+    unverifiable = NOT_YET.format(what="looking at BGP, routes and pod traffic in the VMs")
+
     def __init__(self, vms: Vms):
         self.vms = vms
 
