@@ -7,11 +7,12 @@ Structure and types are checked here (pydantic, unknown keys refused); cross-fie
 from __future__ import annotations
 
 import ipaddress
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from .roles import Role
 
 DEFAULT_PLUGINS = {"hypervisor": "netns", "router": "openwrt", "nodeos": "talos", "cni": "cilium"}
 
@@ -44,11 +45,6 @@ PluginOptions = dict[str, dict[str, Any]]
 class _Strict(BaseModel):
     # Unknown keys are almost always typos: refuse them, and say which keys exist.
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Role(StrEnum):
-    controlplane = "controlplane"
-    worker = "worker"
 
 
 class NodeSpec(_Strict):

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ..topology import Role
+from ..roles import Role
 
 
 class _Frozen(BaseModel):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 
 def uci_quote(value: object) -> str:
@@ -14,6 +16,9 @@ def uci_quote(value: object) -> str:
 
 @cache
 def environment() -> Environment:
+    # Imported here: commands that only observe a lab (status, verify, destroy) never render.
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
     env = Environment(
         loader=PackageLoader("nativek8s.plugins.routers.openwrt", "templates"),
         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
