@@ -117,8 +117,18 @@ def _summary(docs: list[dict[str, Any]]) -> dict[str, Any]:
         "cni": get("cluster", "network", "cni", "name") or "flannel",
         "install_disk": get("machine", "install", "disk"),
         "install_image": get("machine", "install", "image"),
-        "hostname": get("machine", "network", "hostname"),
+        "hostname": _static_hostname(docs),
     }
+
+
+def _static_hostname(docs: list[dict[str, Any]]) -> str | None:
+    """HostnameConfig's static hostname wins over machine.network.hostname (the two may not
+    both be set; see talos_patch.validate_for_apply)."""
+    for doc in docs:
+        if doc.get("kind") == "HostnameConfig" and doc.get("hostname"):
+            return str(doc["hostname"])
+    main = next(d for d in docs if "kind" not in d)
+    return tc.dig(main, ("machine", "network", "hostname"))
 
 
 def apply_config(ctx: Ctx) -> int:

@@ -234,6 +234,16 @@ def validate_for_apply(docs: list[dict[str, Any]], mode: str = "metal") -> list[
             problems.append("either install disk or diskSelector should be defined")
         if install.get("extraKernelArgs") and install.get("grubUseUKICmdline"):
             problems.append("install.extraKernelArgs and install.grubUseUKICmdline can't be used together")
+    # HostnameConfig Validate() and V1Alpha1ConflictValidate() (types/network/hostname.go)
+    for doc in docs:
+        if doc.get("kind") != "HostnameConfig":
+            continue
+        if doc.get("auto") not in (None, "off") and doc.get("hostname"):
+            problems.append("'auto' and 'hostname' cannot be set at the same time")
+        if dig(main, ("machine", "network", "hostname")):
+            problems.append("static hostname is already set in v1alpha1 config")
+        if dig(main, ("machine", "features", "stableHostname")):
+            problems.append("stable hostname is already set in v1alpha1 config")
     endpoint = dig(main, ("cluster", "controlPlane", "endpoint"))
     if not endpoint:
         problems.append("cluster controlplane endpoint is required")

@@ -410,6 +410,25 @@ def test_kubeconfig_writes_a_private_file(talos: Talos, generated: Path) -> None
     assert "kubeconfig is only available on control plane nodes" in err
 
 
+def test_static_hostname_comes_from_hostname_config(talos: Talos, generated: Path) -> None:
+    """HostnameConfig (auto: off + hostname) names the node; beside machine.network.hostname
+    it is refused, as HostnameConfig.V1Alpha1ConflictValidate does."""
+    _sim(talos, {CP: {"install_seconds": 0.05}})
+    _copy_generated(talos, generated)
+    named = "apiVersion: v1alpha1\nkind: HostnameConfig\nauto: 'off'\nhostname: lab-cp-1\n"
+    (talos.cwd / "both.yaml").write_text("machine:\n  network:\n    hostname: other\n---\n" + named)
+    err = talos("apply-config", "-i", "-n", CP, "-f", "out/controlplane.yaml", "-p", "@both.yaml",
+                ok=False).stderr
+    assert "static hostname is already set in v1alpha1 config" in err
+    (talos.cwd / "name.yaml").write_text(named)
+    talos("apply-config", "-i", "-n", CP, "-f", "out/controlplane.yaml", "-p", "@name.yaml")
+    _wait_stage(talos, CP, "running")
+    talos("bootstrap", *_secure())
+    status = json.loads(talos("get", "machinestatus", *_secure(), "-o", "json").stdout)
+    assert status["spec"]["status"]["unmetConditions"] == [
+        {"name": "nodeReady", "reason": 'node "lab-cp-1" is not ready'}]
+
+
 def test_get_machinestatus_follows_the_node(talos: Talos, generated: Path) -> None:
     _sim(talos, {CP: {"install_seconds": 0.1}})
     _copy_generated(talos, generated)
