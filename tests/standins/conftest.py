@@ -14,8 +14,25 @@ STANDINS = Path(__file__).resolve().parent
 sys.path.insert(0, str(STANDINS))  # the stand-in's helper modules import each other flatly
 
 TALOSCTL = STANDINS / "bin" / "talosctl"
-# ../shared beside the project root (NK8S_SHARED_DIR overrides it, e.g. from a git worktree)
-SHARED = Path(os.environ.get("NK8S_SHARED_DIR") or STANDINS.parents[2] / "shared")
+
+
+def _shared() -> Path:
+    """../shared beside the project root; from a git worktree, beside its main checkout
+    (NK8S_SHARED_DIR overrides both)."""
+    if os.environ.get("NK8S_SHARED_DIR"):
+        return Path(os.environ["NK8S_SHARED_DIR"])
+    root = STANDINS.parents[1]
+    candidates = [root.parent / "shared"]
+    dotgit = root / ".git"
+    if dotgit.is_file():  # a worktree: .git names its git dir, whose commondir is the main one
+        gitdir = Path(dotgit.read_text().split(":", 1)[1].strip())
+        if (gitdir / "commondir").is_file():
+            main = (gitdir / (gitdir / "commondir").read_text().strip()).resolve().parent
+            candidates.append(main.parent / "shared")
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+SHARED = _shared()
 SCHEMA = SHARED / "upstream" / "talos" / "config.schema.v1.13.9.json"
 
 
