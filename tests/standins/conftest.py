@@ -34,6 +34,7 @@ def _shared() -> Path:
 
 SHARED = _shared()
 SCHEMA = SHARED / "upstream" / "talos" / "config.schema.v1.13.9.json"
+SCHEMA_14 = SHARED / "upstream" / "talos" / "config.schema.v1.14.0-rc.1.json"
 
 
 @pytest.fixture(scope="session")
@@ -107,3 +108,10 @@ def schema() -> Path:
     if not SCHEMA.exists():
         pytest.skip(f"upstream Talos schema not found at {SCHEMA} (needs ../shared beside the repo)")
     return SCHEMA
+
+
+@pytest.fixture
+def schema14() -> Path:
+    if not SCHEMA_14.exists():
+        pytest.skip(f"upstream Talos schema not found at {SCHEMA_14} (needs ../shared beside the repo)")
+    return SCHEMA_14
