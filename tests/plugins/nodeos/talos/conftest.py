@@ -17,6 +17,7 @@ from talos_upstream import SCHEMAS, candidates
 from nativek8s.core.engine.context import LabContext
 from nativek8s.core.engine.state import LabState
 from nativek8s.core.plan import Plan
+from nativek8s.plugins.nodeos.talos.versions import parse_version
 
 STANDINS = Path(__file__).resolve().parents[3] / "standins"
 sys.path.insert(0, str(STANDINS))  # talos_sim: the stand-in's simulation helpers
@@ -105,13 +106,16 @@ def make_lab(tmp_path: Path, standin_launcher: Path,
     monkeypatch.setenv("NK8S_TALOS_SIM", str(tmp_path / "sim.json"))
     monkeypatch.setenv("NK8S_STANDIN_LOG", str(tmp_path / "calls.jsonl"))
     monkeypatch.setenv("PATH", f"{standin_launcher}{os.pathsep}{os.environ['PATH']}")
-    for base in candidates():  # strict decoding against the real schema, when it is here
-        if (base / "talos" / SCHEMAS[(1, 13)]).is_file():
-            monkeypatch.setenv("NK8S_TALOS_SCHEMA", str(base / "talos" / SCHEMAS[(1, 13)]))
-            break
 
     def make(version: str = "1.13.9", plan: Plan | None = None, **options: Any) -> Lab:
         plan = plan or reference(version, options={"talos": {**FAST, **options}})
+        tag = parse_version(plan.versions["talos"])
+        monkeypatch.setenv("NK8S_TALOSCTL_VERSION", tag.tag)  # talosctl of the same release
+        for base in candidates():  # strict decoding against the real schema, when it is here
+            if (base / "talos" / SCHEMAS[tag.minor_version]).is_file():
+                monkeypatch.setenv("NK8S_TALOS_SCHEMA",
+                                   str(base / "talos" / SCHEMAS[tag.minor_version]))
+                break
         lab = Lab(tmp_path, plan)
         lab.nodes()
         return lab

@@ -59,6 +59,8 @@ def test_whole_sequence_and_reruns(make_lab) -> None:
         assert node["config"]["cni"] == "none"
         assert node["config"]["install_disk"] == "/dev/vda"
         assert node["config"]["install_image"].startswith("factory.talos.dev/installer/ce4c98")
+        assert node["config"]["labels"]["dc"] == lab.plan.machine(name).datacentre
+        assert node["config"]["proxy"] is False
     assert lab.node("node-1")["config"]["type"] == "controlplane"
     assert lab.node("node-2")["config"]["type"] == "worker"
     assert "registered; NotReady until the CNI runs" in lab.lines[-1]
@@ -144,3 +146,22 @@ def test_failure_at_each_step_then_reruns_finish(make_lab) -> None:
     assert lab.node("node-1")["etcd"] is True
     assert len(lab.calls("gen secrets")) == 2  # failed once, then generated once, kept
     assert lab.node("node-1")["applies"] == 1 and lab.node("node-2")["applies"] == 1
+
+
+def test_talos_114_documents_reach_the_nodes(make_lab) -> None:
+    """Talos 1.14 (stand-in in its multi-document mode, strict against the 1.14 schema):
+    the control-plane patch deletes Flannel and turns kube-proxy off, each node gets its
+    install document, label and hostname, and workers get no control-plane-only kind."""
+    lab = make_lab("1.14.0-rc.1")
+    deploy(lab)
+    assert "--config-patch-control-plane" in lab.calls("gen config")[0]
+    for node in lab.plan.nodes:
+        config = lab.node(node.name)["config"]
+        assert config["cni"] == "none"
+        assert config["install_disk"] == "/dev/vda"
+        assert config["install_image"].endswith(":v1.14.0-rc.1")
+        assert config["labels"].get("dc") == node.datacentre
+        assert config["hostname"] == node.resource_name
+    assert lab.node("node-1")["config"]["proxy"] is False
+    assert len(lab.calls("bootstrap")) == 1
+    assert "registered; NotReady until the CNI runs" in lab.lines[-1]
