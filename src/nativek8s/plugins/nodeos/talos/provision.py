@@ -16,6 +16,7 @@ was applied and that the cluster was bootstrapped (never twice).
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable
@@ -83,10 +84,10 @@ class Provisioner:
         ]
         for n in nodes:
             steps.append(Step(f"talos:maintenance:{n.name}", "wait for Talos maintenance mode",
-                              lambda n=n: self.maintenance(n), machine=n.name,
+                              functools.partial(self.maintenance, n), machine=n.name,
                               after=("talos:preflight",)))
             steps.append(Step(f"talos:apply:{n.name}", "apply Talos config",
-                              lambda n=n: self.apply(n), machine=n.name,
+                              functools.partial(self.apply, n), machine=n.name,
                               after=("talos:config", f"talos:maintenance:{n.name}")))
         steps += [
             Step("talos:bootstrap", "bootstrap the cluster", self.bootstrap,
@@ -205,8 +206,8 @@ class Provisioner:
         return "configuration changed: applied again"
 
     # --- cluster --------------------------------------------------------------------------
-    def _wait_secure(self, what: str, node: NodePlan, done: Callable[[MachineStatus], bool], timeout: float,
-                     hint: str) -> str:
+    def _wait_secure(self, what: str, node: NodePlan, done: Callable[[MachineStatus], bool],
+                     timeout: float, hint: str) -> str:
         polled = cmd.shell_line(cmd.status(self.plan, self.layout, [node]))
 
         def probe() -> Answer:
@@ -244,7 +245,7 @@ class Provisioner:
     def api(self) -> str:
         node = self.first
         return self._wait_secure(
-            f"Kubernetes API on {node.name}", node, lambda s: s.registered or s.ready,
+            f"Kubernetes API on {node.name}", node, lambda s: s.registered,
             self.options.api_timeout,
             hint="etcd, kube-apiserver and the kubelet must run on the control plane; see "
                  f"`talosctl -n {cmd.ip(node)} -e {cmd.ip(node)} --talosconfig "
@@ -283,11 +284,13 @@ class Provisioner:
         def probe() -> Answer:
             statuses, error = self._secure(nodes)
             seen = {s.node: s for s in statuses}
-            waiting = [seen[cmd.ip(n)].describe() if cmd.ip(n) in seen
-                       else f"{cmd.ip(n)}: {node_error(error, cmd.ip(n))}"
-                       for n in nodes if not (cmd.ip(n) in seen and
-                                              (seen[cmd.ip(n)].registered or
-                                               seen[cmd.ip(n)].ready))]
+            waiting = []
+            for n in nodes:
+                status = seen.get(cmd.ip(n))
+                if status is None:
+                    waiting.append(f"{cmd.ip(n)}: {node_error(error, cmd.ip(n))}")
+                elif not status.registered:
+                    waiting.append(status.describe())
             return Answer(not waiting, "; ".join(waiting) or "all registered")
 
         wait_for(f"{len(nodes)} node(s) registered with Kubernetes", polled, probe,

@@ -35,7 +35,8 @@ class MachineStatus:
 
     @property
     def registered(self) -> bool:
-        """Running, and nothing missing but the node's Ready (which waits for a CNI)."""
+        """Running, and nothing missing but the node's Ready (which waits for a CNI);
+        also true once the node is ready."""
         return self.stage == "running" and all(
             c.name == "nodeReady" and c.reason.endswith("is not ready") for c in self.unmet)
 
