@@ -15,7 +15,9 @@ import pytest
 import talos_config
 import talos_sim
 import yaml
-from conftest import Talos
+
+# package-qualified: other test folders have a module named conftest too
+from tests.standins.conftest import Talos
 
 CP, WK = "10.1.0.10", "10.2.0.10"
 PATCH = """\
