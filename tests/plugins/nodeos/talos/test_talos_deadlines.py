@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import talos_sim
-from conftest import FAST, Lab
+from talos_lab import FAST, Lab
 from talos_plans import reference
 
 from nativek8s.core.engine.steps import Progress, StepFailed, run_steps

@@ -12,7 +12,7 @@ import pytest
 import talos_config
 import talos_sim
 import yaml
-from conftest import Lab
+from talos_lab import Lab
 
 from nativek8s.core.engine.steps import Progress, StepFailed, run_steps
 from nativek8s.plugins.nodeos.talos.talos import Talos
