@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # stand-in modules import each other flatly
 
-from talos_harness import SCHEMA, Talos, make_launcher  # noqa: E402
+from talos_harness import SCHEMA, SCHEMA_14, Talos, make_launcher  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +45,10 @@ def schema() -> Path:
     if not SCHEMA.exists():
         pytest.skip(f"upstream Talos schema not found at {SCHEMA} (needs ../shared beside the repo)")
     return SCHEMA
+
+
+@pytest.fixture
+def schema14() -> Path:
+    if not SCHEMA_14.exists():
+        pytest.skip(f"upstream Talos schema not found at {SCHEMA_14} (needs ../shared beside the repo)")
+    return SCHEMA_14

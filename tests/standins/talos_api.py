@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import talos_config as tc
+import talos_config14 as tc14
 import talos_patch as tp
 import talos_sim as sim
 import yaml
@@ -104,6 +105,13 @@ def _summary(docs: list[dict[str, Any]]) -> dict[str, Any]:
     """What the simulation keeps of an applied config: nothing secret."""
     main = next(d for d in docs if "kind" not in d)
     get = lambda *p: tc.dig(main, p)  # noqa: E731
+    common = {
+        "type": get("machine", "type"),
+        "ca": tc.fingerprint(str(get("machine", "ca", "crt"))),
+        "hostname": _static_hostname(docs),
+    }
+    if tc14.multidoc(docs):
+        return {**common, **tc14.summary(docs)}
     return {
         "type": get("machine", "type"),
         "cluster": get("cluster", "clusterName"),
@@ -114,8 +122,20 @@ def _summary(docs: list[dict[str, Any]]) -> dict[str, Any]:
         "cni": get("cluster", "network", "cni", "name") or "flannel",
         "install_disk": get("machine", "install", "disk"),
         "install_image": get("machine", "install", "image"),
-        "hostname": get("machine", "network", "hostname"),
+        "hostname": _static_hostname(docs),
+        "labels": dict(get("machine", "nodeLabels") or {}),
+        "proxy": not get("cluster", "proxy", "disabled"),
     }
+
+
+def _static_hostname(docs: list[dict[str, Any]]) -> str | None:
+    """HostnameConfig's static hostname wins over machine.network.hostname (the two may not
+    both be set; see talos_patch.validate_for_apply)."""
+    for doc in docs:
+        if doc.get("kind") == "HostnameConfig" and doc.get("hostname"):
+            return str(doc["hostname"])
+    main = next(d for d in docs if "kind" not in d)
+    return tc.dig(main, ("machine", "network", "hostname"))
 
 
 def apply_config(ctx: Ctx) -> int:

@@ -3,6 +3,8 @@
 Behaviour follows siderolabs/talos v1.13.9 ``cmd/talosctl/cmd/mgmt/gen/{secrets,config}.go`` and
 ``pkg/machinery/version``: output paths and ``Created <path>`` lines on stderr, ``--force``
 checks, endpoint validation with its ``try: "https://..."`` hint, output types, stdout ``-``.
+Configs follow the version contract: the 1.13 layout (``talos_config``) or, from 1.14, the
+multi-document one (``talos_config14``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import talos_config as tc
+import talos_config14 as tc14
 import talos_patch as tp
 import talos_sim
 import yaml
@@ -179,11 +182,7 @@ def gen_config(ctx: Ctx) -> int:
         raise CommandError(tc.multierror([f'invalid output type: "{t}"' for t in bad]))
     paths = _output_paths(ctx, types)
     contract = _check_contract(ctx["talos-version"]) or ctx.minor
-    if contract >= (1, 14):
-        raise talos_sim.SimError(
-            "talosctl stand-in: Talos >= 1.14 multi-document config generation is not simulated; "
-            "pass --talos-version v1.13 or set NK8S_TALOSCTL_VERSION=v1.13.x"
-        )
+    generate = tc14.generate if contract >= (1, 14) else tc.generate
     mirrors = ctx["registry-mirror"]
     for spec in mirrors:
         if "=" not in spec:
@@ -202,7 +201,7 @@ def gen_config(ctx: Ctx) -> int:
     rendered: dict[str, str] = {}
     for kind, extra in (("controlplane", cp_only), ("worker", worker_only)):
         if kind in types:
-            docs = tc.generate(kind, bundle, cluster_name, endpoint, opts)
+            docs = generate(kind, bundle, cluster_name, endpoint, opts)
             try:
                 docs = tp.apply_patches(docs, common + extra)
                 tp.check_documents(docs)

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.upstream import upstream_dir
+
 STANDINS = Path(__file__).resolve().parent
 TALOSCTL = STANDINS / "bin" / "talosctl"
-# ../shared beside the project root (NK8S_SHARED_DIR overrides it, e.g. from a git worktree)
-SHARED = Path(os.environ.get("NK8S_SHARED_DIR") or STANDINS.parents[2] / "shared")
-SCHEMA = SHARED / "upstream" / "talos" / "config.schema.v1.13.9.json"
+SCHEMA = upstream_dir() / "talos" / "config.schema.v1.13.9.json"
+SCHEMA_14 = upstream_dir() / "talos" / "config.schema.v1.14.0-rc.1.json"
 
 
 def make_launcher(directory: Path) -> Path:

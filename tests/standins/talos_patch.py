@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import talos_config14 as tc14
 import yaml
 from talos_config import ConfigError, dig, one_line, os_reason
 
@@ -192,6 +193,11 @@ def _schema_check(docs: list[dict[str, Any]], schema_path: str, allow_delete: bo
 
     schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
     defs = schema["$defs"]
+    # the 1.14.0-rc.1 schema names UnattendedInstallConfig "UnattendedInstall", the kind Talos
+    # neither registers nor decodes (siderolabs/talos#14349): use its definition for the real kind
+    erratum = defs.get("runtime.UnattendedInstallConfigV1Alpha1", {}).get("properties", {})
+    if erratum.get("kind", {}).get("enum") == ["UnattendedInstall"]:
+        erratum["kind"] = {**erratum["kind"], "enum": ["UnattendedInstallConfig"]}
     for doc in docs:
         body = _strip_delete(doc) if allow_delete else doc
         if "kind" in doc:
@@ -227,14 +233,28 @@ def validate_for_apply(docs: list[dict[str, Any]], mode: str = "metal") -> list[
     if machine.get("type") not in _MACHINE_TYPES:
         problems.append(f'unknown machine type "{machine.get("type", "")}"')
     install = machine.get("install")
+    problems += tc14.container_problems(docs)
     if install is None:
-        problems.append(f'install instructions are required in "{mode}" mode')
+        # 1.14 replaced .machine.install by the UnattendedInstallConfig document
+        if not tc14.multidoc(docs):
+            problems.append(f'install instructions are required in "{mode}" mode')
     else:
         if not install.get("disk") and not install.get("diskSelector"):
             problems.append("either install disk or diskSelector should be defined")
         if install.get("extraKernelArgs") and install.get("grubUseUKICmdline"):
             problems.append("install.extraKernelArgs and install.grubUseUKICmdline can't be used together")
-    endpoint = dig(main, ("cluster", "controlPlane", "endpoint"))
+    # HostnameConfig Validate() and V1Alpha1ConflictValidate() (types/network/hostname.go)
+    for doc in docs:
+        if doc.get("kind") != "HostnameConfig":
+            continue
+        if doc.get("auto") not in (None, "off") and doc.get("hostname"):
+            problems.append("'auto' and 'hostname' cannot be set at the same time")
+        if dig(main, ("machine", "network", "hostname")):
+            problems.append("static hostname is already set in v1alpha1 config")
+        if dig(main, ("machine", "features", "stableHostname")):
+            problems.append("stable hostname is already set in v1alpha1 config")
+    endpoint = dig(main, ("cluster", "controlPlane", "endpoint")) or next(
+        (d.get("endpoint") for d in docs if d.get("kind") == "KubeClusterConfig"), None)
     if not endpoint:
         problems.append("cluster controlplane endpoint is required")
     return problems

@@ -237,6 +237,57 @@ def test_generated_config_validates_against_the_upstream_schema(talos: Talos, sc
         assert [e.message for e in validator.iter_errors(main)] == []
 
 
+CP_PATCH_14 = """\
+apiVersion: v1alpha1
+kind: KubeFlannelCNIConfig
+$patch: delete
+---
+apiVersion: v1alpha1
+kind: KubeProxyConfig
+enabled: false
+image: registry.k8s.io/kube-proxy:v1.37.0-rc.0
+"""
+
+
+def test_gen_config_114_writes_the_multi_document_layout(talos: Talos, schema14: Path) -> None:
+    """Talos 1.14: cluster settings in documents, control-plane-only kinds on control
+    planes only, strict decoding against the 1.14 schema; patches delete and merge them."""
+    talos.env.update(NK8S_TALOSCTL_VERSION="v1.14.0-rc.1", NK8S_TALOS_SCHEMA=str(schema14))
+    (talos.cwd / "cp.yaml").write_text(CP_PATCH_14)
+    talos("gen", "secrets", "-o", "secrets.yaml")
+    talos("gen", "config", "lab", f"https://{CP}:6443", "--with-secrets", "secrets.yaml",
+          "--install-disk", "/dev/vda", "--config-patch-control-plane", "@cp.yaml", "-o", "out")
+    cp = {d.get("kind", "v1alpha1"): d for d in _docs(talos.cwd / "out" / "controlplane.yaml")}
+    worker = {d.get("kind", "v1alpha1"): d for d in _docs(talos.cwd / "out" / "worker.yaml")}
+    assert "install" not in cp["v1alpha1"]["machine"] and "network" not in cp["v1alpha1"]["cluster"]
+    assert cp["UnattendedInstallConfig"]["provisioning"]["diskSelector"]["match"] == \
+        'disk.dev_path == "/dev/vda"'
+    assert "KubeFlannelCNIConfig" not in cp and cp["KubeProxyConfig"]["enabled"] is False
+    assert cp["KubeClusterConfig"] == {"apiVersion": "v1alpha1", "kind": "KubeClusterConfig",
+                                       "clusterName": "lab", "endpoint": f"https://{CP}:6443"}
+    assert not set(worker) & {"KubeProxyConfig", "KubeFlannelCNIConfig", "KubeAPIServerConfig"}
+    assert worker["KubeNetworkConfig"]["podSubnets"] == ["10.244.0.0/16"]
+
+
+def test_apply_114_enforces_the_container_rules(talos: Talos) -> None:
+    talos.env["NK8S_TALOSCTL_VERSION"] = "v1.14.0-rc.1"
+    _sim(talos, {CP: {}, WK: {}})
+    (talos.cwd / "cp.yaml").write_text(CP_PATCH_14)
+    talos("gen", "secrets", "-o", "secrets.yaml")
+    talos("gen", "config", "lab", f"https://{CP}:6443", "--with-secrets", "secrets.yaml", "-o", "out")
+    err = talos("apply-config", "-i", "-n", WK, "-f", "out/worker.yaml", "-p", "@cp.yaml",
+                ok=False).stderr
+    assert "only allowed on control plane machines: [KubeProxyConfig]" in err
+    (talos.cwd / "legacy.yaml").write_text("machine:\n  install:\n    disk: /dev/vda\n")
+    err = talos("apply-config", "-i", "-n", WK, "-f", "out/worker.yaml", "-p", "@legacy.yaml",
+                ok=False).stderr
+    assert "UnattendedInstallConfig document conflicts with .machine.install" in err
+    talos("apply-config", "-i", "-n", CP, "-f", "out/controlplane.yaml", "-p", "@cp.yaml")
+    config = talos_sim.read_sim(talos.sim)["nodes"][CP]["config"]
+    assert config["cni"] == "none" and config["proxy"] is False
+    assert config["install_disk"] == "/dev/sda" and config["endpoint"] == f"https://{CP}:6443"
+
+
 def test_gen_config_merge_semantics(talos: Talos) -> None:
     talos(
         "gen",
@@ -427,6 +478,25 @@ def test_kubeconfig_writes_a_private_file(talos: Talos, generated: Path) -> None
     assert names == ["admin@lab", "admin@lab-1"]
     err = talos("kubeconfig", "kc", "-n", WK, "-e", CP, "--talosconfig", "out/talosconfig", ok=False).stderr
     assert "kubeconfig is only available on control plane nodes" in err
+
+
+def test_static_hostname_comes_from_hostname_config(talos: Talos, generated: Path) -> None:
+    """HostnameConfig (auto: off + hostname) names the node; beside machine.network.hostname
+    it is refused, as HostnameConfig.V1Alpha1ConflictValidate does."""
+    _sim(talos, {CP: {"install_seconds": 0.05}})
+    _copy_generated(talos, generated)
+    named = "apiVersion: v1alpha1\nkind: HostnameConfig\nauto: 'off'\nhostname: lab-cp-1\n"
+    (talos.cwd / "both.yaml").write_text("machine:\n  network:\n    hostname: other\n---\n" + named)
+    err = talos("apply-config", "-i", "-n", CP, "-f", "out/controlplane.yaml", "-p", "@both.yaml",
+                ok=False).stderr
+    assert "static hostname is already set in v1alpha1 config" in err
+    (talos.cwd / "name.yaml").write_text(named)
+    talos("apply-config", "-i", "-n", CP, "-f", "out/controlplane.yaml", "-p", "@name.yaml")
+    _wait_stage(talos, CP, "running")
+    talos("bootstrap", *_secure())
+    status = json.loads(talos("get", "machinestatus", *_secure(), "-o", "json").stdout)
+    assert status["spec"]["status"]["unmetConditions"] == [
+        {"name": "nodeReady", "reason": 'node "lab-cp-1" is not ready'}]
 
 
 def test_get_machinestatus_follows_the_node(talos: Talos, generated: Path) -> None:

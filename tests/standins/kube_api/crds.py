@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -22,34 +21,17 @@ CILIUM_CRD_DIRS: dict[str, str] = {
     "1.18": "1.18.0-dev-2025-03-23",
 }
 
+from tests.upstream import candidates  # noqa: E402
+
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 
-def _main_checkout(root: Path) -> Path | None:
-    """In a git worktree `.git` is a file naming the gitdir, whose `commondir` leads to the
-    main checkout; its sibling shared/ is the one to use."""
-    dotgit = root / ".git"
-    if not dotgit.is_file() or not dotgit.read_text().startswith("gitdir:"):
-        return None
-    gitdir = Path(dotgit.read_text().split(":", 1)[1].strip())
-    common = gitdir / "commondir"
-    if not common.is_file():
-        return None
-    return (gitdir / common.read_text().strip()).resolve().parent
-
-
 def upstream_candidates() -> list[Path]:
-    if os.environ.get("NK8S_UPSTREAM_DIR"):  # explicit: nothing else is looked at
-        return [Path(os.environ["NK8S_UPSTREAM_DIR"])]
-    found = [PROJECT_ROOT.parent / "shared" / "upstream"]
-    main = _main_checkout(PROJECT_ROOT)
-    if main is not None:
-        found.append(main.parent / "shared" / "upstream")
-    return found
+    return candidates()
 
 
 def upstream_dir() -> Path:
-    """../shared/upstream beside the project (NK8S_UPSTREAM_DIR overrides)."""
+    """../shared/upstream beside the project (NATIVEK8S_UPSTREAM_DIR overrides)."""
     for base in upstream_candidates():
         if (base / "cilium").is_dir():
             return base

@@ -9,7 +9,6 @@ Matching follows PVE's RESTHandler: a path component matches a literal child, or
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -17,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_FILE = "proxmox/apischema.9.1.3.json"
-UPSTREAM_ENV = "NATIVEK8S_UPSTREAM_DIR"
+from tests.upstream import ENV as UPSTREAM_ENV  # noqa: E402
+from tests.upstream import candidates  # noqa: E402
 
 # The one routing fact the schema cannot express: pve-storage registers the content
 # subclass with ``fragmentDelimiter => ''`` because volume IDs contain '/'.
@@ -37,29 +37,8 @@ def project_root() -> Path:
     return Path(__file__).resolve().parents[3]
 
 
-def _main_worktree_root(root: Path) -> Path | None:
-    """In a git worktree, ``.git`` is a file naming the gitdir; its ``commondir`` leads home."""
-    dotgit = root / ".git"
-    if not dotgit.is_file():
-        return None
-    text = dotgit.read_text().strip()
-    if not text.startswith("gitdir:"):
-        return None
-    gitdir = Path(text.split(":", 1)[1].strip())
-    common = gitdir / "commondir"
-    if not common.is_file():
-        return None
-    return (gitdir / common.read_text().strip()).resolve().parent
-
-
 def upstream_candidates() -> list[Path]:
-    root = project_root()
-    found = [Path(os.environ[UPSTREAM_ENV])] if os.environ.get(UPSTREAM_ENV) else []
-    found.append(root.parent / "shared" / "upstream")
-    main = _main_worktree_root(root)
-    if main is not None:
-        found.append(main.parent / "shared" / "upstream")
-    return found
+    return candidates()
 
 
 def schema_path() -> Path | None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import ipaddress
 import json
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -23,8 +22,10 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.upstream import ENV as UPSTREAM_ENV
+from tests.upstream import candidates
+
 PROJECT_ROOT = Path(__file__).resolve().parents[4]
-UPSTREAM_ENV = "NK8S_UPSTREAM_DIR"
 VALUES_SCHEMA = "values.schema.1.18.0-dev.json"
 SNAPSHOTS = {(1, 16): "v1.16-branchpoint", (1, 17): "v1.17-branchpoint",
              (1, 18): "1.18.0-dev-2025-03-23"}
@@ -33,24 +34,8 @@ SNAPSHOTS = {(1, 16): "v1.16-branchpoint", (1, 17): "v1.17-branchpoint",
 VALUES_NOT_IN_SCHEMA = {"kubeProxyReplacement"}
 
 
-def _main_checkout(root: Path) -> Path | None:
-    """The main checkout of a git worktree (its ../shared is the project's)."""
-    dotgit = root / ".git"
-    if not dotgit.is_file():
-        return None
-    gitdir = Path(dotgit.read_text().split(":", 1)[1].strip())
-    common = gitdir / "commondir"
-    if not common.is_file():
-        return None
-    return (gitdir / common.read_text().strip()).resolve().parent
-
-
 def upstream_candidates() -> list[Path]:
-    found = [Path(os.environ[UPSTREAM_ENV])] if os.environ.get(UPSTREAM_ENV) else []
-    found.append(PROJECT_ROOT.parent / "shared" / "upstream")
-    if (main := _main_checkout(PROJECT_ROOT)) is not None:
-        found.append(main.parent / "shared" / "upstream")
-    return found
+    return candidates()
 
 
 def cilium_upstream() -> Path:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from nativek8s.core.errors import Problem
 from nativek8s.core.hooks import hookimpl
 from nativek8s.core.kinds import NodeOSSpec
+from nativek8s.core.topology import Topology
+
+from .options import PLUGIN, TalosOptions
 
 
 def _factory():
@@ -14,4 +18,14 @@ def _factory():
 
 @hookimpl
 def nativek8s_node_oses() -> list[NodeOSSpec]:
-    return [NodeOSSpec(name="talos", factory=_factory, description="Talos Linux nodes via talosctl")]
+    return [NodeOSSpec(name=PLUGIN, factory=_factory, options=TalosOptions,
+                       description="Talos Linux nodes via talosctl and the Image Factory")]
+
+
+@hookimpl
+def nativek8s_validate_topology(topology: Topology) -> list[Problem]:
+    if topology.plugins.nodeos != PLUGIN:
+        return []
+    from .checks import topology_problems
+
+    return topology_problems(topology)

@@ -1,12 +1,41 @@
-"""The `talos` plugin object. Placeholder until its issue lands: renders nothing."""
+"""The `talos` plugin object: renders patches and the talosctl script, prepares boot media
+from the Image Factory, and provisions the cluster (see ``provision``)."""
 
 from __future__ import annotations
 
-from nativek8s.core.kinds import RenderContext, RenderedFile
+from typing import Any, ClassVar
+
+from nativek8s.core.kinds import BootMedia, RenderContext, RenderedFile
+from nativek8s.core.plan import NodePlan
+
+from . import images
+from .options import node_options
+from .render import rendered
+from .versions import supported
 
 
 class Talos:
     name = "talos"
+    optional: ClassVar[tuple[str, ...]] = ("boot_media", "deploy_steps")
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
-        return []
+        return rendered(ctx.plan)
+
+    def boot_media(self, ctx: Any, node: NodePlan) -> BootMedia:
+        """Kernel + initramfs + the article's kernel arguments (``media: kernel``, the
+        default), or the installer ISO (``media: iso``, for Proxmox); downloaded once."""
+        options = node_options(ctx.plan, node)
+        version = supported(ctx.plan.versions["talos"])
+        if options.media == "iso":
+            return images.iso_media(options, version)
+        return images.kernel_media(options, version)
+
+    def iso_media(self, ctx: Any, node: NodePlan) -> BootMedia:
+        """The installer ISO whatever ``media`` says (for hypervisors that cannot boot a
+        kernel directly)."""
+        return images.iso_media(node_options(ctx.plan, node), supported(ctx.plan.versions["talos"]))
+
+    def deploy_steps(self, ctx: Any) -> list[Any]:
+        from .provision import Provisioner
+
+        return Provisioner(ctx).steps()

@@ -1,0 +1,167 @@
+"""Provisioning against the talosctl stand-in (tests/standins): the whole sequence, a
+failure injected at each step with re-runs that finish the job, bootstrap exactly once,
+no secret on a command line or in the progress, private files, a re-run that changes
+nothing."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+import pytest
+import talos_config
+import talos_sim
+import yaml
+from talos_lab import Lab
+
+from nativek8s.core.engine.steps import Progress, StepFailed, run_steps
+from nativek8s.plugins.nodeos.talos.talos import Talos
+
+INJECTED = [("version", None), ("gen secrets", None), ("gen config", None),
+            ("apply-config", "node-2"), ("bootstrap", "node-1"), ("kubeconfig", "node-1")]
+# Progress lines of the steps the injected failures break (several may fail in one run:
+# bootstrap only waits for node-1's apply, so it can fail beside node-2's).
+FAILING_STEPS = {"check talosctl", "Talos secrets", "Talos machine configs",
+                 "apply Talos config [node-2]", "bootstrap the cluster [node-1]",
+                 "fetch the kubeconfig"}
+GENERATING = ("gen secrets", "gen config", "apply-config", "bootstrap")
+
+
+def deploy(lab: Lab) -> None:
+    run_steps(Talos().deploy_steps(lab.context()), Progress(lab.lines.append))
+
+
+def _secret_values(lab: Lab) -> list[str]:
+    state = lab.context().state.dir
+    bundle = yaml.safe_load((state / "secrets" / "talos-secrets.yaml").read_text())
+    found = talos_config.secret_values(bundle)
+    for name in ("talosconfig", "kubeconfig"):
+        text = (state / name).read_text()
+        found += [line.split(":", 1)[1].strip() for line in text.splitlines()
+                  if line.strip().startswith(("key:", "client-key-data:"))]
+    assert len(found) > 8
+    return found
+
+
+def test_whole_sequence_and_reruns(make_lab) -> None:
+    """One lab, deployed, then deployed again: as is, with its bootstrap record lost, and
+    with a changed configuration (and the kubeconfig merge asked for)."""
+    lab = make_lab()
+    deploy(lab)
+    assert [line.split("✓ ")[1].split(" (")[0] for line in lab.lines][-4:] == [
+        "bootstrap the cluster [node-1]", "wait for the Kubernetes API [node-1]",
+        "fetch the kubeconfig", "wait for the nodes to register"]
+    assert len(lab.calls("bootstrap")) == 1
+    for name in ("node-1", "node-2"):
+        node = lab.node(name)
+        assert node["stage"] == "running"
+        assert node["config"]["hostname"] == f"reference-{name}"
+        assert node["config"]["cni"] == "none"
+        assert node["config"]["install_disk"] == "/dev/vda"
+        assert node["config"]["install_image"].startswith("factory.talos.dev/installer/ce4c98")
+        assert node["config"]["labels"]["dc"] == lab.plan.machine(name).datacentre
+        assert node["config"]["proxy"] is False
+    assert lab.node("node-1")["config"]["type"] == "controlplane"
+    assert lab.node("node-2")["config"]["type"] == "worker"
+    assert "registered; NotReady until the CNI runs" in lab.lines[-1]
+    _check_private_and_no_leak(lab)
+
+    # again: nothing is generated, applied or bootstrapped
+    calls = len(lab.calls())
+    lab.lines.clear()
+    deploy(lab)
+    assert not [c for c in lab.calls()[calls:] if c[0] in GENERATING or
+                " ".join(c[:2]) in GENERATING]
+    assert any("already bootstrapped" in line for line in lab.lines)
+    assert sum("already applied" in line for line in lab.lines) == 2
+
+    # the record of the bootstrap is lost (a crash right after it): Talos says
+    # AlreadyExists, which is recorded; the next run does not even ask
+    record = lab.context().state.dir / "backend" / "talos" / "provision.json"
+    data = json.loads(record.read_text())
+    del data["bootstrapped"]
+    record.write_text(json.dumps(data))
+    lab.lines.clear()
+    deploy(lab)
+    assert any("already bootstrapped (etcd data directory not empty)" in line
+               for line in lab.lines)
+    assert "found bootstrapped" in json.loads(record.read_text())["bootstrapped"]
+    assert len(lab.calls("bootstrap")) == 2
+    assert lab.node("node-1")["etcd"] is True
+
+    # a changed installer: applied again over the secure API; the kubeconfig merge asked for
+    lab.plan = lab.plan.model_copy(update={"options": {"talos": {
+        **lab.plan.options["talos"], "install_image": "registry.lab/installer:v1.13.9",
+        "merge_kubeconfig": True}}})
+    lab.lines.clear()
+    deploy(lab)
+    assert len(lab.calls("bootstrap")) == 2
+    assert sum("configuration changed: applied again" in line for line in lab.lines) == 2
+    assert len([c for c in lab.calls("apply-config") if "--insecure" not in c]) == 2
+    assert lab.node("node-2")["config"]["install_image"] == "registry.lab/installer:v1.13.9"
+    merged = yaml.safe_load((lab.home / ".kube" / "config").read_text())
+    assert merged["current-context"] == "admin@reference"
+
+
+def _check_private_and_no_leak(lab: Lab) -> None:
+    state = lab.context().state.dir
+    private = [state / "kubeconfig", state / "talosconfig",
+               state / "secrets" / "talos-secrets.yaml",
+               state / "backend" / "talos" / "generated" / "controlplane.yaml",
+               state / "backend" / "talos" / "generated" / "worker.yaml"]
+    for path in private:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    for folder in (state / "secrets", state / "backend" / "talos" / "generated"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert not (lab.home / ".kube").exists() and not (lab.home / ".talos").exists()
+    secrets = _secret_values(lab)
+    assert talos_sim.secrets_in_log(lab.log, secrets) == []
+    shown = "\n".join(lab.lines)
+    assert not [s for s in secrets if s in shown]
+    kubeconfig = yaml.safe_load((state / "kubeconfig").read_text())
+    assert kubeconfig["clusters"][0]["cluster"]["server"] == "https://10.1.0.10:6443"
+
+
+def test_failure_at_each_step_then_reruns_finish(make_lab) -> None:
+    lab = make_lab()
+    for command, node in INJECTED:
+        lab.fail(command, node=node)
+    runs = 0
+    for runs in range(1, len(INJECTED) + 2):
+        try:
+            deploy(lab)
+            break
+        except StepFailed as exc:
+            assert "fix the cause and run the same command again" in str(exc)
+    else:
+        pytest.fail(f"still failing after {runs} runs")
+    failed = {line.split("✗ ")[1].split(" (")[0] for line in lab.lines if "✗" in line}
+    assert failed == FAILING_STEPS
+    assert runs <= len(INJECTED) + 1
+    state = lab.state()
+    assert not any(state.get("fail", {}).values())  # every injected failure was hit
+    assert not any(n.get("fail", {}).get(c) for n in state["nodes"].values() for c, _ in INJECTED)
+    bootstraps = lab.calls("bootstrap")
+    assert len(bootstraps) == 2  # one refused by the injected failure, one that worked
+    assert lab.node("node-1")["etcd"] is True
+    assert len(lab.calls("gen secrets")) == 2  # failed once, then generated once, kept
+    assert lab.node("node-1")["applies"] == 1 and lab.node("node-2")["applies"] == 1
+
+
+def test_talos_114_documents_reach_the_nodes(make_lab) -> None:
+    """Talos 1.14 (stand-in in its multi-document mode, strict against the 1.14 schema):
+    the control-plane patch deletes Flannel and turns kube-proxy off, each node gets its
+    install document, label and hostname, and workers get no control-plane-only kind."""
+    lab = make_lab("1.14.0-rc.1")
+    deploy(lab)
+    assert "--config-patch-control-plane" in lab.calls("gen config")[0]
+    for node in lab.plan.nodes:
+        config = lab.node(node.name)["config"]
+        assert config["cni"] == "none"
+        assert config["install_disk"] == "/dev/vda"
+        assert config["install_image"].endswith(":v1.14.0-rc.1")
+        assert config["labels"].get("dc") == node.datacentre
+        assert config["hostname"] == node.resource_name
+    assert lab.node("node-1")["config"]["proxy"] is False
+    assert len(lab.calls("bootstrap")) == 1
+    assert "registered; NotReady until the CNI runs" in lab.lines[-1]
