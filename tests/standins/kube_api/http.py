@@ -112,9 +112,9 @@ class _Handler(BaseHTTPRequestHandler):
         record.code = response.code
         with plumbing.lock:
             plumbing.requests.append(record)
-        payload = json.dumps(response.body).encode()
+        payload = response.raw if response.raw is not None else json.dumps(response.body).encode()
         self.send_response(response.code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(payload)))
         for warning in response.warnings:
             self.send_header("Warning", f'299 - "{warning}"')
