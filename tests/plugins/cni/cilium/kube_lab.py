@@ -24,7 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[4]
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))  # the stand-ins live in tests/standins
 
-from tests.standins.kube_api import KubeApiServer, kube_api_server  # noqa: E402
+from tests.standins.kube_api import KubeApiServer, kube_api_server
 
 STANDIN_BIN = PROJECT_ROOT / "tests" / "standins" / "bin"
 

@@ -11,11 +11,11 @@ import pytest
 
 pytest.importorskip("kubernetes")
 
-from cilium_plans import make_plan  # noqa: E402
-from kube_lab import cluster, connect, make_ctx  # noqa: E402
+from cilium_plans import make_plan
+from kube_lab import cluster, connect, make_ctx
 
-from nativek8s.core.errors import NativeK8sError  # noqa: E402
-from nativek8s.plugins.cni.cilium.kube import (  # noqa: E402
+from nativek8s.core.errors import NativeK8sError
+from nativek8s.plugins.cni.cilium.kube import (
     ApplyConflict,
     Kube,
     KubeError,
@@ -23,7 +23,7 @@ from nativek8s.plugins.cni.cilium.kube import (  # noqa: E402
     kubeconfig_path,
     require_kubernetes,
 )
-from nativek8s.plugins.cni.cilium.wait import Poll, WaitTimeout, wait_for  # noqa: E402
+from nativek8s.plugins.cni.cilium.wait import Poll, WaitTimeout, wait_for
 
 SECRET = {"apiVersion": "v1", "kind": "Secret",
           "metadata": {"name": "s", "namespace": "kube-system"},
