@@ -9,8 +9,6 @@ from dataclasses import dataclass
 
 from nativek8s.core.errors import NativeK8sError
 
-from .kube import KubeError
-
 
 @dataclass(frozen=True)
 class Poll:
@@ -27,8 +25,9 @@ def wait_for(what: str, polled: str, probe: Callable[[], Poll], timeout: float,
     """Call probe until it is done; after `timeout` seconds raise WaitTimeout saying
     `what` was awaited, `polled` (the objects read), how many polls, and the last answer.
 
-    API errors count as a not-done answer (a cluster coming up refuses requests for a
-    while); the deadline still holds. At least one poll is made, even with timeout 0.
+    Errors count as a not-done answer (a cluster coming up refuses requests for a while,
+    agents restart); the deadline still holds and the diagnosis quotes the error. At least
+    one poll is made, even with timeout 0.
     """
     deadline = time.monotonic() + timeout
     polls = 0
@@ -36,7 +35,7 @@ def wait_for(what: str, polled: str, probe: Callable[[], Poll], timeout: float,
         polls += 1
         try:
             result = probe()
-        except KubeError as exc:
+        except NativeK8sError as exc:
             result = Poll(False, str(exc))
         if result.done:
             return result
