@@ -81,6 +81,7 @@ def _parse_for_record(raw: bytes, content_type: str) -> Any:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed ACK
     server: "_Server"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet server
