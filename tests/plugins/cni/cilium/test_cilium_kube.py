@@ -116,3 +116,17 @@ def test_wait_diagnosis_names_what_was_polled_and_the_last_answer() -> None:
 def test_wait_polls_once_with_no_time() -> None:
     with pytest.raises(WaitTimeout, match="polled p 1 time; last answer: no"):
         wait_for("w", "p", lambda: Poll(False, "no"), timeout=0)
+
+
+def test_discovery_errors_are_kube_errors(tmp_path: Path) -> None:
+    # (A 503 is different: the client's discovery takes it for an unavailable aggregated
+    # API and reports the kind as not served.)
+    ctx = make_ctx(make_plan(), tmp_path)
+    with cluster(ctx) as srv:
+        kube = connect(ctx)
+        srv.inject_fault(r"^/apis/apps/v1$", code=500, reason="InternalError",
+                         message="apiserver is starting", times=None)
+        with pytest.raises(KubeError) as err:
+            kube.get("apps/v1", "DaemonSet", "cilium", "kube-system")
+    assert str(err.value) == ("discover DaemonSet in apps/v1: HTTP 500 InternalError: "
+                              "apiserver is starting")

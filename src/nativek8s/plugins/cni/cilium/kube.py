@@ -103,9 +103,10 @@ class Kube:
         self._errors = k8s.dynamic.exceptions
         import urllib3  # the client's transport, installed with it
 
-        # Raised without an HTTP answer: refused or reset connections, timeouts.
-        self._transport_errors = (OSError, urllib3.exceptions.HTTPError,
-                                  k8s.client.exceptions.ApiException)
+        # An HTTP answer that is an error (the dynamic client's or the generated one's).
+        self._api_errors = (self._errors.DynamicApiError, k8s.client.exceptions.ApiException)
+        # No HTTP answer: refused or reset connections, timeouts.
+        self._transport_errors = (OSError, urllib3.exceptions.HTTPError)
 
     @classmethod
     def connect(cls, kubeconfig: Path, discovery_cache: Path | None = None) -> Kube:
@@ -134,7 +135,8 @@ class Kube:
 
     def resource(self, api_version: str, kind: str) -> Any:
         try:
-            return self._dyn.resources.get(api_version=api_version, kind=kind)
+            return self._call(f"discover {kind} in {api_version}", self._dyn.resources.get,
+                              api_version=api_version, kind=kind, timeout=False)
         except self._errors.ResourceNotFoundError:
             raise MissingKind(f"find {kind} in {api_version}", 404, "NotFound",
                               f"the API at {self.server} does not serve {kind} in "
@@ -142,20 +144,26 @@ class Kube:
 
     def served_versions(self, group: str, kind: str) -> list[str]:
         """apiVersions in which the API serves a kind (empty: not at all), rediscovered."""
-        self._dyn.resources.invalidate_cache()  # asked after a miss: the cache may be stale
+        what = f"discover {kind} in {group}"
+        # Asked after a miss: the cache may be stale.
+        self._call(what, self._dyn.resources.invalidate_cache, timeout=False)
         try:
-            found = self._dyn.resources.search(group=group, kind=kind)
+            found = self._call(what, self._dyn.resources.search, group=group, kind=kind,
+                               timeout=False)
         except self._errors.ResourceNotFoundError:
             return []
         return sorted({r.group_version for r in found if getattr(r, "kind", None) == kind})
 
     # --- objects -----------------------------------------------------------------------
 
-    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT)
+    def _call(self, what: str, fn: Any, *args: Any, timeout: bool = True, **kwargs: Any) -> Any:
+        """fn(*args, **kwargs) with API and transport errors as KubeError (discovery calls
+        take no request timeout argument: timeout=False)."""
+        if timeout:
+            kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT)
         try:
             return fn(*args, **kwargs)
-        except self._errors.DynamicApiError as exc:
+        except self._api_errors as exc:
             raise _from_api(what, exc) from None
         except self._transport_errors as exc:
             raise KubeError(what, 0, "", f"{type(exc).__name__}: {exc}") from None
