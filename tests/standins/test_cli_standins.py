@@ -197,3 +197,32 @@ def test_cilium_status_without_cilium_fails(env: dict[str, str], server: KubeApi
     result = run("cilium", "status", env=env)
     assert result.returncode == 1
     assert 'daemonsets.apps "cilium" not found' in result.stdout
+
+
+def test_cilium_upgrade_needs_a_release_and_records_a_revision(env: dict[str, str],
+                                                               server: KubeApiServer,
+                                                               tmp_path: Path) -> None:
+    from tests.standins.kube_api.cli_chart import release_values
+
+    values = tmp_path / "values.yaml"
+    values.write_text("routingMode: native\nipam:\n  mode: kubernetes\n")
+    first = run("cilium", "upgrade", "--version", "1.18.0", "--values", str(values), env=env)
+    assert first.returncode == 1 and '"cilium" has no deployed releases' in first.stderr
+    assert run("cilium", "install", "--version", "1.18.0", "-f", str(values),
+               env=env).returncode == 0
+    values.write_text("routingMode: native\n")
+    upgrade = run("cilium", "upgrade", "--version", "1.18.0", "--values", str(values),
+                  "--reset-values", env=env)
+    assert upgrade.returncode == 0, upgrade.stderr
+    secrets = server.objects("v1", "Secret", "kube-system")
+    by_revision = {s["metadata"]["labels"]["version"]: s for s in secrets
+                   if s["metadata"].get("labels", {}).get("owner") == "helm"}
+    assert sorted(by_revision) == ["1", "2"]
+    assert by_revision["1"]["metadata"]["labels"]["status"] == "superseded"
+    assert release_values(by_revision["2"]) == {"routingMode": "native"}
+    reuse = run("cilium", "upgrade", "--version", "1.18.0", "--reuse-values", "--set",
+                "ipam.mode=kubernetes", env=env)
+    assert reuse.returncode == 0, reuse.stderr
+    newest = [s for s in server.objects("v1", "Secret", "kube-system")
+              if s["metadata"].get("labels", {}).get("version") == "3"]
+    assert release_values(newest[0]) == {"routingMode": "native", "ipam": {"mode": "kubernetes"}}

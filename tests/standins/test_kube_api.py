@@ -296,10 +296,10 @@ def test_bgp_node_configs_and_peer_status(api: Any, server: KubeApiServer) -> No
     assert after["status"]["bgpInstances"][0]["peers"][0]["peeringState"] == "established"
 
 
-def test_discovery_and_dynamic_client(api: Any) -> None:
+def test_discovery_and_dynamic_client(api: Any, tmp_path: Path) -> None:
     crds_or_skip("1.18")
     from kubernetes.dynamic import DynamicClient
-    dyn = DynamicClient(api)
+    dyn = DynamicClient(api, cache_file=str(tmp_path / "discovery.json"))  # not /tmp/osrcp-*
     resource = dyn.resources.get(api_version="cilium.io/v2", kind="CiliumBGPClusterConfig")
     dyn.server_side_apply(resource, body=cluster_config(), field_manager="nativek8s")
     assert resource.get(name="dc1").spec.bgpInstances[0].localASN == 65001

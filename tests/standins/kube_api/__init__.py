@@ -1,8 +1,10 @@
 """Stand-in Kubernetes API server for testing nativek8s's Cilium CNI plugin.
 
-Stands in for kube-apiserver (plus Cilium's operator and the workload controllers) over
-real HTTP on 127.0.0.1, for the official `kubernetes` Python client and the helm/cilium
-CLI stand-ins in ../bin. Start it with `kube_api_server(kubeconfig_path, ...)`.
+Stands in for kube-apiserver (plus Cilium's operator, the workload controllers, the
+scheduler and kubelet for bare pods, and the pod proxy to agnhost netexec pods) over real
+HTTP on 127.0.0.1, for the official `kubernetes` Python client and the helm/cilium CLI
+stand-ins in ../bin. Start it with `kube_api_server(kubeconfig_path, ...)`; knobs:
+`srv.kubelet.failing_images`, `srv.network.masquerade`, `srv.network.blocked`.
 Exports resolve lazily so that the CLI stand-ins start without loading the server.
 """
 

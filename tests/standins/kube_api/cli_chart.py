@@ -110,11 +110,12 @@ def set_value(values: dict[str, Any], expression: str, as_string: bool = False) 
                     seq = seq[index]
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Helm's coalescing of values: maps merge key by key, anything else is replaced."""
     out = copy.deepcopy(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            out[key] = merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
     return out
@@ -141,7 +142,7 @@ def load_values(files: list[str], sets: list[str], set_strings: list[str]) -> di
             raise ChartError(f"failed to parse {name}: error unmarshaling JSON: while decoding "
                              f"JSON: json: cannot unmarshal {type(loaded).__name__} into Go value "
                              "of type map[string]interface {}")
-        values = _merge(values, loaded)
+        values = merge(values, loaded)
     for expression in sets:
         set_value(values, expression)
     for expression in set_strings:
@@ -222,6 +223,12 @@ def releases(kube: Kube, namespace: str, name: str) -> list[dict[str, Any]]:
                      {"labelSelector": f"owner=helm,name={name}"})
     items = (found or {}).get("items", [])
     return sorted(items, key=lambda s: int(s["metadata"]["labels"].get("version", "0")))
+
+
+def release_values(secret: dict[str, Any]) -> dict[str, Any]:
+    """The user-supplied values ("config") of a release storage Secret."""
+    payload = base64.b64decode(base64.b64decode(secret["data"]["release"]))
+    return json.loads(gzip.decompress(payload)).get("config") or {}
 
 
 def record_release(kube: Kube, namespace: str, name: str, revision: int, version: str,

@@ -1,5 +1,5 @@
 """Stand-in for the cilium CLI (cilium-cli v0.18.3, Helm mode): `version [--client]`,
-`install`, `status [--wait]`, `bgp peers`, with the flags of cilium-cli/cli/{cmd,install,
+`install`, `upgrade`, `status [--wait]`, `bgp peers`, with the flags of cilium-cli/cli/{cmd,install,
 status,bgp,version}.go (install's --helm-set/--helm-values are normalised to
 --set/--values as cilium-cli's normalizeFlags does). Errors print as the real main and
 fatalf do (plain message, or "\\n❌ ..." on stderr), exit code 1.
@@ -30,12 +30,20 @@ INSTALL = [Flag("version", STRING, DEFAULT_CILIUM), Flag("datapath-mode", STRING
            Flag("helm-set-file", ARRAY, []), Flag("wait", BOOL, False),
            Flag("wait-duration", DURATION, 300.0), Flag("dry-run", BOOL, False),
            Flag("dry-run-helm-values", BOOL, False), Flag("repository", STRING, "https://helm.cilium.io")]
+UPGRADE = [Flag("version", STRING, DEFAULT_CILIUM), Flag("datapath-mode", STRING, ""),
+           Flag("chart-directory", STRING, ""), Flag("helm-values", SLICE, [], "f"),
+           Flag("helm-set", ARRAY, []), Flag("helm-set-string", ARRAY, []),
+           Flag("helm-set-file", ARRAY, []), Flag("reset-values", BOOL, False),
+           Flag("reuse-values", BOOL, False), Flag("wait", BOOL, False),
+           Flag("wait-duration", DURATION, 300.0), Flag("dry-run", BOOL, False),
+           Flag("dry-run-helm-values", BOOL, False), Flag("repository", STRING, "https://helm.cilium.io")]
 STATUS = [Flag("wait", BOOL, False), Flag("wait-duration", DURATION, 300.0),
           Flag("ignore-warnings", BOOL, False), Flag("worker-count", INT, 5),
           Flag("output", STRING, "summary", "o"), Flag("interactive", BOOL, True)]
 BGP_PEERS = [Flag("agent-pod-selector", STRING, "k8s-app=cilium"), Flag("node", STRING, ""),
              Flag("wait-duration", DURATION, 60.0), Flag("output", STRING, "summary", "o")]
 COMMANDS = {("version",): [Flag("client", BOOL, False)], ("install",): INSTALL,
+            ("upgrade",): UPGRADE,
             ("status",): STATUS, ("bgp", "peers"): BGP_PEERS, ("bgp", "neighbors"): BGP_PEERS}
 _NORMAL = {"helm-set": "set", "helm-set-file": "set-file", "helm-set-string": "set-string",
            "helm-values": "values"}
@@ -62,7 +70,8 @@ def main(argv: list[str]) -> int:
         rest = list(argv)
         for word in command:
             rest.remove(word)
-        normalize = (lambda n: _NORMAL.get(n, n)) if command == ("install",) else None
+        normalize = (lambda n: _NORMAL.get(n, n)) if command in (("install",), ("upgrade",)) \
+            else None
         opts = FlagSet(ROOT + COMMANDS[command], normalize).parse(rest)
         if opts["help"]:
             print(f"Usage:\n  cilium {' '.join(command)} [flags]")
@@ -75,6 +84,8 @@ def main(argv: list[str]) -> int:
             return cmd_version(opts)
         if command == ("install",):
             return cmd_install(opts)
+        if command == ("upgrade",):
+            return cmd_upgrade(opts)
         if command == ("status",):
             return cmd_status(opts)
         return cmd_bgp_peers(opts)
@@ -140,6 +151,38 @@ def cmd_install(opts: Any) -> int:
         raise Fatal("Unable to install Cilium: context deadline exceeded")
     print("🔮 Auto-detected kube-proxy has not been installed")
     print("ℹ️  Cilium will fully replace all functionalities of kube-proxy")
+    return 0
+
+
+def cmd_upgrade(opts: Any) -> int:
+    """helm upgrade of the existing release (values: reset to the given ones unless
+    --reuse-values, which merges them over the release's)."""
+    try:
+        version = chart.resolve_version(opts["version"])
+        values = chart.load_values(opts["values"], opts["set"], opts["set-string"])
+    except chart.ChartError as exc:
+        raise Fatal(f"Unable to upgrade Cilium: {exc}") from None
+    kube = _kube(opts)
+    namespace, release = opts["namespace"], opts["helm-release-name"]
+    history = chart.releases(kube, namespace, release)
+    if not history:
+        raise Fatal(f'Unable to upgrade Cilium: "{release}" has no deployed releases')
+    if opts["reuse-values"]:
+        values = chart.merge(chart.release_values(history[-1]), values)
+    try:
+        chart.validate_values(version, values)
+    except chart.ChartError as exc:
+        raise Fatal(f"Unable to upgrade Cilium: {exc}") from None
+    print(f"ℹ️  Using Cilium version {version}")
+    if opts["dry-run"] or opts["dry-run-helm-values"]:
+        return 0
+    revision = int(history[-1]["metadata"]["labels"]["version"]) + 1
+    chart.apply_objects(kube, namespace, version, values, "helm")
+    ready = not opts["wait"] or chart.wait_ready(kube, namespace, opts["wait-duration"])
+    chart.record_release(kube, namespace, release, revision, version, values,
+                         "deployed" if ready else "failed")
+    if not ready:
+        raise Fatal("Unable to upgrade Cilium: context deadline exceeded")
     return 0
 
 

@@ -81,6 +81,7 @@ def _parse_for_record(raw: bytes, content_type: str) -> Any:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed ACK
     server: "_Server"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet server
@@ -112,9 +113,9 @@ class _Handler(BaseHTTPRequestHandler):
         record.code = response.code
         with plumbing.lock:
             plumbing.requests.append(record)
-        payload = json.dumps(response.body).encode()
+        payload = response.raw if response.raw is not None else json.dumps(response.body).encode()
         self.send_response(response.code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(payload)))
         for warning in response.warnings:
             self.send_header("Warning", f'299 - "{warning}"')

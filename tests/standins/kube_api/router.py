@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -45,6 +45,12 @@ class Response:
     code: int
     body: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
+    raw: bytes | None = None  # sent as is instead of body (proxied answers)
+    content_type: str = "application/json"
+
+
+# (request, namespace, "name[:port]", path below proxy/) → the proxied answer
+PodProxy = Callable[["Request", str, str, str], "Response"]
 
 
 def _options_invalid(field_name: str, reason: str, message: str) -> errors.ApiError:
@@ -54,11 +60,12 @@ def _options_invalid(field_name: str, reason: str, message: str) -> errors.ApiEr
 
 class Router:
     def __init__(self, registry: Registry, store: Store, workloads: Workloads,
-                 server_address: str) -> None:
+                 server_address: str, pod_proxy: PodProxy | None = None) -> None:
         self.registry = registry
         self.store = store
         self.workloads = workloads
         self.server_address = server_address
+        self.pod_proxy = pod_proxy
 
     # --- entry point -------------------------------------------------------------------
 
@@ -93,6 +100,9 @@ class Router:
         namespace: str | None = None
         if rest[0] == "namespaces" and (len(rest) >= 4 or (len(rest) == 3 and rest[2] != "status")):
             namespace, rest = rest[1], rest[2:]
+        if (group, version) == ("", "v1") and namespace is not None and len(rest) >= 3 \
+                and rest[0] == "pods" and rest[2] == "proxy" and self.pod_proxy is not None:
+            return self.pod_proxy(req, namespace, rest[1], "/".join(rest[3:]))
         if len(rest) > 3:
             raise errors.path_not_found()
         plural, name = rest[0], (rest[1] if len(rest) > 1 else "")
@@ -147,7 +157,7 @@ class Router:
             return self._patch(req, rtype, ns, name, sub)
         if method == "DELETE" and not sub:
             obj = self.store.delete(rtype, ns, name)
-            if rtype.custom:
+            if rtype.custom or rtype.kind == "Pod":  # registries with ReturnDeletedObject
                 return Response(200, obj)
             details = {"name": name, "kind": rtype.plural, "uid": obj["metadata"]["uid"]}
             if rtype.group:

@@ -16,6 +16,8 @@ from typing import Any, Iterator, Sequence
 from . import crds as crd_files
 from .cilium_sim import CiliumOperator
 from .http import Fault, Plumbing, Recorded, serve, write_kubeconfig
+from .kubelet import Kubelet
+from .pod_network import PodNetwork
 from .readiness import Readiness
 from .registry import Registry, ResourceType
 from .router import Router
@@ -35,6 +37,8 @@ class KubeApiServer:
         self.readiness = Readiness(default_ready_after)
         self.workloads = Workloads(self.store, self.registry, self.readiness)
         self.operator = CiliumOperator(self.store, self.workloads, operator_installs_crds)
+        self.kubelet = Kubelet(self.store)  # knob: kubelet.failing_images
+        self.network = PodNetwork(self.store)  # knobs: network.masquerade, network.blocked
         self.plumbing = Plumbing(handle=self._handle, token=self.token)
         self._tls = tls
         self._tmp = tempfile.TemporaryDirectory(prefix="nk8s-kube-standin-")
@@ -57,7 +61,8 @@ class KubeApiServer:
         self._server, _, self.ca_pem = serve(self.plumbing, tls_dir)
         host, port = self._server.server_address[:2]
         self.url = f"{'https' if self._tls else 'http'}://{host}:{port}"
-        self._router = Router(self.registry, self.store, self.workloads, f"{host}:{port}")
+        self._router = Router(self.registry, self.store, self.workloads, f"{host}:{port}",
+                              pod_proxy=self.network.proxy)
         return self
 
     def stop(self) -> None:
@@ -120,7 +125,8 @@ class KubeApiServer:
         return obj
 
     def add_node(self, name: str, labels: dict[str, str] | None = None,
-                 internal_ip: str = "") -> dict[str, Any]:
+                 internal_ip: str = "", pod_cidr: str = "") -> dict[str, Any]:
+        """A Ready node; with pod_cidr, bare pods bound to it get addresses from it."""
         addresses = [{"type": "Hostname", "address": name}]
         if internal_ip:
             addresses.insert(0, {"type": "InternalIP", "address": internal_ip})
@@ -128,7 +134,7 @@ class KubeApiServer:
                        "kubernetes.io/arch": "amd64", **(labels or {})}
         return self.create("v1", "Node", {
             "metadata": {"name": name, "labels": base_labels},
-            "spec": {},
+            "spec": {"podCIDR": pod_cidr, "podCIDRs": [pod_cidr]} if pod_cidr else {},
             "status": {"addresses": addresses,
                        "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
                                        "message": "kubelet is posting ready status"}],

@@ -1,7 +1,9 @@
-"""The `cilium` plugin object: renders Helm values and BGP resources, and gives each
-node's BGP intent."""
+"""The `cilium` plugin object: renders Helm values and BGP resources, gives each node's
+BGP intent, deploys on a real cluster and checks it there."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from nativek8s.core.intent import SpeakerIntent
 from nativek8s.core.kinds import RenderContext, RenderedFile
@@ -55,3 +57,21 @@ class Cilium:
 
     def bgp_intent(self, plan: Plan) -> list[SpeakerIntent]:
         return speaker_intents(plan)
+
+    def deploy_steps(self, ctx: Any) -> list[Any]:
+        """install → (with node labels) BGP resources → BGP sessions up; see deploy.py."""
+        from .deploy import deploy_steps
+
+        return list(deploy_steps(ctx))
+
+    def cluster_checks(self, ctx: Any) -> list[Any]:
+        """Verify checks through Kubernetes (BGP per node, running config, pod sources)."""
+        from .deploy import cluster_checks
+
+        return cluster_checks(ctx)
+
+    def observer(self, ctx: Any) -> Any:
+        """The node half of core's Observer for a real cluster (close() it after use)."""
+        from .deploy import observer
+
+        return observer(ctx)

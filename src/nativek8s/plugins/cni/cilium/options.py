@@ -27,6 +27,12 @@ class CiliumOptions(BaseModel):
     peering_policy: bool = Field(
         False, description="the article's CiliumBGPPeeringPolicy instead of the BGPv2 kinds "
                            "(Cilium 1.16-1.17; deprecated in 1.18; removed in 1.19)")
+    ready_timeout: int = Field(
+        600, ge=0, description="seconds deploy waits for Cilium's agents and operator to be "
+                               "ready after installing (images are pulled meanwhile)")
+    bgp_timeout: int = Field(
+        180, ge=0, description="seconds deploy waits for every node's BGP sessions to be "
+                               "Established")
 
 
 def options_of(plan: Plan) -> CiliumOptions:

@@ -1,0 +1,111 @@
+"""Each node's BGP sessions as Cilium reports them, and the wait until they are up.
+
+BGPv2 (the ClusterConfig kinds): the agent writes every peer's ``peeringState`` into the
+status of the node's CiliumBGPNodeConfig (named after the node; the operator creates one
+per node a CiliumBGPClusterConfig selects). CiliumBGPPeeringPolicy has no such status: its
+sessions are read with ``cilium bgp peers -o json`` when the cilium CLI is present.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nativek8s.core.errors import NativeK8sError
+from nativek8s.core.kinds import BgpSessionState
+from nativek8s.core.plan import Plan
+
+from .kube import Kube
+from .node_labels import kube_node_name
+from .peering import dc_peerings
+from .readiness import NAMESPACE
+from .wait import Poll, wait_for
+
+NODE_CONFIG = "CiliumBGPNodeConfig"
+CLI_TIMEOUT = 120  # seconds for `cilium bgp peers` (it execs into every agent)
+
+# node name → its sessions, or None when the node has no BGP state at all
+PeerReader = Callable[[str], list[BgpSessionState] | None]
+
+
+def _sessions(status: dict[str, Any]) -> list[BgpSessionState]:
+    out = []
+    for instance in status.get("bgpInstances") or []:
+        for peer in instance.get("peers") or []:
+            counts = ", ".join(f"{c.get('afi', '')}/{c.get('safi', '')} "
+                               f"{c.get('advertised', 0)} advertised {c.get('received', 0)} "
+                               f"received" for c in peer.get("routeCount") or [])
+            out.append(BgpSessionState(
+                name=f"{instance.get('name', '')}/{peer.get('name', '')}",
+                peer=str(peer.get("peerAddress", "")),
+                state=str(peer.get("peeringState") or "unknown"),
+                info=f"AS {peer.get('peerASN', '?')}" + (f"; {counts}" if counts else "")))
+    return out
+
+
+def node_config_reader(kube: Kube, api_version: str) -> PeerReader:
+    """Sessions from CiliumBGPNodeConfig status (BGPv2)."""
+    def read(node: str) -> list[BgpSessionState] | None:
+        config = kube.get(api_version, NODE_CONFIG, node)
+        return None if config is None else _sessions(config.get("status") or {})
+    return read
+
+
+def cilium_cli_reader(executable: str, kubeconfig: Path) -> PeerReader:
+    """Sessions from `cilium bgp peers -o json` (any flavour, through the agents)."""
+    def read(node: str) -> list[BgpSessionState] | None:
+        argv = [executable, "bgp", "peers", "-o", "json", "--node", node,
+                "--namespace", NAMESPACE, "--kubeconfig", str(kubeconfig)]
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=CLI_TIMEOUT,
+                                  env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+                                  check=False)
+        except subprocess.TimeoutExpired:
+            raise NativeK8sError(f"`cilium bgp peers` did not answer in {CLI_TIMEOUT} s") \
+                from None
+        if done.returncode != 0:
+            raise NativeK8sError(f"`cilium bgp peers` failed: {done.stderr.strip()[-300:]}")
+        peers = json.loads(done.stdout or "{}").get(node)
+        if peers is None:
+            return None
+        return [BgpSessionState(name=str(p.get("peer-address", "")),
+                                peer=str(p.get("peer-address", "")),
+                                state=str(p.get("session-state", "unknown")),
+                                info=f"AS {p.get('peer-asn', '?')}") for p in peers]
+    return read
+
+
+def expected_peers(plan: Plan) -> dict[str, list[str]]:
+    """Kubernetes node name → the router addresses it must have a session with."""
+    return {kube_node_name(n): [str(p.address) for p in dc.peers]
+            for dc in dc_peerings(plan) for n in plan.nodes if n.datacentre == dc.datacentre}
+
+
+def bgp_converged(plan: Plan, read: PeerReader) -> Poll:
+    done, notes = True, []
+    for node, peers in expected_peers(plan).items():
+        sessions = read(node)
+        if sessions is None:
+            done = False
+            notes.append(f"{node}: no BGP state (is it labelled and selected?)")
+            continue
+        by_peer = {s.peer: s for s in sessions}
+        states = []
+        for address in peers:
+            state = by_peer.get(address)
+            done &= bool(state and state.established)
+            states.append(f"{address} {state.state if state else 'no session'}")
+        notes.append(f"{node}: {', '.join(states)}")
+    return Poll(done, "; ".join(notes))
+
+
+def wait_bgp(plan: Plan, read: PeerReader, source: str, timeout: float,
+             interval: float = 2.0) -> str:
+    return wait_for("BGP sessions of every node Established", source,
+                    lambda: bgp_converged(plan, read), timeout, interval,
+                    "the routers' `birdc show protocols all`; `cilium bgp peers`; "
+                    "the agents' logs (grep bgp)").answer

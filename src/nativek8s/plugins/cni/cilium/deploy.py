@@ -1,0 +1,99 @@
+"""The plugin's deploy steps on a real cluster, and the cluster access verify needs.
+
+install (helm or the cilium CLI, then agents and operator ready) and the nodes' ``dc``
+labels are independent; the BGP resources need both (the CRDs come with Cilium, the
+selectors need the labels); then deploy waits for every node's sessions. Each step is an
+ensure: run again, it finds the work done and says so.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from nativek8s.core.engine.steps import Step
+from nativek8s.core.plan import Plan
+from nativek8s.core.verify import CheckResult
+
+from .apply import apply_bgp, ensure_node_labels
+from .bgp_status import PeerReader, cilium_cli_reader, node_config_reader, wait_bgp
+from .cluster_checks import bgp_checks, source_checks
+from .install import choose_installer, ensure_installed
+from .kube import Kube, kubeconfig_path, require_kubernetes
+from .observer import CiliumObserver
+from .options import PLUGIN, chart_version, options_of
+from .readiness import wait_cilium_ready
+from .running_config import config_checks
+from .versions import BgpFlavour, bgp_api
+
+INSTALL, LABELS, BGP, BGP_WAIT = (f"{PLUGIN}:install", f"{PLUGIN}:labels", f"{PLUGIN}:bgp",
+                                  f"{PLUGIN}:bgp-wait")
+
+
+def connect(ctx: Any, purpose: str) -> Kube:
+    """A client of the lab's cluster; each concurrent step caches discovery apart."""
+    cache: Path = ctx.state.backend_dir(PLUGIN) / f"discovery-{purpose}.json"
+    return Kube.connect(kubeconfig_path(ctx), cache)
+
+
+def peer_reader(kube: Kube, plan: Plan, kubeconfig: Path) -> tuple[PeerReader | None, str]:
+    """How to read the nodes' BGP sessions for this plan, and what that reads."""
+    api = bgp_api(plan.versions["cilium"], options_of(plan).peering_policy)
+    if api.flavour == BgpFlavour.bgpv2:
+        return (node_config_reader(kube, api.api_version),
+                f"CiliumBGPNodeConfig ({api.api_version}) status of every node")
+    cli = shutil.which("cilium")
+    if cli is None:
+        return None, ("CiliumBGPPeeringPolicy reports no status through the API, and the "
+                      "cilium CLI (`cilium bgp peers`) is not on PATH")
+    return cilium_cli_reader(cli, kubeconfig), "`cilium bgp peers` for every node"
+
+
+def deploy_steps(ctx: Any) -> list[Step]:
+    plan = ctx.plan
+    options = options_of(plan)
+    # Refuse now, before any machine is created, what would only fail at the CNI steps.
+    require_kubernetes()
+    installer = choose_installer(options.installer)
+    kubeconfig = kubeconfig_path(ctx)
+
+    def install() -> str:
+        kube = connect(ctx, "install")
+        note = ensure_installed(kube, installer, plan, options, kubeconfig,
+                                ctx.state.backend_dir(PLUGIN) / "values.yaml")
+        return f"{note}; {wait_cilium_ready(kube, options.ready_timeout)}"
+
+    def labels() -> str:
+        return ensure_node_labels(connect(ctx, "labels"), plan)
+
+    def bgp() -> str:
+        return apply_bgp(connect(ctx, "bgp"), plan, ctx.secrets)
+
+    def bgp_wait() -> str:
+        read, source = peer_reader(connect(ctx, "bgp-wait"), plan, kubeconfig)
+        if read is None:
+            return f"not waited: {source}"
+        return wait_bgp(plan, read, source, options.bgp_timeout)
+
+    return [
+        Step(INSTALL, f"install Cilium {chart_version(plan)} ({installer.kind})", install),
+        Step(LABELS, "label nodes with their datacentre", labels),
+        Step(BGP, "apply Cilium BGP resources", bgp, after=(INSTALL, LABELS)),
+        Step(BGP_WAIT, "wait for the nodes' BGP sessions", bgp_wait, after=(BGP,)),
+    ]
+
+
+def cluster_checks(ctx: Any) -> list[CheckResult]:
+    kube = connect(ctx, "verify")
+    read, source = peer_reader(kube, ctx.plan, kubeconfig_path(ctx))
+    bgp = bgp_checks(ctx.plan, read) if read else [
+        CheckResult("bgp", n.name, False, "Established", source, n.datacentre, n.name)
+        for n in ctx.plan.nodes]
+    return bgp + config_checks(kube, ctx.plan) + source_checks(kube, ctx.plan)
+
+
+def observer(ctx: Any) -> CiliumObserver:
+    kube = connect(ctx, "observe")
+    read, source = peer_reader(kube, ctx.plan, kubeconfig_path(ctx))
+    return CiliumObserver(kube, ctx.plan, read, source)

@@ -1,0 +1,83 @@
+"""A lab on the stand-ins for the cilium plugin's cluster tests: the plan's nodes in a
+stand-in Kubernetes API server, the lab's state folder with its kubeconfig, and the
+helm/cilium CLI stand-ins on PATH.
+
+A plain module (not conftest) so tests import it by a name no other test folder uses."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nativek8s.core.engine.state import LabState
+from nativek8s.core.plan import Plan
+from nativek8s.core.secrets import SecretStore
+from nativek8s.plugins.cni.cilium.kube import Kube, kubeconfig_path
+from nativek8s.plugins.cni.cilium.node_labels import kube_node_name
+
+PROJECT_ROOT = Path(__file__).resolve().parents[4]
+if str(PROJECT_ROOT) not in sys.path:
+    sys.path.insert(0, str(PROJECT_ROOT))  # the stand-ins live in tests/standins
+
+from tests.standins.kube_api import KubeApiServer, kube_api_server
+
+STANDIN_BIN = PROJECT_ROOT / "tests" / "standins" / "bin"
+
+
+@dataclass
+class Ctx:
+    """The parts of core's LabContext the plugin's deploy steps and checks use."""
+
+    plan: Plan
+    state: LabState
+    secrets: SecretStore
+    echoed: list[str] = field(default_factory=list)
+
+    def echo(self, line: str) -> None:
+        self.echoed.append(line)
+
+
+def make_ctx(plan: Plan, root: Path) -> Ctx:
+    state = LabState(plan.lab, root=root)
+    state.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return Ctx(plan, state, state.secrets(plan))
+
+
+def write_launchers(directory: Path, tools: tuple[str, ...] = ("helm", "cilium")) -> Path:
+    """`helm`/`cilium` in directory, running the stand-ins with this interpreter."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [p for p in sys.path if p]
+    for tool in tools:
+        launcher = directory / tool
+        launcher.write_text(
+            f"#!{sys.executable} -S\nimport sys\nsys.path.extend({paths!r})\nimport runpy\n"
+            f"runpy.run_path({str(STANDIN_BIN / tool)!r}, run_name='__main__')\n")
+        launcher.chmod(0o755)
+    return directory
+
+
+def calls(log: Path) -> list[dict[str, Any]]:
+    """The CLI stand-ins' recorded calls."""
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+@contextmanager
+def cluster(ctx: Ctx, labelled: bool = True, cilium_crds: str | None = None,
+            **options: Any) -> Iterator[KubeApiServer]:
+    """A stand-in API server holding the plan's nodes (with their PodCIDRs), its
+    kubeconfig where the lab keeps it."""
+    with kube_api_server(kubeconfig_path(ctx), cilium_crds=cilium_crds, **options) as srv:
+        for node in ctx.plan.nodes:
+            labels = {"dc": node.datacentre} if labelled else {}
+            srv.add_node(kube_node_name(node), labels, internal_ip=str(node.address.ip),
+                         pod_cidr=str(node.pod_cidr))
+        yield srv
+
+
+def connect(ctx: Ctx) -> Kube:
+    return Kube.connect(kubeconfig_path(ctx), ctx.state.dir / "discovery-test.json")
