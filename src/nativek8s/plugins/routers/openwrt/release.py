@@ -109,8 +109,12 @@ class Release:
     def target_cache(self) -> Path:
         return Path("openwrt") / self.version / "targets" / TARGET
 
+    @property
+    def packages_cache(self) -> Path:
+        return Path("openwrt") / self.version / "packages" / ARCH
+
     def feed_cache(self, feed: str) -> Path:
-        return Path("openwrt") / self.version / "packages" / ARCH / feed
+        return self.packages_cache / feed
 
 
 @dataclass(frozen=True)
