@@ -140,6 +140,7 @@ def build_router_disk(router: str, release: Release, options: OpenWrtOptions,
                       files: Sequence[RenderedFile], out_dir: Path, *, combined: bool = False,
                       echo: Callable[[str], None] | None = None) -> RouterDisk:
     """Make (or reuse) the router's disk from the release and its rendered files."""
+    release.layout  # refuse an unsupported version before downloading anything
     folder = out_dir / router
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     rootfs, combined_img, record = (folder / "rootfs.img", folder / "combined.img",
