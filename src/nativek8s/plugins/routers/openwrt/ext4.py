@@ -88,13 +88,38 @@ class Ext4Image:
             raise ImageError(f"debugfs could not update {self.path}: " + "; ".join(errors[:5]))
         return done.stdout.decode(errors="replace")
 
+    def _debugfs_batch_lenient(self, commands: list[str]) -> str:
+        """Read-only debugfs commands whose errors (a missing path) are answers."""
+        with tempfile.NamedTemporaryFile("w", suffix=".debugfs", delete=False) as script:
+            script.write("\n".join(commands) + "\n")
+        try:
+            done = self._run(["debugfs", "-f", script.name, str(self.path)])
+        finally:
+            Path(script.name).unlink()
+        return done.stdout.decode(errors="replace")
+
     # --- reading -------------------------------------------------------------------------
+    def file_types(self, paths: list[str]) -> dict[str, str | None]:
+        """Each path's type ('regular', 'directory', 'symlink', ...; None: absent), asked
+        in one debugfs run: stdout echoes every command, then what ``stat`` found."""
+        for path in paths:
+            _check_target(path)
+        if not paths:
+            return {}
+        out = self._debugfs_batch_lenient([f"stat {p}" for p in paths])
+        found: dict[str, str | None] = dict.fromkeys(paths)
+        current = None
+        for line in out.splitlines():
+            if line.startswith("debugfs: stat "):
+                current = line[len("debugfs: stat "):].strip()
+            elif current is not None and found.get(current) is None:
+                match = _TYPE.search(line)
+                if match:
+                    found[current] = match.group(1)
+        return found
+
     def file_type(self, path: str) -> str | None:
-        """'regular', 'directory', 'symlink', ... or None when the path does not exist."""
-        _check_target(path)
-        done = self._run(["debugfs", "-R", f"stat {path}", str(self.path)])
-        match = _TYPE.search(done.stdout.decode(errors="replace"))
-        return match.group(1) if match else None
+        return self.file_types([path])[path]
 
     def read(self, path: str) -> bytes | None:
         """A regular file's content, or None when there is no such file."""
@@ -141,11 +166,10 @@ class Ext4Image:
         """Write files (replacing existing ones), creating missing parent directories."""
         targets = [_check_target(f.target) for f in files]
         commands: list[str] = []
-        known: dict[str, str | None] = {}
+        wanted = {str(p) for t in targets for p in t.parents[:-1]} | {str(t) for t in targets}
+        known = self.file_types(sorted(wanted))
 
         def kind(path: str) -> str | None:
-            if path not in known:
-                known[path] = self.file_type(path)
             return known[path]
 
         for target in targets:
