@@ -31,7 +31,7 @@ from pathlib import Path
 
 from . import adb_writer
 
-FS_MIB = 6
+FS_MIB = 4
 SECTOR = 512
 BOOT_SECTORS = 2048  # partition 1 (GRUB and kernel in a real image) from sector 2048
 
@@ -49,6 +49,11 @@ PACKAGES: dict[str, tuple[str, str, list[str], list[str]]] = {
 INSTALLED = ("libc", "terminfo")
 # What bird2 + bird2c need beyond the rootfs, dependencies first.
 EXPECTED_ORDER = ["libpthread", "bird2", "libncurses6", "libreadline8", "bird2c"]
+
+
+def apk_version(version: str) -> str:
+    """apk writes the package release as -rN where opkg writes -N."""
+    return version.replace("-", "-r")
 
 
 def _tar_gz(members: dict[str, bytes]) -> bytes:
@@ -125,9 +130,9 @@ class FakeRelease:
 
     def package_path(self, name: str) -> Path:
         feed, version = PACKAGES[name][:2]
-        ext = "ipk" if self.manager == "opkg" else "apk"
-        stem = f"{name}_{version}_x86_64" if ext == "ipk" else f"{name}-{version}"
-        return self.arch_dir / feed / f"{stem}.{ext}"
+        if self.manager == "opkg":
+            return self.arch_dir / feed / f"{name}_{version}_x86_64.ipk"
+        return self.arch_dir / feed / f"{name}-{apk_version(version)}.apk"
 
 
 def _rootfs_tree(tree: Path, manager: str) -> None:
@@ -182,10 +187,9 @@ def _apk_feeds(rel: FakeRelease) -> None:
         # apk names ABI-versioned libraries by what they provide; depend on those names.
         deps = [d.rstrip("0123456789") if d.startswith("lib") and d != "libc" else d
                 for d in depends]
-        info = adb_writer.ApkInfo(name, version.replace("-", "-r"), deps, provides)
+        info = adb_writer.ApkInfo(name, apk_version(version), deps, provides)
         data, ident = adb_writer.package(info)
         path = rel.package_path(name)
-        path = path.with_name(f"{name}-{info.version}.apk")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         rel.package_files[name] = data
@@ -223,18 +227,18 @@ class CountingServer:
         server = self
 
         class Handler(SimpleHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 server.requests.append(self.path)
                 super().do_GET()
 
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(folder)))
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
-    def __enter__(self) -> CountingServer:
+    def __enter__(self) -> CountingServer:  # noqa: PYI034 (final class)
         self.thread.start()
         return self
 

@@ -21,7 +21,8 @@ def _apk3() -> str:
     found = shutil.which("apk")
     if found is None:
         pytest.skip("apk-tools 3 is not on PATH (not packaged by Debian)")
-    version = subprocess.run([found, "--version"], capture_output=True, text=True).stdout
+    version = subprocess.run([found, "--version"], capture_output=True, text=True,
+                             check=False).stdout
     if not version.startswith("apk-tools 3"):
         pytest.skip(f"apk on PATH is not apk-tools 3: {version.strip()}")
     return found

@@ -20,7 +20,13 @@ from nativek8s.plugins.routers.openwrt.feeds import (
     resolve,
 )
 from nativek8s.plugins.routers.openwrt.options import OpenWrtOptions
-from nativek8s.plugins.routers.openwrt.release import APK, OPKG, ImageError, Release, layout_for
+from nativek8s.plugins.routers.openwrt.release import (
+    APK,
+    OPKG,
+    ImageError,
+    Release,
+    layout_for,
+)
 
 needs_e2fsprogs = pytest.mark.skipif(
     any(shutil.which(t) is None for t in ("mkfs.ext4", "debugfs", "resize2fs", "e2fsck")),

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .adb import AdbDependency, AdbError, read_index
+from .adb import AdbError, read_index
 from .release import ImageError
 
 _DEP_NAME = re.compile(r"^\s*([^\s(<>=~!]+)")
@@ -121,10 +121,6 @@ def _apk_filename(spec: str | None, name: str, version: str, arch: str | None,
     return _SPEC_VAR.sub(expand, spec)
 
 
-def _apk_dep(dep: AdbDependency) -> str:
-    return dep.name
-
-
 def parse_apk_index(data: bytes, feed: str) -> list[IndexEntry]:
     """An apk v3 ``packages.adb`` index."""
     try:
@@ -136,8 +132,8 @@ def parse_apk_index(data: bytes, feed: str) -> list[IndexEntry]:
             name=pkg.name, version=pkg.version, feed=feed,
             filename=_apk_filename(index.pkgname_spec, pkg.name, pkg.version, pkg.arch,
                                    pkg.identity, feed),
-            depends=tuple((_apk_dep(d),) for d in pkg.depends if not d.conflict),
-            provides=tuple(_apk_dep(p) for p in pkg.provides),
+            depends=tuple((d.name,) for d in pkg.depends if not d.conflict),
+            provides=tuple(p.name for p in pkg.provides),
             identity=pkg.identity or None,
             size=pkg.file_size or None,
         )

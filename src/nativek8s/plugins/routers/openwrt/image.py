@@ -31,7 +31,14 @@ from .ext4 import Ext4Image, NewFile
 from .feeds import parse_apk_installed, parse_opkg_status
 from .options import OpenWrtOptions
 from .packages import FeedIndexes, FetchedPackage, fetch_indexes, fetch_packages
-from .release import APK, ImageError, Release, TargetFiles, fetch_target_files
+from .release import (
+    APK,
+    ImageError,
+    Release,
+    TargetFiles,
+    fetch_target_files,
+    layout_for,
+)
 from .templating import render
 
 FORMAT = "1"  # bump when the disk's contents change for the same inputs
@@ -136,11 +143,19 @@ def _build_combined(target: TargetFiles, rootfs: Path, dest: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _read_record(path: Path) -> dict[str, object]:
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
 def build_router_disk(router: str, release: Release, options: OpenWrtOptions,
                       files: Sequence[RenderedFile], out_dir: Path, *, combined: bool = False,
                       echo: Callable[[str], None] | None = None) -> RouterDisk:
     """Make (or reuse) the router's disk from the release and its rendered files."""
-    release.layout  # refuse an unsupported version before downloading anything
+    layout_for(release.version)  # refuse an unsupported version before downloading anything
     folder = out_dir / router
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     rootfs, combined_img, record = (folder / "rootfs.img", folder / "combined.img",
@@ -151,7 +166,7 @@ def build_router_disk(router: str, release: Release, options: OpenWrtOptions,
     except DownloadError as exc:
         raise ImageError(str(exc)) from None
     manifest = _manifest(release, options, target, indexes, files)
-    previous = json.loads(record.read_text()) if record.exists() else {}
+    previous = _read_record(record)
     if previous.get("rootfs") != manifest or not rootfs.exists():
         if echo:
             echo(f"openwrt: making the disk of {router} (OpenWrt {release.version})")
@@ -163,10 +178,10 @@ def build_router_disk(router: str, release: Release, options: OpenWrtOptions,
             raise ImageError(str(exc)) from None
         previous = {"rootfs": manifest}
         record.write_text(json.dumps(previous, indent=1))
-    if target.combined_gz is not None:
-        if previous.get("combined") != target.combined_gz.sha256 or not combined_img.exists():
-            _build_combined(target, rootfs, combined_img)
-            previous["combined"] = target.combined_gz.sha256
-            record.write_text(json.dumps(previous, indent=1))
+    combined_sha = target.combined_gz.sha256 if target.combined_gz else None
+    if combined_sha and (previous.get("combined") != combined_sha or not combined_img.exists()):
+        _build_combined(target, rootfs, combined_img)
+        previous["combined"] = combined_sha
+        record.write_text(json.dumps(previous, indent=1))
     return RouterDisk(kernel=target.kernel.path, rootfs=rootfs,
                       combined=combined_img if combined else None)
