@@ -11,6 +11,7 @@ from __future__ import annotations
 import struct
 import zlib
 from pathlib import Path
+from typing import BinaryIO
 
 from .release import ImageError
 
@@ -21,7 +22,7 @@ _ZEROS = bytes(_CHUNK)
 
 
 class _SparseWriter:
-    def __init__(self, handle):  # type: ignore[no-untyped-def]
+    def __init__(self, handle: BinaryIO):
         self.handle = handle
         self.pending = b""
 
@@ -72,7 +73,7 @@ def gunzip_sparse(src: Path, dest: Path) -> int:
     return done
 
 
-def _mbr_entry(mbr: bytes, number: int) -> tuple[int, int, int]:
+def _mbr_entry(mbr: bytes | bytearray, number: int) -> tuple[int, int, int]:
     """(partition type, first sector, sector count) of MBR partition ``number`` (1-4)."""
     offset = 446 + 16 * (number - 1)
     ptype = mbr[offset + 4]
