@@ -3,9 +3,13 @@ and the routers' BGP state read back through birdc."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from nativek8s.core.kinds import (
     BgpDaemon,
     BgpSessionState,
+    BootMedia,
     MachineAccess,
     RenderContext,
     RenderedFile,
@@ -14,12 +18,16 @@ from nativek8s.core.plan import Plan, RouterPlan
 
 from .bird import bird_config
 from .birdc import session_states
+from .image import RouterDisk, build_router_disk
 from .options import OpenWrtOptions
+from .release import Release
 from .templating import render
 from .uci import uci_config
 
 BIRD_CONF = "/etc/bird.conf"
 UCI_FILES = ("network", "firewall", "dhcp")  # /etc/config/<name>, templates/<name>.j2
+# The per-router disk is a bare ext4 filesystem, attached as the first virtio disk.
+CMDLINE = "root=/dev/vda rootwait console=ttyS0"
 
 
 def options_for(plan: Plan, router: RouterPlan) -> OpenWrtOptions:
@@ -61,3 +69,32 @@ class Openwrt:
         the session's name); a planned session BIRD does not know cannot be listed.
         """
         return session_states(access)
+
+    # --- images ----------------------------------------------------------------------------
+    def boot_media(self, ctx: Any, router: RouterPlan) -> BootMedia:
+        """Direct kernel boot: the release's kernel and the router's own ext4 disk."""
+        disk = self._disk(ctx, router, combined=False)
+        return BootMedia(kernel=disk.kernel, disk=disk.rootfs, cmdline=CMDLINE)
+
+    def combined_disk(self, ctx: Any, router: RouterPlan) -> Path:
+        """A disk that boots by itself (GRUB, MBR) with the router's filesystem as its
+        second partition: for hypervisors that cannot boot a kernel directly (Proxmox)."""
+        disk = self._disk(ctx, router, combined=True)
+        assert disk.combined is not None
+        return disk.combined
+
+    def _disk(self, ctx: Any, router: RouterPlan, *, combined: bool) -> RouterDisk:
+        options = options_for(ctx.plan, router)
+        release = Release(version=ctx.plan.versions["openwrt"], base_url=options.base_url)
+        return build_router_disk(
+            router.name, release, options, self._files_of(ctx, router),
+            ctx.state.backend_dir(self.name), combined=combined,
+            echo=getattr(ctx, "echo", None))
+
+    def _files_of(self, ctx: Any, router: RouterPlan) -> list[RenderedFile]:
+        """The router's rendered files: those the engine rendered, or rendered now."""
+        rendered = [f for f in getattr(ctx, "rendered", {}).get(self.name, [])
+                    if f.machine == router.name and f.target]
+        if rendered:
+            return rendered
+        return self.render_router(RenderContext(plan=ctx.plan, secrets=ctx.secrets), router)

@@ -3,9 +3,12 @@ datacentre)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DEFAULT_BASE_URL = "https://downloads.openwrt.org"
+_PACKAGE_NAME = r"^[a-z0-9][a-z0-9+._-]*$"
 
 
 class OpenWrtOptions(BaseModel):
@@ -28,6 +31,29 @@ class OpenWrtOptions(BaseModel):
         (1, 5), description="BIRD: [min, max] seconds before a failed BGP session restarts "
                             "(BIRD's default 60,300 makes a lab wait minutes after one error)",
     )
+
+    base_url: str = Field(
+        DEFAULT_BASE_URL,
+        description="images: where OpenWrt releases are (a mirror, or file:///DIR for "
+                    "air-gapped use); holds releases/<version>/targets/x86/64/...",
+    )
+    packages: tuple[Annotated[str, Field(pattern=_PACKAGE_NAME)], ...] = Field(
+        ("bird2", "bird2c"),
+        description="images: packages baked into the router disk and installed at first "
+                    "boot, with their dependencies (bird2c provides birdc for verify)",
+    )
+    rootfs_size_mib: int | None = Field(
+        None, ge=16, le=65536,
+        description="images: grow each router's root filesystem to this size (MiB); by "
+                    "default it grows only when the added files need room",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_scheme(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://", "file:///")):
+            raise ValueError("base_url must start with https://, http:// or file:///")
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _error_wait_ordered(self) -> OpenWrtOptions:
