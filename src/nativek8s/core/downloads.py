@@ -30,6 +30,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import NativeK8sError
+
 from nativek8s import __version__
 from nativek8s.core.cache_dirs import CACHE_DIR_ENV, cache_root
 
@@ -47,7 +49,7 @@ ProgressCallback = Callable[[int, "int | None"], None]
 """Called with (bytes done, total bytes or None when the server sent no length)."""
 
 
-class DownloadError(Exception):
+class DownloadError(NativeK8sError):
     """A download or cache problem; the message names the URL and what to do."""
 
 

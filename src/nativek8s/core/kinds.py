@@ -142,8 +142,10 @@ class RouterOS(Plugin, Protocol):
         """The router's BGP sessions as its daemon reports them (for verify/status)."""
         ...
 
-    def boot_media(self, ctx: Any, router: RouterPlan) -> BootMedia:
-        """A bootable router for hypervisors that run real machines (config baked in)."""
+    def boot_media(self, ctx: Any, router: RouterPlan, kernel_boot: bool = True) -> BootMedia:
+        """A bootable router for hypervisors that run real machines (config baked in).
+        ``kernel_boot=False``: the hypervisor cannot boot a kernel directly (Proxmox), so the
+        media must boot by itself (a whole disk, or an ISO)."""
         ...
 
 
@@ -157,7 +159,9 @@ class NodeOS(Plugin, Protocol):
 
     optional: ClassVar[tuple[str, ...]] = ("boot_media", "deploy_steps")
 
-    def boot_media(self, ctx: Any, node: Any) -> BootMedia: ...
+    def boot_media(self, ctx: Any, node: Any, kernel_boot: bool = True) -> BootMedia:
+        """As RouterOS.boot_media, for a node."""
+        ...
 
     def deploy_steps(self, ctx: Any) -> list[Any]: ...
 

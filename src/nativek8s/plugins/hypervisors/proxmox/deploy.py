@@ -65,7 +65,8 @@ class Deployment:
             raise NativeK8sError(f"the {role} plugin {plugin.name!r} cannot make a bootable "
                                  f"image yet (it has no boot_media); the proxmox hypervisor "
                                  "needs one")
-        media: BootMedia = plugin.boot_media(self.ctx, machine)
+        # Proxmox cannot boot a kernel directly for API tokens: ask for self-booting media.
+        media: BootMedia = plugin.boot_media(self.ctx, machine, kernel_boot=False)
         return media
 
     def ensure_media(self, machine: Machine) -> str:

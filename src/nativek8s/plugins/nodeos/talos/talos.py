@@ -21,12 +21,13 @@ class Talos:
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
         return rendered(ctx.plan)
 
-    def boot_media(self, ctx: Any, node: NodePlan) -> BootMedia:
+    def boot_media(self, ctx: Any, node: NodePlan, kernel_boot: bool = True) -> BootMedia:
         """Kernel + initramfs + the article's kernel arguments (``media: kernel``, the
-        default), or the installer ISO (``media: iso``, for Proxmox); downloaded once."""
+        default), or the installer ISO (``media: iso``, or a hypervisor that cannot boot a
+        kernel directly, like Proxmox); downloaded once."""
         options = node_options(ctx.plan, node)
         version = supported(ctx.plan.versions["talos"])
-        if options.media == "iso":
+        if options.media == "iso" or not kernel_boot:
             return images.iso_media(options, version)
         return images.kernel_media(options, version)
 

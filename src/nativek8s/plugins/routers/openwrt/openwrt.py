@@ -71,8 +71,11 @@ class Openwrt:
         return session_states(access)
 
     # --- images ----------------------------------------------------------------------------
-    def boot_media(self, ctx: Any, router: RouterPlan) -> BootMedia:
-        """Direct kernel boot: the release's kernel and the router's own ext4 disk."""
+    def boot_media(self, ctx: Any, router: RouterPlan, kernel_boot: bool = True) -> BootMedia:
+        """Direct kernel boot: the release's kernel and the router's own ext4 disk; without
+        kernel boot, the combined disk that boots by itself."""
+        if not kernel_boot:
+            return BootMedia(disk=self.combined_disk(ctx, router))
         disk = self._disk(ctx, router, combined=False)
         return BootMedia(kernel=disk.kernel, disk=disk.rootfs, cmdline=CMDLINE)
 
