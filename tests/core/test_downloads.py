@@ -6,15 +6,13 @@ import hashlib
 import json
 import logging
 import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from nativek8s.core import downloads
+from tests.http_site import Site, serve
 from nativek8s.core.cache_dirs import cache_root
 from nativek8s.core.downloads import CachedFile, DownloadError, fetch, parse_sha256sums
 
@@ -22,64 +20,13 @@ PAYLOAD = bytes(range(256)) * 4096  # 1 MiB, not a multiple of nothing in partic
 PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()
 
 
-@dataclass
-class Site:
-    """What the test server serves, and what it saw."""
-
-    files: dict[str, bytes] = field(default_factory=dict)
-    truncate: set[str] = field(default_factory=set)  # send half the body, then close
-    no_length: set[str] = field(default_factory=set)  # omit Content-Length
-    requests: list[str] = field(default_factory=list)
-    base: str = ""
-
-    def count(self, path: str) -> int:
-        return self.requests.count(path)
-
-
-def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"  # one request per connection: close == end of body
-
-        def do_GET(self) -> None:  # noqa: N802 (http.server API)
-            site.requests.append(self.path)
-            body = site.files.get(self.path)
-            if body is None:
-                self.send_error(404, "Not Found")
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            if self.path not in site.no_length:
-                self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.path in site.truncate:
-                self.wfile.write(body[: len(body) // 2])
-                self.wfile.flush()
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
-    return Handler
-
-
 @pytest.fixture
 def site(monkeypatch: pytest.MonkeyPatch) -> Iterator[Site]:
     # never send test traffic through a proxy configured on the machine
     monkeypatch.setenv("no_proxy", "*")
     monkeypatch.setenv("NO_PROXY", "*")
-    state = Site()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serve(Site()) as state:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

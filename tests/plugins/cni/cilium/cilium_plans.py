@@ -4,16 +4,15 @@ A plain module (not conftest) so tests import it by a name no other test folder 
 
 from __future__ import annotations
 
-import copy
 import json
 from functools import cache
 from typing import Any
 
-import yaml
-
-from nativek8s.core.load import parse_topology, reference_text
+from nativek8s.core.load import parse_topology
 from nativek8s.core.plan import Plan, build_plan
 from nativek8s.core.validate import check_topology
+from tests.topology_changes import merge as _merge
+from tests.topology_changes import topology_text
 
 # Three datacentres: two routers and two nodes in dc1, one router each elsewhere, a
 # datacentre with two nodes, and one with a router only (no nodes: no Cilium resources).
@@ -27,21 +26,6 @@ THREE_DC: dict[str, Any] = {
         "edge": {"lan": "10.9.0.0/24"},
     },
 }
-
-
-def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "datacentres":
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def topology_text(changes: dict[str, Any] | None = None) -> str:
-    data = _merge(yaml.safe_load(reference_text()), changes or {})
-    return yaml.safe_dump(data, sort_keys=False)
 
 
 def make_plan(changes: dict[str, Any] | None = None) -> Plan:

@@ -4,17 +4,16 @@ folder uses, so tests import it directly."""
 
 from __future__ import annotations
 
-import copy
 import json
 from functools import cache
 from typing import Any
 
-import yaml
-
-from nativek8s.core.load import parse_topology, reference_text
+from nativek8s.core.load import parse_topology
 from nativek8s.core.plan import Plan, build_plan
 from nativek8s.core.topology import Topology
 from nativek8s.core.validate import check_topology
+from tests.topology_changes import merge as _merge
+from tests.topology_changes import topology_text
 
 VERSIONS = ("1.13.9", "1.14.0-rc.1")
 
@@ -30,21 +29,6 @@ THREE_DC: dict[str, Any] = {
     },
     "networks": {"pods": "10.128.0.0/14", "pod_mask": 25, "services": "10.112.0.0/16"},
 }
-
-
-def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict) and key != "datacentres":
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def topology_text(changes: dict[str, Any] | None = None) -> str:
-    data = _merge(yaml.safe_load(reference_text()), changes or {})
-    return yaml.safe_dump(data, sort_keys=False)
 
 
 def topology(changes: dict[str, Any] | None = None) -> Topology:

@@ -5,11 +5,8 @@ interrupted download, a wrong checksum, the ISO variant."""
 from __future__ import annotations
 
 import hashlib
-import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,6 +14,7 @@ import pytest
 from talos_plans import reference
 
 from nativek8s.core.errors import NativeK8sError
+from tests.http_site import Site, serve
 from nativek8s.plugins.nodeos.talos.options import (
     QEMU_GUEST_AGENT_SCHEMATIC as SCHEMATIC,
 )
@@ -32,12 +30,12 @@ ARTICLE_ARGS = ("talos.platform=metal console=ttyS0 console=tty0 init_on_alloc=1
 
 
 @dataclass
-class Factory:
-    files: dict[str, bytes] = field(default_factory=dict)
-    truncate: set[str] = field(default_factory=set)  # send half, then close
-    requests: list[str] = field(default_factory=list)
-    url: str = ""
+class Factory(Site):
     cache: Path = Path()
+
+    @property
+    def url(self) -> str:
+        return self.base
 
 
 @pytest.fixture
@@ -47,38 +45,8 @@ def factory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Factory
     monkeypatch.setenv("NATIVEK8S_CACHE_DIR", str(tmp_path / "cache"))
     site = Factory(files={f"{BASE}/kernel-amd64": KERNEL, f"{BASE}/initramfs-amd64.xz": INITRAMFS,
                           f"{BASE}/metal-amd64.iso": ISO}, cache=tmp_path / "cache")
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"
-
-        def do_GET(self) -> None:
-            site.requests.append(self.path)
-            body = site.files.get(self.path)
-            if body is None:
-                self.send_error(404, "Not Found")
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.path in site.truncate:
-                self.wfile.write(body[: len(body) // 2])
-                self.wfile.flush()
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    site.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serve(site):
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _media(factory: Factory, **options):
