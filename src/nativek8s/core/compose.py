@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from .plan import Plan
 from .registry import Registry
 
 
-@dataclass
 class Selected:
-    """The plugin objects a plan uses; hypervisors by name (datacentres may differ)."""
+    """The plugin objects a plan uses; hypervisors by name (datacentres may differ).
 
-    hypervisors: dict[str, Any]
-    router: Any
-    nodeos: Any
-    cni: Any
+    Each is created on first use: `destroy` needs only the hypervisor, so it does not pay
+    for importing the router's image pipeline or the CNI's Kubernetes code.
+    """
+
+    def __init__(self, plan: Plan, registry: Registry):
+        self._plan, self._registry = plan, registry
+
+    @cached_property
+    def hypervisors(self) -> dict[str, Any]:
+        comp = self._plan.composition
+        names = {comp.hypervisor, *comp.datacentre_hypervisors.values()}
+        return {n: self._registry.create("hypervisor", n) for n in sorted(names)}
+
+    @cached_property
+    def router(self) -> Any:
+        return self._registry.create("router", self._plan.composition.router)
+
+    @cached_property
+    def nodeos(self) -> Any:
+        return self._registry.create("nodeos", self._plan.composition.nodeos)
+
+    @cached_property
+    def cni(self) -> Any:
+        return self._registry.create("cni", self._plan.composition.cni)
 
     def as_roles(self) -> dict[str, Any]:
         roles = {"router": self.router, "nodeos": self.nodeos, "cni": self.cni}
@@ -28,17 +47,10 @@ class Selected:
 
     def named(self) -> dict[str, Any]:
         """Plugin name → object, each once."""
-        objs = {**self.hypervisors, self.router.name: self.router,
+        return {**self.hypervisors, self.router.name: self.router,
                 self.nodeos.name: self.nodeos, self.cni.name: self.cni}
-        return objs
 
 
 def select(plan: Plan, registry: Registry) -> Selected:
-    comp = plan.composition
-    names = {comp.hypervisor, *comp.datacentre_hypervisors.values()}
-    return Selected(
-        hypervisors={n: registry.create("hypervisor", n) for n in sorted(names)},
-        router=registry.create("router", comp.router),
-        nodeos=registry.create("nodeos", comp.nodeos),
-        cni=registry.create("cni", comp.cni),
-    )
+    """The plan's composition; every plugin is checked against its kind when created."""
+    return Selected(plan, registry)

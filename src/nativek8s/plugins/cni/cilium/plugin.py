@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from nativek8s.core.errors import Problem
 from nativek8s.core.hooks import hookimpl
 from nativek8s.core.kinds import CNISpec
-from nativek8s.core.topology import Topology
 
 from .options import PLUGIN, CiliumOptions
+
+if TYPE_CHECKING:
+    from nativek8s.core.topology import Topology  # the hook's argument, typed only
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ and the routers' BGP state read back through birdc."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nativek8s.core.kinds import (
     BgpDaemon,
@@ -18,11 +18,12 @@ from nativek8s.core.plan import Plan, RouterPlan
 
 from .bird import bird_config
 from .birdc import session_states
-from .image import RouterDisk, build_router_disk
 from .options import OpenWrtOptions
-from .release import Release
 from .templating import render
 from .uci import uci_config
+
+if TYPE_CHECKING:
+    from .image import RouterDisk
 
 BIRD_CONF = "/etc/bird.conf"
 UCI_FILES = ("network", "firewall", "dhcp")  # /etc/config/<name>, templates/<name>.j2
@@ -87,6 +88,10 @@ class Openwrt:
         return disk.combined
 
     def _disk(self, ctx: Any, router: RouterPlan, *, combined: bool) -> RouterDisk:
+        # The image pipeline is imported only by hypervisors that boot real routers.
+        from .image import build_router_disk
+        from .release import Release
+
         options = options_for(ctx.plan, router)
         release = Release(version=ctx.plan.versions["openwrt"], base_url=options.base_url)
         return build_router_disk(
