@@ -84,14 +84,14 @@ def bench_reference(env: dict, work: Path, runs: int) -> None:
           f"{statistics.median(destroy_times):.2f}s")
 
 
-def bench_big(env: dict, work: Path, dcs: int, nodes: int, state: str) -> None:
+def bench_big(env: dict, work: Path, dcs: int, nodes: int, state: str, speaker: str) -> None:
     name = "big" + secrets.token_hex(2)
     topo = topology(work / f"{name}.yaml", name, dcs, nodes)
-    t = cli(env, "deploy", "-f", str(topo), "--no-routes")
+    t = cli(env, "deploy", "-f", str(topo), "--no-routes", "--speaker", speaker)
     t_verify = cli(env, "verify", name)
     pss = lab_pss_kib(name, state)
     t_destroy = cli(env, "destroy", name)
-    print(f"{dcs}×{nodes} lab: deploy→verified {t + t_verify:.2f}s (deploy incl. its verify "
+    print(f"{dcs}×{nodes} lab, {speaker} nodes: deploy→verified {t + t_verify:.2f}s (deploy incl. its verify "
           f"{t:.2f}s, second verify {t_verify:.2f}s), lab processes' memory {pss / 1024:.0f} MiB "
           f"PSS, destroy {t_destroy:.2f}s")
 
@@ -189,7 +189,8 @@ def main() -> None:
         env = {**os.environ, "NATIVEK8S_STATE_DIR": state}
         bench_reference(env, work, args.runs)
         if not args.skip_big:
-            bench_big(env, work, 10, 10, state)
+            for speaker in ("gobgp", "bird"):
+                bench_big(env, work, 10, 10, state, speaker)
         if not args.skip_vxlan:
             bench_vxlan(env, work, args.iperf_seconds, 3)
 
