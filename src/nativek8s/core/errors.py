@@ -33,6 +33,7 @@ class Problem:
     path: str  # dotted YAML path, e.g. "datacentres.dc1.lan"; "" for the document
     message: str  # what is wrong and what to do
     line: int | None = None  # 1-based line in the file, when known
+    warning: bool = False  # worth saying, but the topology stays valid
 
     def render(self, source: str | None) -> str:
         where = source or "topology"

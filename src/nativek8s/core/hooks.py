@@ -85,7 +85,8 @@ def nativek8s_validate_topology(topology: Topology) -> list[Problem]:
 
     Called after the core checks pass, for every installed plugin. Return problems located
     by YAML path; an empty list (or None) means nothing to say. Problems make the topology
-    invalid: nothing is created.
+    invalid and nothing is created, except those with ``warning=True``, which are shown and
+    let the work go on.
 
     :param topology: the validated topology, plugin choices already applied.
     :return: problems found.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 import os
 from importlib import resources
 from pathlib import Path
@@ -179,7 +180,8 @@ def load_topology(
     errors, warnings = check_topology(topology, registry)
     if not errors and registry is not None:
         for result in registry.pm.hook.nativek8s_validate_topology(topology=topology):
-            errors += result or []
+            for problem in result or []:
+                (warnings if problem.warning else errors).append(problem)
     errors = [_locate(p, doc) for p in errors]
     if errors:
         raise TopologyError(errors, source)
@@ -219,4 +221,4 @@ def _resolve_paths(topology: Topology, path: str | None) -> Topology:
 def _locate(problem: Problem, doc: YamlDocument) -> Problem:
     if problem.line is not None:
         return problem
-    return Problem(problem.path, problem.message, doc.line_of(problem.path))
+    return replace(problem, line=doc.line_of(problem.path))

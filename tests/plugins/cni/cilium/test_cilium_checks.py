@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 
 import pytest
 from cilium_plans import topology_text, with_cilium
@@ -60,18 +59,17 @@ def test_peering_policy_on_1_19_is_refused(tmp_path, registry):
     assert "removed in Cilium 1.19" in message and "remove peering_policy" in message
 
 
-def test_peering_policy_on_1_18_is_a_warning(tmp_path, registry, caplog):
-    with caplog.at_level(logging.WARNING, logger=plugin.__name__):
-        _load(tmp_path, registry, with_cilium("1.18.0", peering_policy=True))
-    (record,) = caplog.records
-    assert record.getMessage().startswith("options.cilium.peering_policy: "
-                                          "CiliumBGPPeeringPolicy is deprecated in Cilium 1.18.0")
+def test_peering_policy_on_1_18_is_a_warning(tmp_path, registry):
+    _, warnings = _load(tmp_path, registry, with_cilium("1.18.0", peering_policy=True))
+    (warning,) = warnings
+    assert warning.warning and warning.path == "options.cilium.peering_policy"
+    assert warning.line is not None  # located in the file like any problem
+    assert warning.message.startswith("CiliumBGPPeeringPolicy is deprecated in Cilium 1.18.0")
 
 
-def test_peering_policy_on_1_17_is_fine(tmp_path, registry, caplog):
-    with caplog.at_level(logging.WARNING, logger=plugin.__name__):
-        _load(tmp_path, registry, with_cilium("1.17.0", peering_policy=True))
-    assert caplog.records == []
+def test_peering_policy_on_1_17_is_fine(tmp_path, registry):
+    _, warnings = _load(tmp_path, registry, with_cilium("1.17.0", peering_policy=True))
+    assert warnings == []
 
 
 def test_chart_version_of_another_minor_is_refused(tmp_path, registry):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from nativek8s.core.errors import Problem
@@ -14,7 +14,6 @@ from .options import PLUGIN, CiliumOptions
 if TYPE_CHECKING:
     from nativek8s.core.topology import Topology  # the hook's argument, typed only
 
-log = logging.getLogger(__name__)
 
 
 def _factory():
@@ -36,7 +35,4 @@ def nativek8s_validate_topology(topology: Topology) -> list[Problem]:
     from .checks import topology_problems
 
     errors, warnings = topology_problems(topology)
-    # Core's hook carries errors only; warnings go to the log, which the CLI shows.
-    for w in warnings:
-        log.warning("%s: %s", w.path, w.message)
-    return errors
+    return errors + [replace(w, warning=True) for w in warnings]
