@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from ipaddress import IPv4Address
 
 from .errors import NativeK8sError
 from .kinds import BgpSessionState
@@ -258,5 +257,3 @@ def summary(results: list[CheckResult]) -> str:
 def route_table(observer: Observer, machine: str) -> list[str]:
     return [_describe(r) for r in observe_routes(observer, machine)]
 
-
-__all__ = ["CheckResult", "IPv4Address", "verify", "summary", "route_table"]

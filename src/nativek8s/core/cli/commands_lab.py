@@ -63,17 +63,16 @@ def deploy(topology, speaker, routes, **choices):
 def destroy(lab):
     """Remove everything the lab created, and nothing else (safe to run twice)."""
     from ..engine.lab import destroy as run_destroy
-    from ..engine.state import LabState, known_labs
+    from ..engine.state import LabState, known_labs, resolve_lab
     from ..registry import registry
 
+    # Nothing to remove is not an error: destroy is safe to run twice.
     if lab is None and not known_labs():
         _err("nothing to destroy: no lab is deployed")
         return
     if lab is not None and not LabState(lab).exists():
         _err(f"nothing to destroy: lab {lab!r} has no state")
         return
-    from ..engine.state import resolve_lab
-
     state = resolve_lab(lab)
     removed = run_destroy(state, registry(), _err)
     _err(f"lab {state.lab}: destroyed ({len(removed)} resources removed)")

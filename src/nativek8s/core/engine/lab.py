@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from ..compose import Selected, select
+from ..compose import select
 from ..errors import NativeK8sError
 from ..plan import Plan
 from ..registry import Registry
@@ -19,21 +19,10 @@ from .steps import Progress, Step, run_steps
 CONVERGE_WAIT = 60.0  # seconds deploy waits for BGP to converge before it reports
 
 
-class VerifyFailed(NativeK8sError):
-    def __init__(self, results: list[CheckResult]):
-        self.results = results
-        failed = [r for r in results if not r.ok]
-        super().__init__(f"verify: {summary(results)}; first: " + failed[0].line()
-                         if failed else "verify failed")
-
-
 def context(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str], None],
             **options: object) -> LabContext:
-    selected: Selected = select(plan, registry)
-    secrets = state.secrets(plan)
-    ctx = LabContext(plan=plan, state=state, secrets=secrets, plugins=selected, echo=echo,
-                     options=dict(options))
-    return ctx
+    return LabContext(plan=plan, state=state, secrets=state.secrets(plan),
+                      plugins=select(plan, registry), echo=echo, options=dict(options))
 
 
 def _hypervisor(ctx: LabContext):
@@ -72,24 +61,18 @@ def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str]
         for steps in phases:
             run_steps(steps, progress)
         t0 = time.monotonic()
-        observer = hyp.observer(ctx)
-        reason = getattr(observer, "unverifiable", None)
+        results, reason = _checks(ctx, hyp, CONVERGE_WAIT)
         if reason:
-            results = _cluster_checks(ctx, hyp)
             echo(f"{time.monotonic() - progress.started:6.2f}s routers not verified: {reason}")
-            if results is None:
-                return None
-        else:
-            results = verify(plan, observer, ctx.plugins.router, wait=CONVERGE_WAIT)
+        if results is None:
+            return None
         echo(f"{time.monotonic() - progress.started:6.2f}s verified in "
              f"{time.monotonic() - t0:.2f}s: {summary(results)}")
     return results
 
 
 def open_lab(state: LabState, registry: Registry, echo: Callable[[str], None]) -> LabContext:
-    plan = state.load_plan()
-    ctx = context(plan, state, registry, echo)
-    return ctx
+    return context(state.load_plan(), state, registry, echo)
 
 
 def destroy(state: LabState, registry: Registry, echo: Callable[[str], None]) -> list[str]:
@@ -104,25 +87,26 @@ def destroy(state: LabState, registry: Registry, echo: Callable[[str], None]) ->
 def lab_verify(state: LabState, registry: Registry, echo: Callable[[str], None],
                wait: float = 0.0) -> list[CheckResult]:
     ctx = open_lab(state, registry, echo)
-    hyp = _hypervisor(ctx)
+    results, reason = _checks(ctx, _hypervisor(ctx), wait)
+    if results is None:
+        raise NativeK8sError(f"lab {ctx.plan.lab} cannot be verified: {reason}")
+    if reason:
+        echo(f"routers not verified: {reason}")
+    return results
+
+
+def _checks(ctx: LabContext, hyp, wait: float) -> tuple[list[CheckResult] | None, str | None]:
+    """(results, why the routers were not looked at). Where the hypervisor cannot look
+    inside the machines, the CNI checks the cluster through Kubernetes if it can (sessions,
+    running config, pod sources); else there are no results."""
     observer = hyp.observer(ctx)
     reason = getattr(observer, "unverifiable", None)
-    if reason:
-        results = _cluster_checks(ctx, hyp)
-        if results is None:
-            raise NativeK8sError(f"lab {ctx.plan.lab} cannot be verified: {reason}")
-        echo(f"routers not verified: {reason}")
-        return results
-    return verify(ctx.plan, observer, ctx.plugins.router, wait=wait)
-
-
-def _cluster_checks(ctx: LabContext, hyp) -> list[CheckResult] | None:
-    """On real machines the CNI checks the cluster through Kubernetes (sessions, running
-    config, pod-to-pod sources), when it can."""
+    if not reason:
+        return verify(ctx.plan, observer, ctx.plugins.router, wait=wait), None
     cni = ctx.plugins.cni
     if "cni" in hyp.emulates or not hasattr(cni, "cluster_checks"):
-        return None
-    return list(cni.cluster_checks(ctx))
+        return None, reason
+    return list(cni.cluster_checks(ctx)), reason
 
 
 def lab_observer(state: LabState, registry: Registry, echo: Callable[[str], None]):
