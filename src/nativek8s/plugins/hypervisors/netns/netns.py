@@ -30,6 +30,13 @@ TOOLS = {"ip": "iproute2", "bird": "bird2", "birdc": "bird2", "ping": "iputils-p
 GOBGP_TOOLS = {"gobgpd": "gobgpd", "gobgp": "gobgpd"}
 
 
+def _links_or_none(namespace: str) -> list[dict] | None:
+    try:
+        return iproute.links(namespace)
+    except NativeK8sError:  # gone meanwhile
+        return None
+
+
 def _parallel(fn, items) -> list:
     items = list(items)
     if not items:
@@ -202,20 +209,19 @@ class Netns:
             removed.append(f"process {pid} ({names[pid]})")
         ctx.state.forget(*procs)
         recorded = set(resources.get(NS_KEY, {}).get("names", []))
-        existing = iproute.namespaces()
-        doomed = sorted(n for n in recorded & existing if is_lab_namespace(ctx.plan.lab, n)
-                        and self._owned(n, ctx))
-        # Unowned (recorded but never configured) namespaces of this lab: created by us.
-        doomed += sorted(n for n in recorded & existing if n not in doomed
-                         and is_lab_namespace(ctx.plan.lab, n) and not self._has_links(n))
+        candidates = sorted(n for n in recorded & iproute.namespaces()
+                            if is_lab_namespace(ctx.plan.lab, n))
+        links = dict(zip(candidates, _parallel(_links_or_none, candidates)))
+        mark = owner_alias(ctx.plan.lab)
+        # Ours: marked as this lab's, or recorded by it and never configured (only lo).
+        doomed = [n for n in candidates if links[n] is not None and (
+            any(ln.get("ifalias") == mark for ln in links[n] if ln["ifname"] == "lo")
+            or all(ln["ifname"] == "lo" for ln in links[n]))]
         iproute.batch([f"netns del {n}" for n in doomed])
         removed += [f"namespace {n}" for n in doomed]
         ctx.state.forget(NS_KEY)
         shutil.rmtree(daemons.RUN_ROOT / ctx.plan.lab, ignore_errors=True)
         return removed
-
-    def _has_links(self, namespace: str) -> bool:
-        return any(ln["ifname"] != "lo" for ln in iproute.links(namespace))
 
     # --- observe ------------------------------------------------------------------------
     def observer(self, ctx: LabContext) -> NetnsObserver:
