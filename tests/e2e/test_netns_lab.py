@@ -24,6 +24,9 @@ def verify_json(lab) -> dict:
 
 def test_reference_lab_deploys_verifies_and_is_destroyed(make_lab):
     lab = make_lab()
+    doctor = lab.cli("doctor", "-f", str(lab.topology), check=True)
+    assert doctor.stdout == f"netns: ready to deploy lab {lab.name}\n"
+    assert lab.namespaces() == set() and not (lab.state_dir / "labs").exists()  # nothing made
     deploy = lab.cli("deploy", "-f", str(lab.topology), check=True)
     assert "deployed and verified" in deploy.stderr
     assert "10.244.1.0/24 via 10.255.0.2" in deploy.stdout  # router-1's table is printed
@@ -89,6 +92,9 @@ def test_foreign_namespaces_survive_and_block(make_lab):
     subprocess.run(["ip", "netns", "add", stray], check=True)
     subprocess.run(["ip", "netns", "add", taken], check=True)
     try:
+        doctor = other.cli("doctor", "-f", str(other.topology))
+        assert doctor.returncode == 2
+        assert f"namespace {taken} exists and is not lab {other.name}'s" in doctor.stderr
         refused = other.cli("deploy", "-f", str(other.topology))
         assert refused.returncode == 2
         assert f"namespace {taken} exists and is not lab {other.name}'s" in refused.stderr

@@ -134,4 +134,22 @@ def verify(lab, output, wait):
         sys.exit(1)
 
 
-COMMANDS = (deploy, destroy, status, verify)
+@click.command()
+@topology_file
+@composition
+def doctor(topology, **choices):
+    """Check that this host can deploy the lab (tools, permissions, names), creating nothing."""
+    from ..engine.lab import context
+    from ..engine.state import LabState
+    from ..plan import build_plan
+    from .commands_topology import _load
+
+    topo, reg = _load(topology, **choices)
+    plan = build_plan(topo)
+    ctx = context(plan, LabState(plan.lab), reg, _err)
+    for name, hyp in ctx.plugins.hypervisors.items():
+        hyp.preflight(ctx)
+        click.echo(f"{name}: ready to deploy lab {plan.lab}")
+
+
+COMMANDS = (deploy, destroy, status, verify, doctor)
