@@ -118,3 +118,16 @@ def message(exc: BaseException) -> str:
     """libvirt's own words for an error, without the binding's prefixes."""
     get = getattr(exc, "get_error_message", None)
     return (get() if get else None) or str(exc)
+
+
+def keep_running(obj: Any, notes: list[str], before_start: Callable[[], None] | None = None,
+                 start: bool = True) -> None:
+    """A domain, network or pool: started if it is not (when ``start``), and set to start
+    with the host."""
+    if start and not obj.isActive():
+        if before_start is not None:
+            before_start()
+        obj.create()
+        notes.append("started")
+    if not obj.autostart():
+        obj.setAutostart(1)

@@ -8,7 +8,7 @@ from typing import Any
 from nativek8s.core.engine.state import LabState
 from nativek8s.core.errors import NativeK8sError
 
-from .connection import binding, is_remote, lookup, message
+from .connection import binding, is_remote, keep_running, lookup, message
 from .ownership import Owner, describe, owner_of
 from .specs import DomainSpec
 from .xml import with_uuid
@@ -51,13 +51,9 @@ def ensure(conn: Any, spec: DomainSpec, state: LabState, start: bool = True) -> 
         uuid = dom.UUIDString()
         if state.resources().get(key, {}).get("uuid") != uuid:
             state.record(key, uri=spec.uri, name=spec.name, machine=spec.machine, uuid=uuid)
-        if start and not dom.isActive():
-            if not is_remote(spec.uri):  # libvirt does not make the log's folder
-                Path(spec.console_log).parent.mkdir(parents=True, exist_ok=True)
-            dom.create()
-            notes.append("started")
-        if not dom.autostart():
-            dom.setAutostart(1)
+        keep_running(dom, notes, start=start, before_start=None if is_remote(spec.uri) else (
+            # libvirt does not make the console log's folder
+            lambda: Path(spec.console_log).parent.mkdir(parents=True, exist_ok=True)))
     except libvirt.libvirtError as exc:
         raise NativeK8sError(f"domain {spec.name} on {spec.uri}: {message(exc)}") from None
     return ", ".join(notes) or "running"

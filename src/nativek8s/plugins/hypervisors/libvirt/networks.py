@@ -7,7 +7,7 @@ from typing import Any
 from nativek8s.core.engine.state import LabState
 from nativek8s.core.errors import NativeK8sError
 
-from .connection import binding, lookup, message
+from .connection import binding, keep_running, lookup, message
 from .ownership import describe, owner_of
 from .specs import NetworkSpec
 from .xml import with_uuid
@@ -55,11 +55,7 @@ def ensure(conn: Any, spec: NetworkSpec, state: LabState) -> str:
                                                  libvirt.VIR_NETWORK_DEFINE_VALIDATE)
                 notes.append("updated" + (" (applies when it restarts)" if active else ""))
         _remember(state, key, spec, net.UUIDString())
-        if not net.isActive():
-            net.create()
-            notes.append("started")
-        if not net.autostart():
-            net.setAutostart(1)
+        keep_running(net, notes)
     except libvirt.libvirtError as exc:
         raise NativeK8sError(f"network {spec.name} on {spec.uri}: {message(exc)}") from None
     return ", ".join(notes) or "present"

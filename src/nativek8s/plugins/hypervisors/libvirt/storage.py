@@ -13,7 +13,7 @@ from typing import Any
 from nativek8s.core.engine.state import LabState
 from nativek8s.core.errors import NativeK8sError
 
-from .connection import binding, lookup, message
+from .connection import binding, keep_running, lookup, message
 from .ownership import owned_by
 from .specs import PoolSpec, VolumeSpec
 from .xml.storage import pool_xml, volume_xml
@@ -51,11 +51,7 @@ def ensure_pool(conn: Any, spec: PoolSpec, state: LabState) -> str:
             raise NativeK8sError(
                 f"storage pool {spec.name} on {spec.uri} exists with another path "
                 f"({pool_path(pool)}); it is not this lab's: remove it or rename the lab")
-        if not pool.isActive():
-            pool.create(0)
-            notes.append("started")
-        if not pool.autostart():
-            pool.setAutostart(1)
+        keep_running(pool, notes)
     except libvirt.libvirtError as exc:
         raise NativeK8sError(f"storage pool {spec.name} on {spec.uri}: {message(exc)}") from None
     return ", ".join(notes) or "present"
