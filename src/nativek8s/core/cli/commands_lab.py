@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 
 import click
@@ -146,10 +147,17 @@ def doctor(topology, **choices):
 
     topo, reg = _load(topology, **choices)
     plan = build_plan(topo)
-    ctx = context(plan, LabState(plan.lab), reg, _err)
-    for name, hyp in ctx.plugins.hypervisors.items():
-        hyp.preflight(ctx)
-        click.echo(f"{name}: ready to deploy lab {plan.lab}")
+    state = LabState(plan.lab)
+    # The outermost folder of the lab's state that does not exist yet, if any.
+    fresh = next((p for p in reversed([state.dir, *state.dir.parents]) if not p.exists()), None)
+    try:
+        ctx = context(plan, state, reg, _err)
+        for name, hyp in ctx.plugins.hypervisors.items():
+            hyp.preflight(ctx)
+            click.echo(f"{name}: ready to deploy lab {plan.lab}")
+    finally:
+        if fresh is not None:  # a preflight may make its plugin's folder: leave no trace
+            shutil.rmtree(fresh, ignore_errors=True)
 
 
 COMMANDS = (deploy, destroy, status, verify, doctor)
