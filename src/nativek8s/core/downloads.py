@@ -96,6 +96,13 @@ def parse_sha256sums(text: str) -> dict[str, str]:
     return sums
 
 
+def cached_path(url: str, dest_dir: str | os.PathLike[str] | None = None, *,
+                name: str | None = None) -> Path:
+    """Where :func:`fetch` keeps the file of ``url``, without fetching anything (to show
+    paths before the files exist, e.g. in rendered VM definitions)."""
+    return _resolve_dir(dest_dir) / (name if name is not None else _name_from_url(url))
+
+
 def fetch(
     url: str,
     dest_dir: str | os.PathLike[str] | None = None,

@@ -142,10 +142,13 @@ class RouterOS(Plugin, Protocol):
         """The router's BGP sessions as its daemon reports them (for verify/status)."""
         ...
 
-    def boot_media(self, ctx: Any, router: RouterPlan, kernel_boot: bool = True) -> BootMedia:
+    def boot_media(self, ctx: Any, router: RouterPlan, kernel_boot: bool = True,
+                   prepare: bool = True) -> BootMedia:
         """A bootable router for hypervisors that run real machines (config baked in).
         ``kernel_boot=False``: the hypervisor cannot boot a kernel directly (Proxmox), so the
-        media must boot by itself (a whole disk, or an ISO)."""
+        media must boot by itself (a whole disk, or an ISO). ``prepare=False``: only say
+        where the media will be (``nativek8s render``), downloading and building nothing;
+        ``ctx`` may then be a RenderContext."""
         ...
 
 
@@ -159,7 +162,8 @@ class NodeOS(Plugin, Protocol):
 
     optional: ClassVar[tuple[str, ...]] = ("boot_media", "deploy_steps")
 
-    def boot_media(self, ctx: Any, node: Any, kernel_boot: bool = True) -> BootMedia:
+    def boot_media(self, ctx: Any, node: Any, kernel_boot: bool = True,
+                   prepare: bool = True) -> BootMedia:
         """As RouterOS.boot_media, for a node."""
         ...
 

@@ -34,7 +34,8 @@ class StandinRouter:
     def bgp_sessions(self, router: Any, access: Any) -> list:
         return []
 
-    def boot_media(self, ctx: Any, router: Machine, kernel_boot: bool = True) -> BootMedia:
+    def boot_media(self, ctx: Any, router: Machine, kernel_boot: bool = True,
+                   prepare: bool = True) -> BootMedia:
         return self._media(ctx, router)
 
 
@@ -47,7 +48,8 @@ class StandinNode:
     def render(self, ctx: Any) -> list:
         return []
 
-    def boot_media(self, ctx: Any, node: Machine, kernel_boot: bool = True) -> BootMedia:
+    def boot_media(self, ctx: Any, node: Machine, kernel_boot: bool = True,
+                   prepare: bool = True) -> BootMedia:
         return self._media(ctx, node)
 
     def deploy_steps(self, ctx: Any) -> list:

@@ -187,3 +187,28 @@ def test_installer_iso_and_missing_media(rendered, registry, oses):
     assert cdrom.find("readonly") is not None
     router = files["domains/reference-router-1.xml"].content
     assert "<!-- the OS plugin gave no boot media: this domain has nothing to boot -->" in router
+
+
+def test_render_with_the_builtin_os_plugins_names_cache_paths_and_fetches_nothing(tmp_path):
+    """`nativek8s render --hypervisor libvirt` (the article's lab) works offline: the
+    domains point at where openwrt and talos will put their media; nothing is downloaded,
+    built or kept in the state."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NATIVEK8S_CACHE_DIR": str(tmp_path / "cache"),
+           "NATIVEK8S_STATE_DIR": str(tmp_path / "state")}
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "nativek8s.core.cli.main", "render",
+                           "--hypervisor", "libvirt", "--out", str(out)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    router = (out / "libvirt" / "domains" / "reference-router-1.xml").read_text()
+    node = (out / "libvirt" / "domains" / "reference-node-1.xml").read_text()
+    cache = tmp_path / "cache"
+    assert f"<kernel>{cache}/openwrt/24.10.0/targets/x86/64/" in router
+    assert f"<kernel>{cache}/talos/" in node and "<initrd>" in node
+    assert "talos.platform=metal" in node
+    assert not cache.exists() and not (tmp_path / "state").exists()  # nothing fetched or kept
+    assert (out / "openwrt" / "router-1" / "etc" / "bird.conf").is_file()

@@ -59,7 +59,8 @@ class TinyRouter:
     def bgp_sessions(self, router: Any, access: Any) -> list[Any]:
         return []
 
-    def boot_media(self, ctx: LabContext, router: Any, kernel_boot: bool = True) -> BootMedia:
+    def boot_media(self, ctx: LabContext, router: Any, kernel_boot: bool = True,
+                   prepare: bool = True) -> BootMedia:
         _count(router.name)
         folder = ctx.state.backend_dir(self.name)
         if self.kernel_only:
@@ -78,7 +79,8 @@ class TinyNodeOS:
     def render(self, ctx: Any) -> list[Any]:
         return []
 
-    def boot_media(self, ctx: LabContext, node: Any, kernel_boot: bool = True) -> BootMedia:
+    def boot_media(self, ctx: LabContext, node: Any, kernel_boot: bool = True,
+                   prepare: bool = True) -> BootMedia:
         _count(node.name)
         folder = ctx.state.backend_dir(self.name)
         iso = _write_if_changed(folder / "tinyos-installer.iso", b"CD001 tiny installer" * 64)

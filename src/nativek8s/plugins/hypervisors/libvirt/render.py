@@ -32,7 +32,7 @@ def render(ctx: RenderContext) -> list[RenderedFile]:
         opts = options_of(plan, machine.datacentre)
         plugin, _ = os_plugin(ctx.plugins, machine)
         get = getattr(plugin, "boot_media", None)
-        media = get(ctx, machine) if get is not None else None
+        media = get(ctx, machine, prepare=False) if get is not None else None
         kind = "kvm" if opts.domain_type == "auto" else opts.domain_type
         spec = domain_spec(plan, machine, media, kind, state_dir)
         pool = pool_spec(plan, spec.uri, state_dir)

@@ -64,6 +64,11 @@ def download(options: TalosOptions, version: TalosVersion, asset: str,
             f"Talos {version} boot media (schematic {options.schematic[:12]}…): {exc}") from None
 
 
+def planned(url: str, dest_dir: str, **_: object) -> downloads.CachedFile:
+    """A Fetch that fetches nothing: where the file will be (for rendered VM definitions)."""
+    return downloads.CachedFile(path=downloads.cached_path(url, dest_dir), sha256="", size=0)
+
+
 def kernel_media(options: TalosOptions, version: TalosVersion,
                  fetch: Fetch = downloads.fetch) -> BootMedia:
     kernel = download(options, version, KERNEL, fetch)

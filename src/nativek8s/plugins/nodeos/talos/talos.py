@@ -21,15 +21,17 @@ class Talos:
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
         return rendered(ctx.plan)
 
-    def boot_media(self, ctx: Any, node: NodePlan, kernel_boot: bool = True) -> BootMedia:
+    def boot_media(self, ctx: Any, node: NodePlan, kernel_boot: bool = True,
+                   prepare: bool = True) -> BootMedia:
         """Kernel + initramfs + the article's kernel arguments (``media: kernel``, the
         default), or the installer ISO (``media: iso``, or a hypervisor that cannot boot a
         kernel directly, like Proxmox); downloaded once."""
         options = node_options(ctx.plan, node)
         version = supported(ctx.plan.versions["talos"])
+        fetch = images.downloads.fetch if prepare else images.planned  # render: paths only
         if options.media == "iso" or not kernel_boot:
-            return images.iso_media(options, version)
-        return images.kernel_media(options, version)
+            return images.iso_media(options, version, fetch)
+        return images.kernel_media(options, version, fetch)
 
     def iso_media(self, ctx: Any, node: NodePlan) -> BootMedia:
         """The installer ISO whatever ``media`` says (for hypervisors that cannot boot a

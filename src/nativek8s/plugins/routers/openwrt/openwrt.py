@@ -72,9 +72,12 @@ class Openwrt:
         return session_states(access)
 
     # --- images ----------------------------------------------------------------------------
-    def boot_media(self, ctx: Any, router: RouterPlan, kernel_boot: bool = True) -> BootMedia:
+    def boot_media(self, ctx: Any, router: RouterPlan, kernel_boot: bool = True,
+                   prepare: bool = True) -> BootMedia:
         """Direct kernel boot: the release's kernel and the router's own ext4 disk; without
         kernel boot, the combined disk that boots by itself."""
+        if not prepare:
+            return self._planned_media(ctx.plan, router, kernel_boot)
         if not kernel_boot:
             return BootMedia(disk=self.combined_disk(ctx, router))
         disk = self._disk(ctx, router, combined=False)
@@ -86,6 +89,22 @@ class Openwrt:
         disk = self._disk(ctx, router, combined=True)
         assert disk.combined is not None
         return disk.combined
+
+    def _planned_media(self, plan: Plan, router: RouterPlan, kernel_boot: bool) -> BootMedia:
+        """Where boot_media puts the files, computed without making them."""
+        from nativek8s.core.downloads import cached_path
+        from nativek8s.core.paths import lab_dir
+
+        from .release import Release
+
+        options = options_for(plan, router)
+        release = Release(version=plan.versions["openwrt"], base_url=options.base_url)
+        folder = lab_dir(plan.lab) / "backend" / self.name / router.name  # as LabState's
+        if not kernel_boot:
+            return BootMedia(disk=folder / "combined.img")
+        kernel = cached_path(f"{release.target_url}/{release.kernel}", release.target_cache,
+                             name=release.kernel.rsplit("/", 1)[-1])
+        return BootMedia(kernel=kernel, disk=folder / "rootfs.img", cmdline=CMDLINE)
 
     def _disk(self, ctx: Any, router: RouterPlan, *, combined: bool) -> RouterDisk:
         # The image pipeline is imported only by hypervisors that boot real routers.
