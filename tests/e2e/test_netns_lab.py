@@ -143,3 +143,14 @@ def test_bird_speaker_option(make_lab):
     lab.cli("deploy", "-f", str(lab.topology), "--speaker", "bird", "--no-routes", check=True)
     assert "netns:proc:node-1:bird" in lab.resources()
     assert verify_json(lab)["ok"]
+
+
+def test_a_refused_deploy_leaves_no_state(make_lab):
+    lab = make_lab()
+    taken = f"nk.{lab.name}.node-1"
+    subprocess.run(["ip", "netns", "add", taken], check=True)
+    try:
+        assert lab.cli("deploy", "-f", str(lab.topology)).returncode == 2
+        assert not lab.state_dir.exists()
+    finally:
+        subprocess.run(["ip", "netns", "del", taken])

@@ -25,3 +25,9 @@ def cache_root() -> Path:
     """Downloads shared by every lab: NATIVEK8S_CACHE_DIR or XDG cache."""
     env = os.environ.get("NATIVEK8S_CACHE_DIR")
     return Path(env) if env else _xdg("XDG_CACHE_HOME", ".cache") / "nativek8s"
+
+
+def outermost_missing(path: Path) -> Path | None:
+    """The outermost folder of ``path`` (or path itself) that does not exist yet: what to
+    remove to leave no trace after a refused command."""
+    return next((p for p in reversed([path, *path.parents]) if not p.exists()), None)

@@ -142,14 +142,14 @@ def doctor(topology, **choices):
     """Check that this host can deploy the lab (tools, permissions, names), creating nothing."""
     from ..engine.lab import context
     from ..engine.state import LabState
+    from ..paths import outermost_missing
     from ..plan import build_plan
     from .commands_topology import _load
 
     topo, reg = _load(topology, **choices)
     plan = build_plan(topo)
     state = LabState(plan.lab)
-    # The outermost folder of the lab's state that does not exist yet, if any.
-    fresh = next((p for p in reversed([state.dir, *state.dir.parents]) if not p.exists()), None)
+    fresh = outermost_missing(state.dir)
     try:
         ctx = context(plan, state, reg, _err)
         for name, hyp in ctx.plugins.hypervisors.items():

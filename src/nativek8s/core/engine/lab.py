@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 
 from ..compose import select
 from ..errors import NativeK8sError
+from ..paths import outermost_missing
 from ..plan import Plan
 from ..registry import Registry
 from ..render import render_files
@@ -38,8 +40,14 @@ def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str]
     """Returns verify's results, or None when the hypervisor cannot observe the lab."""
     ctx = context(plan, state, registry, echo, **options)
     hyp = _hypervisor(ctx)
+    fresh = outermost_missing(state.dir)
     with LabLock(state.dir / "lock", plan.lab):
-        hyp.preflight(ctx)
+        try:
+            hyp.preflight(ctx)
+        except NativeK8sError:
+            if fresh is not None:  # refused before anything was made: leave no state behind
+                shutil.rmtree(fresh, ignore_errors=True)
+            raise
         previous = state.load_plan() if state.exists() else None
         if previous is not None and previous != plan:
             echo(f"lab {plan.lab}: the plan changed since the last deploy; reconciling")
