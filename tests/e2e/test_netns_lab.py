@@ -29,6 +29,7 @@ def test_reference_lab_deploys_verifies_and_is_destroyed(make_lab):
     assert lab.namespaces() == set() and not (lab.state_dir / "labs").exists()  # nothing made
     deploy = lab.cli("deploy", "-f", str(lab.topology), check=True)
     assert "deployed and verified" in deploy.stderr
+    assert (lab.state_dir / "labs" / lab.name).stat().st_mode & 0o777 == 0o700  # holds secrets
     assert "10.244.1.0/24 via 10.255.0.2" in deploy.stdout  # router-1's table is printed
     data = verify_json(lab)
     checks = {r["check"] for r in data["results"]}

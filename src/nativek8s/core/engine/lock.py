@@ -18,7 +18,7 @@ class LabLock:
         self.path, self.lab, self.fd = path, lab, -1
 
     def __enter__(self) -> LabLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # holds secrets
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
