@@ -52,6 +52,11 @@ class LabState:
     def rendered(self) -> Path:
         return self.dir / "rendered"
 
+    @property
+    def kubeconfig(self) -> Path:
+        """The cluster's kubeconfig (mode 0600): the node OS writes it, the CNI uses it."""
+        return self.dir / "kubeconfig"
+
     def backend_dir(self, plugin: str) -> Path:
         """A private folder for one plugin's files (configs, pid files)."""
         path = self.dir / "backend" / plugin

@@ -25,7 +25,7 @@ REQUEST_TIMEOUT = 30  # seconds per API request
 
 def kubeconfig_path(ctx: Any) -> Path:
     """The lab's kubeconfig (written, mode 0600, by the node OS plugin)."""
-    return Path(ctx.state.dir) / "kubeconfig"
+    return Path(ctx.state.kubeconfig)
 
 
 def require_kubernetes() -> Any:

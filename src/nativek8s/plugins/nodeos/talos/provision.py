@@ -64,7 +64,7 @@ class Provisioner:
             generated=str(base / "generated"),
             patches=str(base / "patches"),
             talosconfig=str(ctx.state.dir / "talosconfig"),
-            kubeconfig=str(ctx.state.dir / "kubeconfig"))
+            kubeconfig=str(ctx.state.kubeconfig))
         self.record = ProvisionRecord(base / "provision.json")
         self.control_planes = cmd.control_planes(self.plan)
         if not self.control_planes:
