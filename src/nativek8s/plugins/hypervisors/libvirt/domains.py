@@ -9,7 +9,7 @@ from nativek8s.core.engine.state import LabState
 from nativek8s.core.errors import NativeK8sError
 
 from .connection import binding, is_remote, keep_running, lookup, message
-from .ownership import Owner, describe, owner_of
+from .ownership import Owner, describe, owner_of, require_lab
 from .specs import DomainSpec
 from .xml import with_uuid
 from .xml.domain import domain_xml
@@ -38,11 +38,8 @@ def ensure(conn: Any, spec: DomainSpec, state: LabState, start: bool = True) -> 
             dom = conn.defineXMLFlags(xml, flags)
             notes.append("defined")
         else:
-            have = owner_of(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
-            if have is None or have.lab != spec.lab:
-                raise NativeK8sError(
-                    f"domain {spec.name} on {spec.uri} exists and is {describe(have)}; "
-                    f"remove it or give the lab another name")
+            have = require_lab("domain", spec.name, spec.uri,
+                               dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE), spec.lab)
             if have.digest != want.digest:
                 active = dom.isActive()
                 dom = conn.defineXMLFlags(with_uuid(xml, dom.UUIDString()), flags)

@@ -8,7 +8,7 @@ from nativek8s.core.engine.state import LabState
 from nativek8s.core.errors import NativeK8sError
 
 from .connection import binding, keep_running, lookup, message
-from .ownership import describe, owner_of
+from .ownership import describe, owner_of, require_lab
 from .specs import NetworkSpec
 from .xml import with_uuid
 from .xml.network import network_xml
@@ -44,11 +44,7 @@ def ensure(conn: Any, spec: NetworkSpec, state: LabState) -> str:
             net = conn.networkDefineXMLFlags(xml, libvirt.VIR_NETWORK_DEFINE_VALIDATE)
             notes.append("defined")
         else:
-            have = owner_of(defined_xml(net))
-            if have is None or have.lab != spec.lab:
-                raise NativeK8sError(
-                    f"network {spec.name} on {spec.uri} exists and is {describe(have)}; "
-                    f"remove it or give the lab another name")
+            have = require_lab("network", spec.name, spec.uri, defined_xml(net), spec.lab)
             if have.digest != want.digest:
                 active = net.isActive()
                 net = conn.networkDefineXMLFlags(with_uuid(xml, net.UUIDString()),

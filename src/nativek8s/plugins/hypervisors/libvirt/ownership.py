@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
+from nativek8s.core.errors import NativeK8sError
+
 from .xml import q
 
 
@@ -46,3 +48,13 @@ def owned_by(xml: str, lab: str) -> bool:
 
 def describe(owner: Owner | None) -> str:
     return f"lab {owner.lab!r}" if owner else "not nativek8s"
+
+
+def require_lab(what: str, name: str, uri: str, xml: str, lab: str) -> Owner:
+    """The owner recorded in an existing object's XML, which must be this lab: a same-named
+    object that is someone else's is never taken over."""
+    owner = owner_of(xml)
+    if owner is None or owner.lab != lab:
+        raise NativeK8sError(f"{what} {name} on {uri} exists and is {describe(owner)}; "
+                             f"remove it or give the lab another name")
+    return owner
