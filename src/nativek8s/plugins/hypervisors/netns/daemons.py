@@ -42,14 +42,14 @@ class Daemon:
         return str(self.config) if self.config else " ".join(self.argv[-3:])
 
 
-def run_dir(lab: str) -> Path:
-    path = RUN_ROOT / lab
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return path
+def _dirs(ctx: LabContext) -> tuple[Path, Path]:
+    """(config folder, control-socket folder) of the lab's daemons. Only paths: observing a
+    lab must not create folders; ``ensure`` makes them when it starts a daemon."""
+    return ctx.state.dir / "backend" / "netns", RUN_ROOT / ctx.plan.lab
 
 
 def router_daemon(ctx: LabContext, router: str) -> Daemon:
-    base, run = ctx.state.backend_dir("netns"), run_dir(ctx.plan.lab)
+    base, run = _dirs(ctx)
     conf, sock = base / f"{router}.bird.conf", run / f"{router}.ctl"
     argv = iproute.ns_exec(machine_ns(ctx.plan.lab, router),
                            ["bird", "-f", "-c", str(conf), "-s", str(sock),
@@ -58,7 +58,7 @@ def router_daemon(ctx: LabContext, router: str) -> Daemon:
 
 
 def node_daemon(ctx: LabContext, node: str, speaker: str) -> Daemon:
-    base, run = ctx.state.backend_dir("netns"), run_dir(ctx.plan.lab)
+    base, run = _dirs(ctx)
     ns = machine_ns(ctx.plan.lab, node)
     log = ctx.state.logs / f"{node}.{speaker}.log"
     if speaker == "bird":
@@ -101,6 +101,7 @@ def write_config(path: Path, text: str, secret: bool) -> bool:
     """Write if different; True when it changed."""
     if path.exists() and path.read_text() == text:
         return False
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     if secret:
         write_private(path, text)
     else:
@@ -122,8 +123,9 @@ def ensure(ctx: LabContext, daemon: Daemon, changed: bool,
     # could record the PID. Found by the lab's own config path in their command line.
     stale = processes.find(daemon.marker, before)
     processes.stop_all({p: daemon.marker for p in stale})
-    if daemon.socket and daemon.socket.exists():
-        daemon.socket.unlink()
+    if daemon.socket:
+        daemon.socket.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        daemon.socket.unlink(missing_ok=True)
     # Recorded before it starts, so destroy finds it even if this run dies right after.
     ctx.state.record(daemon.key, pid=None, argv=list(daemon.argv), marker=daemon.marker)
     pid = processes.start(daemon.argv, daemon.log, _env())
