@@ -5,8 +5,12 @@ bridges, dnsmasq and iptables rules never touch the host's network, and inside a
 namespace where a per-instance state directory is bind-mounted over ``/etc/libvirt``,
 ``/run/libvirt``, ``/var/lib/libvirt``, ``/var/log/libvirt`` and ``/var/cache/libvirt``. So:
 
-- the host's libvirt configuration is neither read nor changed (our own ``qemu.conf`` sets
-  ``user = "root"``, which avoids a ~30 s QEMU re-probe on every call);
+- the host's libvirt configuration is neither read nor changed; our own ``qemu.conf`` is
+  Debian's stock one (QEMU as ``libvirt-qemu``, ``dynamic_ownership = 1``);
+- ``/dev/kvm`` is given to the QEMU user as Debian's udev rule does (group access, 0660; a
+  node of our own bound over it). Left root-only (0600, as in this container), libvirt's
+  per-call check "can the QEMU user open /dev/kvm" disagrees with its cached probe (KVM
+  seen), marks the capabilities cache outdated and re-probes QEMU (~4 s) on every call;
 - a libvirtd already running on the host, or another instance of this class, never collides
   with ours: every path libvirt uses is private;
 - defined domains/networks vanish with the state directory.
@@ -28,13 +32,20 @@ import secrets
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .libvirt_conf import LIBVIRTD_CONF, QEMU_CONF, VIRTLOGD_CONF, default_caps_cache
+from .libvirt_conf import (
+    LIBVIRTD_CONF,
+    QEMU_CONF,
+    QEMU_USER,
+    VIRTLOGD_CONF,
+    default_caps_cache,
+)
 from .procfs import comm, is_running, netns_inode, pids_in_netns
 
 NETNS_PREFIX = "nk8s-t2-lv-"
@@ -55,7 +66,7 @@ def missing_prerequisites() -> list[str]:
     """Reasons a private libvirtd cannot run here (empty when it can)."""
     reasons = []
     if os.geteuid() != 0:
-        reasons.append("needs root (network and mount namespaces, QEMU as root)")
+        reasons.append("needs root (network and mount namespaces)")
     missing = [b for b in BINARIES if which(b) is None]
     if missing:
         reasons.append(f"missing binaries {missing}: run scripts/install-libvirt-deps.sh")
@@ -63,7 +74,7 @@ def missing_prerequisites() -> list[str]:
     if absent:
         reasons.append(f"missing mount points {absent}: run scripts/install-libvirt-deps.sh")
     try:
-        pwd.getpwnam("libvirt-qemu")  # the qemu driver refuses to load without it
+        pwd.getpwnam(QEMU_USER)  # the qemu driver refuses to load without it
     except KeyError:
         reasons.append("no user libvirt-qemu: run scripts/install-libvirt-deps.sh")
     try:
@@ -114,6 +125,18 @@ class PrivateLibvirtd:
         return f"qemu:///system?socket={self.socket}"
 
     @property
+    def files_dir(self) -> Path:
+        """A folder QEMU (libvirt-qemu) can read, for files a test hands to a domain."""
+        return self.state_dir / "files"
+
+    def readable(self, path: Path) -> Path:
+        """A copy of ``path`` in :attr:`files_dir` (once), where QEMU can open it."""
+        copy = self.files_dir / path.name
+        if not copy.exists():
+            shutil.copyfile(path, copy)
+        return copy
+
+    @property
     def log_dir(self) -> Path:
         """Host path of the daemon's /var/log/libvirt (libvirtd.log, qemu/<domain>.log)."""
         return self.state_dir / "log"
@@ -153,10 +176,19 @@ class PrivateLibvirtd:
             return None
 
     def _write_state(self) -> None:
-        self.state_dir.mkdir(mode=0o700, parents=True)
+        self.state_dir.mkdir(mode=0o711, parents=True)  # QEMU traverses it to files/
+        self.files_dir.mkdir(mode=0o755)
         (self.state_dir / "owner").write_text(f"{os.getpid()}\n")
         for sub in BIND_MOUNTS:
-            (self.state_dir / sub).mkdir(mode=0o700)
+            # As Debian ships them: QEMU (libvirt-qemu) must traverse /var/lib/libvirt to
+            # the images and /run/libvirt to its sockets; the rest stays root's.
+            (self.state_dir / sub).mkdir(mode=0o755 if sub in ("lib", "run") else 0o700)
+        if os.path.exists("/dev/kvm"):  # see the module docstring
+            kvm = os.stat("/dev/kvm")
+            node = self.state_dir / "kvm"
+            os.mknod(node, 0o660 | stat.S_IFCHR, kvm.st_rdev)
+            os.chown(node, 0, pwd.getpwnam(QEMU_USER).pw_gid)
+            os.chmod(node, 0o660)
         (self.state_dir / "etc" / "qemu.conf").write_text(QEMU_CONF)
         (self.state_dir / "etc" / "libvirtd.conf").write_text(LIBVIRTD_CONF)
         (self.state_dir / "etc" / "virtlogd.conf").write_text(VIRTLOGD_CONF)
@@ -166,6 +198,8 @@ class PrivateLibvirtd:
     def _start_script(self) -> str:
         q = shlex.quote
         lines = ["set -e"]
+        if os.path.exists("/dev/kvm"):  # see the module docstring
+            lines.append(f"mount --bind {q(str(self.state_dir / 'kvm'))} /dev/kvm")
         for sub, target in BIND_MOUNTS.items():
             source = self.caps_cache if sub == "cache" and self.caps_cache else self.state_dir / sub
             lines.append(f"mount --bind {q(str(source))} {q(target)}")

@@ -6,14 +6,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-QEMU_CONF = """\
+# Debian's stock settings: QEMU runs as libvirt-qemu and libvirt chowns the files a domain
+# uses to it (dynamic ownership), so a path QEMU cannot reach fails here as on a user's host.
+QEMU_USER = "libvirt-qemu"
+QEMU_CONF = f"""\
 # Written by nativek8s tests (tests/libvirt_env/libvirt_conf.py) for a private libvirtd.
-user = "root"
-group = "root"
+user = "{QEMU_USER}"
+group = "{QEMU_USER}"
+dynamic_ownership = 1
 # No confinement: AppArmor profiles ship with libvirt-daemon-system, which we do not install.
 security_driver = "none"
-dynamic_ownership = 0
-remember_owner = 0
 """
 LIBVIRTD_CONF = """\
 log_outputs = "3:file:/var/log/libvirt/libvirtd.log"

@@ -91,9 +91,10 @@ def test_two_guests_ping_over_isolated_network(libvirt_daemon: PrivateLibvirtd,
         # Addresses are keyed by MAC: the plan knows MACs, not the guest's interface names.
         cmdline = kernel_cmdline({p["peer"][0]: p["peer"][1], p["lan"][0]: p["lan"][1]},
                                  ping=p["ping"], ping_timeout=120)
-        xml = domain_xml(name, standin_guest.kernel, standin_guest.initrd, cmdline,
+        xml = domain_xml(name, libvirt_daemon.readable(standin_guest.kernel),
+                         libvirt_daemon.readable(standin_guest.initrd), cmdline,
                          [Nic("nk8s-t2-peer", p["peer"][0]), Nic("nk8s-t2-lan", p["lan"][0])],
-                         make_disk(tmp_path / f"{name}.qcow2"), logs[name])
+                         make_disk(libvirt_daemon.files_dir / f"{name}.qcow2"), logs[name])
         conn.defineXML(xml).create()
 
     # Bridges exist in the private namespace only.
@@ -147,9 +148,11 @@ def test_second_daemon_coexists_and_teardown_leaves_nothing(
         try:
             # Same names and bridge as the session daemon may use: nothing is shared.
             conn.networkDefineXML(network_xml("nk8s-t2-lan", "nk8st2lan", "10.77.1.1/24")).create()
-            xml = domain_xml("nk8s-t2-solo", standin_guest.kernel, standin_guest.initrd,
+            xml = domain_xml("nk8s-t2-solo", other.readable(standin_guest.kernel),
+                             other.readable(standin_guest.initrd),
                              kernel_cmdline(), [Nic("nk8s-t2-lan", "52:54:00:4e:b2:2a")],
-                             make_disk(tmp_path / "solo.qcow2"), tmp_path / "solo.console.log")
+                             make_disk(other.files_dir / "solo.qcow2"),
+                             tmp_path / "solo.console.log")
             conn.defineXML(xml).create()
             assert names(conn.listAllDomains()) == {"nk8s-t2-solo"}
         finally:
