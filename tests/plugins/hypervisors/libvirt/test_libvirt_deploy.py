@@ -35,9 +35,14 @@ def test_deploy_creates_the_lab(conn, test_uri, registry: Registry, state: LabSt
         assert dom.isActive() and dom.autostart()
     pool = conn.storagePoolLookupByName("nk8s-reference")
     assert pool.isActive()
-    assert sorted(pool.listVolumes()) == [
+    # The OS plugins' media, uploaded once each (named by content), and each VM's disk.
+    media = {"vmlinuz", "initrd", "router-rootfs"}
+    vols = sorted(pool.listVolumes())
+    assert [v for v in vols if v.startswith("reference-")] == [
         "reference-node-1-disk.qcow2", "reference-node-2-disk.qcow2",
         "reference-router-1-root.qcow2", "reference-router-2-root.qcow2"]
+    assert {v.rsplit("-", 1)[0] for v in vols if not v.startswith("reference-")} == media
+    assert len(vols) == 4 + len(media)
     res = state.resources()
     uuids = {rec["name"]: rec["uuid"] for k, rec in res.items() if "uuid" in rec}
     assert uuids["reference-node-1"] == conn.lookupByName("reference-node-1").UUIDString()
@@ -106,7 +111,7 @@ def test_destroy_removes_only_the_labs(conn, test_uri, registry, state):
     assert "nk8s-reference" not in _names(conn.listAllStoragePools())
     assert pool.name() == "nk8s-reference"
     assert sorted(r.split()[0] for r in removed) == (
-        ["domain"] * 4 + ["network"] * 4 + ["pool"] + ["volume"] * 4)
+        ["domain"] * 4 + ["network"] * 4 + ["pool"] + ["volume"] * (4 + 3))
     assert not state.dir.exists()
 
 

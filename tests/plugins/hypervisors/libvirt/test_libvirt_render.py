@@ -24,6 +24,7 @@ from nativek8s.plugins.hypervisors.libvirt.xml import NS
 
 from .libvirt_lab import make_plan, topology
 
+POOL = "/var/lib/libvirt/images/nk8s-reference"
 GOLDEN = Path(__file__).parents[3] / "data" / "golden" / "libvirt" / "reference"
 CACHE = Path("/var/cache/nativek8s/images")  # the stand-in OS plugins' (absent) images
 STATE = "/var/lib/nativek8s"
@@ -142,11 +143,12 @@ def test_router_and_node_boot(rendered, registry):
     assert (disk.get("pool"), disk.get("volume")) == ("nk8s-reference",
                                                       "reference-router-1-root.qcow2")
     vol = _xml(files, "volumes/reference-router-1-root.qcow2.xml")
-    assert vol.findtext("backingStore/path") == str(
-        CACHE / "openwrt-24.10.0-router-1-rootfs.img")
+    # Media are uploaded into the pool (QEMU's user reads them there), named by digest.
+    assert vol.findtext("backingStore/path") == (
+        f"{POOL}/openwrt-24.10.0-router-1-rootfs-unprepared.img")
     assert router.find("devices/channel") is None
     node = _xml(files, "domains/reference-node-1.xml")
-    assert node.findtext("os/kernel") == str(CACHE / "talos-1.13.9-vmlinuz-amd64")
+    assert node.findtext("os/kernel") == f"{POOL}/talos-1.13.9-vmlinuz-amd64-unprepared"
     assert node.findtext("os/cmdline") == "talos.platform=metal console=ttyS0"
     assert int(node.findtext("memory")) >= 2048
     assert node.find("devices/channel/target").get("name") == "org.qemu.guest_agent.0"
@@ -183,7 +185,7 @@ def test_installer_iso_and_missing_media(rendered, registry, oses):
     node = _xml(files, "domains/reference-node-1.xml")
     assert [b.get("dev") for b in node.iterfind("os/boot")] == ["hd", "cdrom"]
     cdrom = node.find("devices/disk[@device='cdrom']")
-    assert cdrom.find("source").get("file") == str(CACHE / "talos.iso")
+    assert cdrom.find("source").get("file") == f"{POOL}/talos-unprepared.iso"
     assert cdrom.find("readonly") is not None
     router = files["domains/reference-router-1.xml"].content
     assert "<!-- the OS plugin gave no boot media: this domain has nothing to boot -->" in router
@@ -207,8 +209,8 @@ def test_render_with_the_builtin_os_plugins_names_cache_paths_and_fetches_nothin
     router = (out / "libvirt" / "domains" / "reference-router-1.xml").read_text()
     node = (out / "libvirt" / "domains" / "reference-node-1.xml").read_text()
     cache = tmp_path / "cache"
-    assert f"<kernel>{cache}/openwrt/24.10.0/targets/x86/64/" in router
-    assert f"<kernel>{cache}/talos/" in node and "<initrd>" in node
+    assert f"<kernel>{POOL}/openwrt-24.10.0-x86-64-generic-kernel-unprepared.bin" in router
+    assert f"<kernel>{POOL}/kernel-amd64-unprepared<" in node and "<initrd>" in node
     assert "talos.platform=metal" in node
     assert not cache.exists() and not (tmp_path / "state").exists()  # nothing fetched or kept
     assert (out / "openwrt" / "router-1" / "etc" / "bird.conf").is_file()

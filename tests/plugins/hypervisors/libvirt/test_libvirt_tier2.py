@@ -120,7 +120,8 @@ def test_reference_lab_boots_and_routes_its_lans(libvirt_uri, libvirt_conn, libv
     assert _host_links() == host_links
 
     removed = destroy(state, registry, lambda _: None)
-    assert len(removed) == 4 + 4 + 4 + 1  # domains, volumes, networks, pool
+    # domains, disks, uploaded media (kernel, initrd, router image), networks, pool
+    assert len(removed) == 4 + 4 + 3 + 4 + 1
     assert {d.name() for d in conn.listAllDomains()} == {"someone-else-vm"}
     assert {n.name() for n in conn.listAllNetworks()} == {"someone-else"}
     assert "nk8s-reference" not in {p.name() for p in conn.listAllStoragePools()}

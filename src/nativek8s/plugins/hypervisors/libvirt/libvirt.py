@@ -151,8 +151,15 @@ class Libvirt:
             media = boot_media(ctx, machine)
         uri = machine_uri(ctx.plan, machine)
         spec = domain_spec(ctx.plan, machine, media, self._domain_type(ctx, uri),
-                           self._state_dir(ctx), boot_disk)
+                           self._state_dir(ctx), boot_disk, self._pool_dir(ctx, uri))
         return spec, media
+
+    def _pool_dir(self, ctx: LabContext, uri: str) -> str | None:
+        """The folder of an existing pool (options.libvirt.pool), from libvirt."""
+        pool = pool_spec(ctx.plan, uri, self._state_dir(ctx))
+        if pool.path is not None:
+            return pool.path
+        return storage.pool_path(self.connections.get(uri).storagePoolLookupByName(pool.name))
 
     def _boots_from_disk(self, ctx: LabContext, machine: RouterPlan | NodePlan) -> bool:
         key = domains.state_key(machine_uri(ctx.plan, machine), machine.resource_name)
@@ -160,12 +167,13 @@ class Libvirt:
 
     def _ensure_machine(self, ctx: LabContext, machine: RouterPlan | NodePlan) -> str:
         spec, media = self._spec(ctx, machine, self._boots_from_disk(ctx, machine))
-        if not is_remote(spec.uri):  # a remote host's files are its own business
-            plugin, _ = os_plugin(ctx.plugins, machine)
-            require_files(media, machine, plugin.name)
+        plugin, _ = os_plugin(ctx.plugins, machine)
+        require_files(media, machine, plugin.name)  # read here, uploaded to the libvirt host
         conn = self.connections.get(spec.uri)
-        notes = [n for v in spec.volumes
-                 if (n := storage.ensure_volume(conn, spec.uri, v, ctx.state))]
+        notes = [n for v in spec.media if (n := storage.ensure_media(conn, spec.uri, v,
+                                                                         ctx.state))]
+        notes += [n for v in spec.volumes
+                  if (n := storage.ensure_volume(conn, spec.uri, v, ctx.state))]
         notes.append(domains.ensure(conn, spec, ctx.state))
         return ", ".join(notes)
 

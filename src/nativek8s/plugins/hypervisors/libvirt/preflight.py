@@ -3,7 +3,6 @@ together (a :class:`~nativek8s.core.errors.UsageError`), and nothing is created.
 
 from __future__ import annotations
 
-import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
@@ -13,7 +12,7 @@ from typing import Any
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.core.plan import Plan
 
-from . import capabilities, networks
+from . import capabilities, networks, qemu_access
 from .connection import Connections, binding, lookup
 from .hostnet import HostNetwork
 from .options import options_of
@@ -110,26 +109,26 @@ def _interface_exists(conn: Any, device: str, host: HostNetwork | None) -> bool 
         return device in host.links() if host else None
 
 
-def _pool_problems(plan: Plan, uri: str, conn: Any, state_dir: Path) -> list[str]:
+def _pool_problems(plan: Plan, uri: str, conn: Any, state_dir: Path,
+                   local: bool) -> list[str]:
     spec = pool_spec(plan, uri, state_dir)
     pool = lookup(conn.storagePoolLookupByName, spec.name)
     if spec.path is None:
-        if pool is not None:
-            return []
-        return [(f"storage pool {spec.name} (options.libvirt.pool) does not exist on {uri}; "
-                 f"create it (`virsh pool-define-as {spec.name} dir --target DIR`) or drop "
-                 f"the option")]
-    if pool is not None and pool_path(pool) != spec.path:
-        return [(f"storage pool {spec.name} exists on {uri} with path {pool_path(pool)}, "
-                 f"not {spec.path}; remove it or set options.libvirt.pool to use it")]
-    if pool is None and uri.startswith("qemu:///"):
-        parent = Path(spec.path)
-        while not parent.exists():
-            parent = parent.parent
-        if not os.access(parent, os.W_OK):
-            return [(f"cannot create the storage pool directory {spec.path}: {parent} is "
-                     f"not writable; fix its permissions or set options.libvirt.pool")]
-    return []
+        if pool is None:
+            return [(f"storage pool {spec.name} (options.libvirt.pool) does not exist on "
+                     f"{uri}; create it (`virsh pool-define-as {spec.name} dir --target "
+                     f"DIR`) or drop the option")]
+        path = pool_path(pool)
+        what = f"storage pool {spec.name} (options.libvirt.pool) at"
+    else:
+        if pool is not None and pool_path(pool) != spec.path:
+            return [(f"storage pool {spec.name} exists on {uri} with path {pool_path(pool)}, "
+                     f"not {spec.path}; remove it or set options.libvirt.pool to use it")]
+        path, what = spec.path, f"the lab's storage pool {spec.name} at"
+    # libvirtd makes the pool's folder and uploads the images: only QEMU's own access is
+    # left to check, and only here (a remote host's folders are not visible from here).
+    found = qemu_access.problem(conn, uri, what, path) if local and path else None
+    return [found] if found else []
 
 
 def check(plan: Plan, conns: Connections, state_dir: Path, plugins: dict[str, Any],
@@ -208,4 +207,4 @@ def _check_host(plan: Plan, uri: str, conn: Any, specs: list[NetworkSpec], state
                     f"none)")
             elif exists is None:
                 found.notes.append(f"cannot check that {opts.wan_device} exists on {uri}")
-    found.problems += _pool_problems(plan, uri, conn, state_dir)
+    found.problems += _pool_problems(plan, uri, conn, state_dir, host is not None)

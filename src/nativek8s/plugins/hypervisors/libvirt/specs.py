@@ -6,9 +6,12 @@ Pure functions of the plan, the options and the boot media, shared by `render` a
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from nativek8s.core.kinds import BootMedia
 from nativek8s.core.plan import NetworkKind, NodePlan, Plan, RouterPlan
@@ -18,6 +21,9 @@ from .options import LibvirtOptions, options_of, wan_cidr
 ROUTER_CMDLINE = "root=/dev/vda rootwait console=ttyS0"  # the article's router boot
 DEFAULT_CMDLINE = "console=ttyS0"
 GUEST_AGENT = "org.qemu.guest_agent.0"
+# libvirt's own images folder on a system libvirtd's host: QEMU there runs as its own user
+# (libvirt-qemu on Debian), which cannot reach a folder under /root or $HOME.
+SYSTEM_IMAGES = "/var/lib/libvirt/images"
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,18 @@ class VolumeSpec:
     capacity_bytes: int
     backing: str | None = None  # copy-on-write over the OS plugin's image
     backing_format: str = "raw"
+
+
+@dataclass(frozen=True)
+class MediaVolume:
+    """A boot media file of an OS plugin, uploaded into the pool: QEMU reads it there, on
+    the libvirt host, as its own user. The name carries the content's digest, so a rebuilt
+    image is a new volume and a base under a live overlay never changes."""
+
+    pool: str
+    name: str
+    source: str  # the file here
+    format: str = "raw"
 
 
 @dataclass(frozen=True)
@@ -86,6 +104,7 @@ class DomainSpec:
     disks: tuple[DiskSpec, ...] = ()
     nics: tuple[NicSpec, ...] = ()
     guest_agent: bool = False
+    media: tuple[MediaVolume, ...] = ()  # uploaded before the domain is defined
     notes: tuple[str, ...] = field(default=())  # rendered as XML comments
 
     @property
@@ -97,11 +116,50 @@ def machine_uri(plan: Plan, machine: RouterPlan | NodePlan) -> str:
     return options_of(plan, machine.datacentre).uri
 
 
+def is_session(uri: str) -> bool:
+    """A per-user libvirtd (qemu:///session): its QEMU runs as this user."""
+    return urlsplit(uri).path.rstrip("/") == "/session"
+
+
 def pool_spec(plan: Plan, uri: str, state_dir: Path) -> PoolSpec:
     chosen = options_of(plan).pool
     if chosen:
         return PoolSpec(uri, chosen, None)
-    return PoolSpec(uri, f"nk8s-{plan.lab}", str(state_dir / "pool"))
+    name = f"nk8s-{plan.lab}"
+    if is_session(uri):
+        return PoolSpec(uri, name, str(state_dir / "pool"))
+    return PoolSpec(uri, name, f"{SYSTEM_IMAGES}/{name}")
+
+
+_IMAGE_SUFFIXES = {".img", ".bin", ".iso", ".qcow2", ".raw", ".gz", ".xz"}
+_DIGESTS: dict[tuple[str, int, int], str] = {}
+_DIGEST_LOCK = threading.Lock()
+
+
+def _digest(path: Path) -> str:
+    """12 hex digits of the file's SHA-256 (cached by path, size and mtime)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return "unprepared"  # render without prepared media
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    with _DIGEST_LOCK:
+        known = _DIGESTS.get(key)
+    if known is None:
+        h = hashlib.sha256()
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        known = h.hexdigest()[:12]
+        with _DIGEST_LOCK:
+            _DIGESTS[key] = known
+    return known
+
+
+def media_volume(pool: str, path: Path) -> MediaVolume:
+    suffix = path.suffix if path.suffix in _IMAGE_SUFFIXES else ""  # not talos-1.13.9's ".9"
+    stem = path.name[: len(path.name) - len(suffix)]
+    return MediaVolume(pool, f"{stem}-{_digest(path)}{suffix}", str(path), _image_format(path))
 
 
 def network_specs(plan: Plan) -> list[NetworkSpec]:
@@ -171,10 +229,21 @@ def _backing_size(path: Path, fallback_gib: int | None) -> int:
 
 
 def domain_spec(plan: Plan, machine: RouterPlan | NodePlan, media: BootMedia | None, domain_type: str,
-                state_dir: Path, boot_disk: bool = False) -> DomainSpec:
-    """One machine's domain. ``boot_disk``: the OS is installed, boot from the disk."""
+                state_dir: Path, boot_disk: bool = False,
+                pool_dir: str | None = None) -> DomainSpec:
+    """One machine's domain. ``boot_disk``: the OS is installed, boot from the disk.
+    ``pool_dir``: the pool's folder on the libvirt host (default: the lab pool's; an
+    existing pool's is known only once connected)."""
     opts = options_of(plan, machine.datacentre)
-    pool = pool_spec(plan, opts.uri, state_dir).name
+    pool_of = pool_spec(plan, opts.uri, state_dir)
+    pool = pool_of.name
+    folder = pool_dir or pool_of.path or f"<folder of pool {pool}>"
+    uploads: dict[str, MediaVolume] = {}
+
+    def uploaded(path: Path) -> str:
+        vol = uploads.setdefault(str(path), media_volume(pool, path))
+        return f"{folder}/{vol.name}"
+
     router = machine.kind == "router"
     notes: list[str] = []
     disks: list[DiskSpec] = []
@@ -188,7 +257,7 @@ def domain_spec(plan: Plan, machine: RouterPlan | NodePlan, media: BootMedia | N
         disks.append(DiskSpec(next(targets), VolumeSpec(
             pool, f"{machine.resource_name}-root.qcow2",
             _backing_size(media.disk, media.disk_size_gib),
-            backing=str(media.disk), backing_format=_image_format(media.disk))))
+            backing=uploaded(media.disk), backing_format=_image_format(media.disk))))
     disk_gib = media.disk_size_gib if media.disk is None else None
     if not router and opts.node_disk_gib is not None:
         disk_gib = opts.node_disk_gib
@@ -196,11 +265,11 @@ def domain_spec(plan: Plan, machine: RouterPlan | NodePlan, media: BootMedia | N
         disks.append(DiskSpec(next(targets), VolumeSpec(
             pool, f"{machine.resource_name}-disk.qcow2", _gib(disk_gib))))
     if media.iso is not None and not boot_disk:
-        disks.append(DiskSpec("sda", path=str(media.iso), cdrom=True))
+        disks.append(DiskSpec("sda", path=uploaded(media.iso), cdrom=True))
         boot = ("hd", "cdrom")  # an empty disk is skipped; an installed one wins
     if media.kernel is not None and not boot_disk:
-        kernel = str(media.kernel)
-        initrd = str(media.initrd) if media.initrd is not None else None
+        kernel = uploaded(media.kernel)
+        initrd = uploaded(media.initrd) if media.initrd is not None else None
         cmdline = media.cmdline or (ROUTER_CMDLINE if media.disk is not None
                                     else DEFAULT_CMDLINE)
     return DomainSpec(
@@ -211,4 +280,5 @@ def domain_spec(plan: Plan, machine: RouterPlan | NodePlan, media: BootMedia | N
         cpus=opts.router_cpus if router else opts.node_cpus,
         console_log=console_log(plan, opts, machine, state_dir),
         kernel=kernel, initrd=initrd, cmdline=cmdline, boot=boot, disks=tuple(disks),
-        nics=_nics(plan, machine, opts), guest_agent=not router, notes=tuple(notes))
+        nics=_nics(plan, machine, opts), guest_agent=not router,
+        media=tuple(uploads.values()), notes=tuple(notes))

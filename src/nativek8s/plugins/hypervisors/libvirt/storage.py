@@ -7,16 +7,21 @@ and no domain of another owner uses it.
 
 from __future__ import annotations
 
+import threading
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 from nativek8s.core.engine.state import LabState
 from nativek8s.core.errors import NativeK8sError
 
-from .connection import binding, keep_running, lookup, message
+from .connection import binding, is_test_driver, keep_running, lookup, message
 from .ownership import owned_by
-from .specs import PoolSpec, VolumeSpec
-from .xml.storage import pool_xml, volume_xml
+from .specs import MediaVolume, PoolSpec, VolumeSpec
+from .xml.storage import media_xml, pool_xml, volume_xml
+
+_UPLOADING: dict[str, threading.Lock] = {}  # machines sharing a kernel upload it once
+_UPLOADING_LOCK = threading.Lock()
 
 
 def pool_key(spec: PoolSpec) -> str:
@@ -74,6 +79,52 @@ def ensure_volume(conn: Any, uri: str, spec: VolumeSpec, state: LabState) -> str
         raise NativeK8sError(f"volume {spec.name} in pool {spec.pool} on {uri}: "
                              f"{message(exc)}") from None
     return f"volume {spec.name} created"
+
+
+def ensure_media(conn: Any, uri: str, spec: MediaVolume, state: LabState) -> str | None:
+    """The boot media file as a volume of the pool, uploaded through libvirt when missing.
+    Its name carries its digest: an existing volume has the same content."""
+    libvirt = binding()
+    key = volume_key(uri, spec.pool, spec.name)
+    with _UPLOADING_LOCK:
+        lock = _UPLOADING.setdefault(key, threading.Lock())
+    with lock:
+        try:
+            pool = conn.storagePoolLookupByName(spec.pool)
+            if lookup(pool.storageVolLookupByName, spec.name) is not None:
+                if key not in state.resources():
+                    state.record(key, uri=uri, pool=spec.pool, name=spec.name)
+                return None
+            size = Path(spec.source).stat().st_size
+            state.record(key, uri=uri, pool=spec.pool, name=spec.name)
+            vol = pool.createXML(media_xml(spec, size), 0)
+            if not is_test_driver(uri):  # the test driver has no volume upload
+                try:
+                    _upload(conn, vol, Path(spec.source), size)
+                except BaseException:
+                    vol.delete(0)  # never leave a half-written image under its digest
+                    raise
+        except libvirt.libvirtError as exc:
+            raise NativeK8sError(f"uploading {spec.source} as volume {spec.name} into pool "
+                                 f"{spec.pool} on {uri}: {message(exc)}") from None
+        except OSError as exc:
+            raise NativeK8sError(f"cannot read boot media {spec.source}: {exc}") from None
+    return f"{spec.name} uploaded"
+
+
+def _upload(conn: Any, vol: Any, path: Path, size: int) -> None:
+    stream = conn.newStream(0)
+    try:
+        vol.upload(stream, 0, size, 0)
+        with path.open("rb") as f:
+            stream.sendAll(lambda _st, n, fh: fh.read(n), f)
+        stream.finish()
+    except BaseException:
+        try:
+            stream.abort()
+        except binding().libvirtError:
+            pass
+        raise
 
 
 def _create_volume(libvirt: Any, pool: Any, xml: str) -> None:

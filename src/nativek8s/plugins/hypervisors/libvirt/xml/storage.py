@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from ..specs import PoolSpec, VolumeSpec
+from ..specs import MediaVolume, PoolSpec, VolumeSpec
 from . import sub, to_text
 
 
@@ -19,6 +19,20 @@ def pool_xml(spec: PoolSpec) -> str:
     sub(root, "name", spec.name)
     target = sub(root, "target")
     sub(target, "path", spec.path)
+    perms = sub(target, "permissions")  # QEMU's own user reaches the volumes through it
+    sub(perms, "mode", "0711")
+    return to_text(root)
+
+
+def media_xml(spec: MediaVolume, size: int) -> str:
+    """A volume for an uploaded boot media file, readable by QEMU's user."""
+    root = ET.Element("volume", type="file")
+    sub(root, "name", spec.name)
+    sub(root, "capacity", str(size), unit="bytes")
+    target = sub(root, "target")
+    sub(target, "format", type=spec.format)
+    perms = sub(target, "permissions")
+    sub(perms, "mode", "0644")
     return to_text(root)
 
 
