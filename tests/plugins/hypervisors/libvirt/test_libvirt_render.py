@@ -146,7 +146,7 @@ def test_router_and_node_boot(rendered, registry):
     # Media are uploaded into the pool (QEMU's user reads them there), named by digest.
     assert vol.findtext("backingStore/path") == (
         f"{POOL}/openwrt-24.10.0-router-1-rootfs-unprepared.img")
-    assert router.find("devices/channel") is None
+    assert router.find("devices/channel/target").get("name") == "org.qemu.guest_agent.0"
     node = _xml(files, "domains/reference-node-1.xml")
     assert node.findtext("os/kernel") == f"{POOL}/talos-1.13.9-vmlinuz-amd64-unprepared"
     assert node.findtext("os/cmdline") == "talos.platform=metal console=ttyS0"

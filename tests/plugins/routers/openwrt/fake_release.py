@@ -45,10 +45,11 @@ PACKAGES: dict[str, tuple[str, str, list[str], list[str]]] = {
     "libncurses6": ("base", "6.4-2", ["libc", "terminfo"], ["libncurses"]),
     "terminfo": ("base", "6.4-2", ["libc"], []),
     "tcpdump": ("packages", "4.99.4-1", ["libc", "libpcap1"], []),
+    "qemu-ga": ("packages", "8.2.2-1", ["libc", "libpthread"], []),
 }
 INSTALLED = ("libc", "terminfo")
-# What bird2 + bird2c need beyond the rootfs, dependencies first.
-EXPECTED_ORDER = ["libpthread", "bird2", "libncurses6", "libreadline8", "bird2c"]
+# What bird2 + bird2c + qemu-ga need beyond the rootfs, dependencies first.
+EXPECTED_ORDER = ["libpthread", "bird2", "libncurses6", "libreadline8", "bird2c", "qemu-ga"]
 
 
 def apk_version(version: str) -> str:

@@ -280,5 +280,5 @@ def domain_spec(plan: Plan, machine: RouterPlan | NodePlan, media: BootMedia | N
         cpus=opts.router_cpus if router else opts.node_cpus,
         console_log=console_log(plan, opts, machine, state_dir),
         kernel=kernel, initrd=initrd, cmdline=cmdline, boot=boot, disks=tuple(disks),
-        nics=_nics(plan, machine, opts), guest_agent=not router,
+        nics=_nics(plan, machine, opts), guest_agent=True,  # verify runs commands through it
         media=tuple(uploads.values()), notes=tuple(notes))

@@ -46,7 +46,7 @@ PKGS_DIR = "/root/nativek8s-pkgs"
 FIRSTBOOT = "/etc/uci-defaults/90-nativek8s"
 FIRSTBOOT_LOG = "/root/nativek8s-firstboot.log"
 RESTART = ("network", "firewall", "dnsmasq", "bird")
-ENABLE = ("bird",)
+ENABLE = ("bird", "qemu-ga")
 _MIB = 1 << 20
 
 
