@@ -57,10 +57,13 @@ class Observer(Protocol):
 
     An observer that cannot look inside the machines (yet) sets ``unverifiable`` to the
     reason; deploy then says the lab is not verified instead of running checks that can
-    only fail.
+    only fail. Such an observer may still look inside some kinds of machine: ``inside``
+    maps each ("router", "node") to how it does ("the QEMU guest agent"); those machines'
+    BGP and routes are checked through ``access`` and the checks say how they ran.
     """
 
     unverifiable: str | None = None
+    inside: dict[str, str] = {}
 
     def access(self, machine: str) -> MachineAccess: ...
 

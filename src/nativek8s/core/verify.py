@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from .errors import NativeK8sError
 from .kinds import BgpSessionState
@@ -26,10 +26,13 @@ class CheckResult:
     datacentre: str | None = None
     machine: str | None = None
     hint: str = ""
+    via: str = ""  # how it was observed, where it matters ("the QEMU guest agent")
 
     def line(self) -> str:
         mark = "ok  " if self.ok else "FAIL"
         text = f"{mark} {self.check:<8} {self.subject}"
+        if self.via:
+            text += f"  [{self.via}]"
         if not self.ok:
             text += f"\n       expected {self.expected}\n       observed {self.observed}"
             if self.hint:
@@ -230,13 +233,15 @@ def control_plane(plan: Plan, observer: Observer, router_os,
         return dict(zip((m.name for m in machines), pool.map(one, machines)))
 
 
-def verify(plan: Plan, observer: Observer, router_os, wait: float = 0.0,
-           on_wait: Callable[[list[CheckResult]], None] | None = None) -> list[CheckResult]:
-    """All checks. With wait > 0, BGP and routes are polled until they pass or time runs out
-    (a lab converging after deploy), then the data plane is probed once. Only machines that
-    still fail are polled again."""
+def verify_machines(plan: Plan, observer: Observer, router_os, machines: list[Machine],
+                    wait: float = 0.0,
+                    on_wait: Callable[[list[CheckResult]], None] | None = None,
+                    ) -> list[CheckResult]:
+    """BGP and kernel routes of the given machines against the plan. With wait > 0 they are
+    polled until they pass or time runs out (a lab converging after deploy); only machines
+    that still fail are polled again."""
     deadline = time.monotonic() + wait
-    by_machine = control_plane(plan, observer, router_os, list(plan.machines))
+    by_machine = control_plane(plan, observer, router_os, machines)
     while True:
         failing = [plan.machine(n) for n, rs in by_machine.items() if not all(r.ok for r in rs)]
         if not failing or time.monotonic() >= deadline:
@@ -245,8 +250,20 @@ def verify(plan: Plan, observer: Observer, router_os, wait: float = 0.0,
             on_wait([r for rs in by_machine.values() for r in rs])
         time.sleep(0.1)
         by_machine.update(control_plane(plan, observer, router_os, failing))
-    results = [r for m in plan.machines for r in by_machine[m.name]]
+    return [r for m in machines for r in by_machine[m.name]]
+
+
+def verify(plan: Plan, observer: Observer, router_os, wait: float = 0.0,
+           on_wait: Callable[[list[CheckResult]], None] | None = None) -> list[CheckResult]:
+    """All checks: BGP and routes of every machine (polled while ``wait`` lasts), then the
+    data plane probed once."""
+    results = verify_machines(plan, observer, router_os, list(plan.machines), wait, on_wait)
     return results + check_dataplane(plan, observer) + check_overlay(plan, observer)
+
+
+def observed_via(results: list[CheckResult], via: str) -> list[CheckResult]:
+    """The results, marked with how they were observed where they do not say yet."""
+    return [r if r.via else replace(r, via=via) for r in results]
 
 
 def summary(results: list[CheckResult]) -> str:

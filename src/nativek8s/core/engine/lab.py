@@ -12,7 +12,7 @@ from ..paths import outermost_missing
 from ..plan import Plan
 from ..registry import Registry
 from ..render import render_files
-from ..verify import CheckResult, summary, verify
+from ..verify import CheckResult, observed_via, summary, verify, verify_machines
 from .context import LabContext
 from .lock import LabLock
 from .state import LabState
@@ -105,16 +105,25 @@ def lab_verify(state: LabState, registry: Registry, echo: Callable[[str], None],
 
 def _checks(ctx: LabContext, hyp, wait: float) -> tuple[list[CheckResult] | None, str | None]:
     """(results, why the routers were not looked at). Where the hypervisor cannot look
-    inside the machines, the CNI checks the cluster through Kubernetes if it can (sessions,
-    running config, pod sources); else there are no results."""
+    inside every machine, it checks those it can (``observer.inside``: routers through a
+    guest agent) and the CNI checks the cluster through Kubernetes if it can (sessions,
+    running config, pod sources); each check says how it ran. No results at all: None."""
     observer = hyp.observer(ctx)
     reason = getattr(observer, "unverifiable", None)
     if not reason:
         return verify(ctx.plan, observer, ctx.plugins.router, wait=wait), None
+    inside = dict(getattr(observer, "inside", None) or {})
+    results: list[CheckResult] = []
+    if "router" in inside:
+        routers = verify_machines(ctx.plan, observer, ctx.plugins.router,
+                                  list(ctx.plan.routers), wait)
+        results += observed_via(routers, f"inside the router, {inside['router']}")
     cni = ctx.plugins.cni
-    if "cni" in hyp.emulates or not hasattr(cni, "cluster_checks"):
+    if "cni" not in hyp.emulates and hasattr(cni, "cluster_checks"):
+        results += observed_via(list(cni.cluster_checks(ctx)), f"{cni.name}, through Kubernetes")
+    if not results:
         return None, reason
-    return list(cni.cluster_checks(ctx)), reason
+    return results, None if "router" in inside else reason
 
 
 def lab_observer(state: LabState, registry: Registry, echo: Callable[[str], None]):

@@ -1,7 +1,9 @@
-"""Observing a libvirt lab: domain states, console logs, addresses libvirt can report.
+"""Observing a libvirt lab: domain states, console logs, addresses libvirt can report, and
+commands inside the guests through the QEMU guest agent (``access``).
 
-Inside the guests (routes, BGP, probes) libvirt sees nothing: those observations need the
-router OS (SSH) and the CNI (Kubernetes); until they provide them, they fail with a reason.
+Routers carry the agent (the router OS installs it), so their BGP sessions and routes are
+checked inside them. Nodes may have no shell at all (Talos): nodes and pods are checked by
+the CNI through Kubernetes instead.
 """
 
 from __future__ import annotations
@@ -15,16 +17,19 @@ from nativek8s.core.observe import MachineStatus, ProbeResult
 from nativek8s.core.plan import NodePlan, Plan
 
 from . import domains
+from .agent import AgentAccess
 from .connection import Connections, binding, is_remote, is_test_driver, lookup
 from .options import options_of
 from .specs import console_log, machine_uri
 
-_NOT_YET = ("is not observable through libvirt; it needs access inside the guest (the "
-            "router OS over SSH, or the CNI through Kubernetes), which is not available yet")
+_NOT_YET = ("is not observable through libvirt on nodes (their OS may have no shell); the "
+            "CNI checks nodes and pods through Kubernetes")
+AGENT = "through the QEMU guest agent"
 
 
 class LibvirtObserver:
-    unverifiable = f"BGP, routes and pod traffic inside the guests {_NOT_YET}"
+    unverifiable = f"BGP, routes and pod traffic on the nodes {_NOT_YET}"
+    inside = {"router": AGENT}
 
     def __init__(self, plan: Plan, conns: Connections, state_dir: Path):
         self.plan, self.conns, self.state_dir = plan, conns, state_dir
@@ -77,9 +82,12 @@ class LibvirtObserver:
         return {v["hwaddr"]: [a["addr"] for a in v.get("addrs") or []]
                 for v in found.values() if v.get("hwaddr")}
 
-    # --- inside the guests: not through libvirt -------------------------------------------
-    def access(self, machine: str) -> Any:
-        raise NativeK8sError(f"{machine}: running commands {_NOT_YET}")
+    # --- inside the guests ----------------------------------------------------------------
+    def access(self, machine: str) -> AgentAccess:
+        """Commands inside the machine's VM through its guest agent."""
+        m = self.plan.machine(machine)
+        return AgentAccess(self.conns.get(machine_uri(self.plan, m)), m.resource_name,
+                           machine)
 
     def node_bgp_sessions(self, node: NodePlan) -> list:
         raise NativeK8sError(f"{node.name}: its BGP sessions {_NOT_YET}")
