@@ -1,6 +1,7 @@
 """Build (or find in a cache) the stand-in guest: Debian's stock kernel plus an initramfs made
-of busybox-static, the virtio modules and ``standin_init.sh``. No root, no debootstrap: the two
-.deb files come from ``apt-get download`` and only the needed files are kept.
+of busybox-static, the virtio modules, ``standin_init.sh`` and real BIRD, birdc, qemu-ga and
+ip (``userland.py``). No root, no debootstrap: the .deb files come from ``apt-get download``
+and only the needed files are kept.
 
 Cache layout (default ``~/.cache/nativek8s/standin-guest``)::
 
@@ -33,9 +34,11 @@ from pathlib import Path
 
 from . import initramfs as cpio
 from . import kernel as kmod
+from . import userland
 
-BUILD_FORMAT = 2  # bump when the layout of the initramfs changes
-MODULE_ROOTS = ("virtio_pci", "virtio_net", "virtio_blk")
+BUILD_FORMAT = 3  # bump when the layout of the initramfs changes
+# virtio_console: the guest agent's channel; veth: the stand-in pods' links
+MODULE_ROOTS = ("virtio_pci", "virtio_net", "virtio_blk", "virtio_console", "veth")
 BUSYBOX_PACKAGE = "busybox-static"
 KERNEL_META_PACKAGE = "linux-image-amd64"
 INIT_SCRIPT = Path(__file__).with_name("standin_init.sh")
@@ -96,9 +99,11 @@ def fetch_deb(package: str, debs_dir: Path) -> Path:
     return found[-1]
 
 
-def _build_key(kernel_deb: Path, busybox_deb: Path) -> str:
+def _build_key(kernel_deb: Path, busybox_deb: Path, extra: list[Path]) -> str:
     digest = hashlib.sha256()
-    for part in (str(BUILD_FORMAT), kernel_deb.name, busybox_deb.name, ",".join(MODULE_ROOTS)):
+    for part in (str(BUILD_FORMAT), kernel_deb.name, busybox_deb.name, ",".join(MODULE_ROOTS),
+                 *(d.name for d in extra), *(str(userland.host_program(n).stat().st_mtime)
+                                             for n in userland.HOST_PROGRAMS)):
         digest.update(part.encode() + b"\0")
     digest.update(INIT_SCRIPT.read_bytes())
     return digest.hexdigest()[:12]
@@ -118,10 +123,12 @@ def _load_manifest(build_dir: Path) -> StandinGuest | None:
     return guest if all(f.is_file() for f in files) else None
 
 
-def _initramfs(busybox: bytes, modules: list[Path]) -> bytes:
+def _initramfs(busybox: bytes, modules: list[Path], unpacked: dict[str, Path]) -> bytes:
     names = [kmod.module_name(m) for m in modules]
     entries = [cpio.directory(d) for d in ("bin", "dev", "etc", "etc/nk8s", "lib",
-                                           "lib/modules", "proc", "sys", "tmp")]
+                                           "lib/modules", "proc", "sys", "tmp", "run", "var")]
+    entries.append(cpio.Entry("var/run", 0o120777, b"/run"))  # symlink, as on Debian
+    entries += userland.entries(unpacked)
     entries += [
         cpio.char_device("dev/console", 5, 1),  # init's stdio before devtmpfs is mounted
         cpio.regular("bin/busybox", busybox, 0o755),
@@ -132,13 +139,18 @@ def _initramfs(busybox: bytes, modules: list[Path]) -> bytes:
     return cpio.gzip_bytes(cpio.write_newc(entries))
 
 
-def _build(kernel_deb: Path, busybox_deb: Path, build_dir: Path) -> StandinGuest:
+def _build(kernel_deb: Path, busybox_deb: Path, extra: list[Path],
+           build_dir: Path) -> StandinGuest:
     started = time.monotonic()
     build_dir.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".build-", dir=build_dir.parent) as tmp:
         root = Path(tmp)
         _run(["dpkg-deb", "-x", str(kernel_deb), str(root / "kernel")])
         _run(["dpkg-deb", "-x", str(busybox_deb), str(root / "busybox")])
+        unpacked = {}
+        for package, deb in zip(userland.PACKAGES, extra):
+            unpacked[package] = root / package
+            _run(["dpkg-deb", "-x", str(deb), str(unpacked[package])])
         vmlinuz = sorted((root / "kernel" / "boot").glob("vmlinuz-*"))
         if len(vmlinuz) != 1:
             raise RuntimeError(f"expected one vmlinuz in {kernel_deb.name}, found {vmlinuz}")
@@ -156,7 +168,7 @@ def _build(kernel_deb: Path, busybox_deb: Path, build_dir: Path) -> StandinGuest
         except ValueError:
             pass  # boot the bzImage: slower under TCG, same kernel
         (out / "initrd.img").write_bytes(
-            _initramfs((root / "busybox" / "bin" / "busybox").read_bytes(), modules))
+            _initramfs((root / "busybox" / "bin" / "busybox").read_bytes(), modules, unpacked))
         manifest = {"kernel_release": release, "boot_kernel": boot_kernel,
                     "modules": [kmod.module_name(m) for m in modules],
                     "kernel_deb": kernel_deb.name, "busybox_deb": busybox_deb.name,
@@ -191,16 +203,14 @@ def find_or_build(cache_dir: Path | None = None, kernel_package: str | None = No
     cache = cache_dir or default_cache_dir()
     kernel_deb = _kernel_deb(cache / "debs", kernel_package, refresh)
     busybox_deb = fetch_deb(BUSYBOX_PACKAGE, cache / "debs")
+    extra = [fetch_deb(p, cache / "debs") for p in userland.PACKAGES]
     release_hint = kernel_deb.name.split("_")[0].removeprefix("linux-image-")
-    build_dir = cache / f"{release_hint}-{_build_key(kernel_deb, busybox_deb)}"
+    build_dir = cache / f"{release_hint}-{_build_key(kernel_deb, busybox_deb, extra)}"
     cached = None if force else _load_manifest(build_dir)
     if cached:
         return cached
-    guest = _build(kernel_deb, busybox_deb, build_dir)
-    for other in cache.iterdir():  # builds from older inputs; the .debs stay for offline use
-        if other.is_dir() and other != build_dir and (other / "manifest.json").exists():
-            shutil.rmtree(other, ignore_errors=True)
-    return guest
+    # Builds from other inputs stay: another checkout's tests may be booting them right now.
+    return _build(kernel_deb, busybox_deb, extra, build_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@
 #   nk8s.ping_timeout=SECONDS                       per peer, default 60
 /bin/busybox mkdir -p /proc /sys /dev /tmp
 /bin/busybox --install -s /bin
-export PATH=/bin
+export PATH=/usr/sbin:/bin  # the real ip, bird, birdc and qemu-ga ahead of busybox's applets
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
@@ -28,6 +28,19 @@ for _ in 1 2 3 4 5 6 7 8 9 10; do
     [ "$now" = "$prev" ] && break
     prev=$now
     sleep 0.2
+done
+
+# The QEMU guest agent, on the virtio port libvirt names org.qemu.guest_agent.0: the host
+# runs commands here through it (guest-exec) and writes files (guest-file-*).
+mkdir -p /run/bird /run/netns
+for port in /sys/class/virtio-ports/*; do
+    [ "$(cat "$port/name" 2>/dev/null)" = org.qemu.guest_agent.0 ] || continue
+    if [ -x /usr/sbin/qemu-ga ] && qemu-ga -m virtio-serial -p "/dev/${port##*/}" -d \
+            -f /run/qemu-ga.pid -t /run; then
+        say AGENT port="${port##*/}" result=ok
+    else
+        say AGENT port="${port##*/}" result=fail
+    fi
 done
 
 ip link set lo up
