@@ -31,7 +31,7 @@ class AgentAccess:
     def __init__(self, conn: Any, domain: str, machine: str):
         self.conn, self.domain, self.machine = conn, domain, machine
 
-    def _agent(self, command: str, arguments: dict[str, Any], what: str) -> dict[str, Any]:
+    def _agent(self, command: str, arguments: dict[str, Any], what: str) -> Any:
         libvirt = binding()
         import libvirt_qemu
 
@@ -50,7 +50,8 @@ class AgentAccess:
             raise NativeK8sError(f"{self.machine}: {what} through the guest agent: "
                                  f"{exc.get_error_message()}") from None
         try:
-            return dict(json.loads(reply)["return"])
+            answer = json.loads(reply)["return"]
+            return answer if isinstance(answer, int) else dict(answer)
         except (ValueError, KeyError, TypeError):
             raise NativeK8sError(f"{self.machine}: unexpected guest agent reply to "
                                  f"{command}: {reply[:200]}") from None
@@ -79,6 +80,20 @@ class AgentAccess:
                    else f"exited {status.get('exitcode')}")
             raise NativeK8sError(f"{self.machine}: `{shown}` {how}: {err[-500:] or 'no output'}")
         return out
+
+    def write_file(self, path: str, content: bytes, mode: str = "0644") -> None:
+        """Write a file inside the guest (guest-file-open/write/close), then set its mode."""
+        what = f"writing {path}"
+        handle = self._agent("guest-file-open", {"path": path, "mode": "w"}, what)
+        if not isinstance(handle, int):
+            raise NativeK8sError(f"{self.machine}: {what}: no file handle from the agent")
+        try:
+            for at in range(0, len(content), 48 * 1024) or [0]:
+                chunk = base64.b64encode(content[at:at + 48 * 1024]).decode()
+                self._agent("guest-file-write", {"handle": handle, "buf-b64": chunk}, what)
+        finally:
+            self._agent("guest-file-close", {"handle": handle}, what)
+        self.run(["chmod", mode, path])
 
 
 def _decode(data: str | None) -> str:

@@ -1,0 +1,136 @@
+"""Tier 2: the reference lab routes for real on a private libvirtd with Debian's stock QEMU
+settings (libvirt-qemu, dynamic ownership): router VMs run Debian's BIRD on openwrt's
+rendered bird.conf, node VMs run BIRD as speaker with cilium's intent and a pod each, and
+the engine's own deploy/verify check the routers inside their VMs through the QEMU guest
+agent (routed_lab.py says what stands in for what).
+
+Skipped with the reason when not root or libvirt/QEMU are missing. Timings are printed
+(``-s``), never asserted.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from nativek8s.core.engine.lab import deploy, destroy, lab_verify
+from nativek8s.core.engine.state import LabState
+from nativek8s.core.load import parse_topology, reference_text
+from nativek8s.core.plan import Plan, build_plan
+from nativek8s.core.registry import Registry, make_plugin_manager
+from nativek8s.core.validate import check_topology
+from nativek8s.core.verify import CheckResult
+from nativek8s.plugins.hypervisors.libvirt.connection import pinned
+from nativek8s.plugins.hypervisors.netns.speakers import bird_config
+
+from .libvirt_lab import Recording
+from .routed_lab import CNI, NODE, ROUTER, VIA_NODES, RoutedPlugins, access_of, start_bird
+
+pytestmark = [pytest.mark.netns, pytest.mark.slow]
+
+
+def routed_plan(registry: Registry, uri: str) -> Plan:
+    data = yaml.safe_load(reference_text())
+    data["plugins"] = {"hypervisor": "libvirt", "router": ROUTER, "nodeos": NODE, "cni": CNI}
+    data.setdefault("options", {})["libvirt"] = {
+        "uri": uri, "domain_type": "qemu", "router_memory_mib": 192, "node_memory_mib": 192,
+        "node_cpus": 1}
+    topo, _ = parse_topology(yaml.safe_dump(copy.deepcopy(data)), "test")
+    errors, _ = check_topology(topo, registry)
+    assert not errors, errors
+    return build_plan(topo)
+
+
+def by_check(results: list[CheckResult]) -> dict[str, list[CheckResult]]:
+    out: dict[str, list[CheckResult]] = {}
+    for r in results:
+        out.setdefault(r.check, []).append(r)
+    return out
+
+
+def failed(results: list[CheckResult]) -> list[str]:
+    return [r.line() for r in results if not r.ok]
+
+
+def test_reference_lab_routes_inside_vms(libvirt_uri, libvirt_conn, libvirt_daemon,
+                                         standin_guest, tmp_path: Path) -> None:
+    conn = libvirt_conn
+    registry = Registry(make_plugin_manager(extra=[RoutedPlugins(standin_guest)]))
+    conn.networkDefineXML("<network><name>someone-else</name>"
+                          "<bridge name='virbr77'/></network>").create()
+    plan = routed_plan(registry, libvirt_uri)
+    state = LabState(plan.lab, root=tmp_path / "state")
+    lines: list[str] = []
+
+    started = time.monotonic()
+    results = deploy(plan, state, registry, lines.append)
+    deployed = time.monotonic() - started
+
+    assert results is not None, lines
+    assert not failed(results), "\n".join(failed(results) + lines[-20:])
+    assert not any("not verified" in ln for ln in lines), lines
+    checks = by_check(results)
+    # Every planned session, from both ends: the routers' side inside the router VMs
+    # (libvirt's observer, openwrt's birdc reading), the nodes' side inside the node VMs.
+    bgp = checks["bgp"]
+    assert len(bgp) == 2 * len([s for s in plan.sessions if s.kind == "ebgp"]) + 2 * len(
+        [s for s in plan.sessions if s.kind == "ibgp"])
+    for r in bgp:
+        machine = plan.machine(r.machine)
+        want = "QEMU guest agent" if machine.kind == "router" else VIA_NODES
+        assert want in r.via, r
+    # The routers' kernel tables equal the plan's expected routes, nothing refused.
+    routes = checks["routes"]
+    assert {r.machine for r in routes} == {r.name for r in plan.routers}
+    assert len(routes) >= sum(len(r.routes) for r in plan.routers)
+    assert all(r.ok for r in checks["filter"])
+    # Pod to pod, both ways, the source kept, through the routers.
+    pairs = {r.subject for r in checks["source"]}
+    assert len(pairs) == 2, pairs
+    assert all(r.ok for r in checks["ping"] + checks["tcp"] + checks["source"] + checks["path"])
+
+    # A second deploy changes nothing on libvirt.
+    calls: list[str] = []
+    with pinned(libvirt_uri, Recording(conn, calls)):
+        again = deploy(plan, state, registry, lambda _: None)
+    assert calls == [], f"a re-run changed something: {calls}"
+    assert again is not None and not failed(again)
+
+    # node-1 announces node-2's PodCIDR too: router-1's import filter refuses it.
+    node1, node2 = plan.machine("node-1"), plan.machine("node-2")
+    ctx = _ctx(state, registry)
+    intent = next(i for i in ctx.plugins.cni.bgp_intent(plan) if i.node == "node-1")
+    greedy = intent.model_copy(update={"prefixes": (*intent.prefixes, node2.pod_cidr)})
+    start_bird(access_of(ctx, "node-1"), bird_config(greedy, ctx.secrets))
+    deadline = time.monotonic() + 60
+    while True:
+        now = lab_verify(state, registry, lambda _: None)
+        refused = [r for r in now if r.check == "filter" and not r.ok]
+        if refused or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert [r.subject for r in refused] == ["router-1 ← node-1"], failed(now)
+    assert "refused by the import filter" in refused[0].observed
+    # ... and its table still sends node-2's PodCIDR over the peering network.
+    assert all(r.ok for r in now if r.check == "routes"), failed(now)
+    assert node1.pod_cidr != node2.pod_cidr
+
+    removed = destroy(state, registry, lambda _: None)
+    assert len(removed) == 4 + 2 + 4 + 1  # domains, kernel + initrd, networks, pool
+    assert {n.name() for n in conn.listAllNetworks()} == {"someone-else"}
+    assert conn.listAllDomains() == []
+    running = {c for _, c in libvirt_daemon.processes()}
+    assert not any(c.startswith("qemu-system") for c in running), running
+    print(f"\nrouted tier 2: deploy + verify {deployed:.1f} s; "
+          f"{len(results)} checks passed; {[ln for ln in lines if 'verified' in ln]}")
+
+
+def _ctx(state: LabState, registry: Registry) -> Any:
+    from nativek8s.core.engine.lab import open_lab
+
+    return open_lab(state, registry, lambda _: None)
