@@ -26,8 +26,10 @@ fi
 
 # libvirt-daemon-system is avoided on purpose: it pulls systemd and enables host services.
 # libvirt-clients gives virsh, only for debugging; the tests use the Python binding.
+# bird2 and libglib2.0-0: the libraries of the bird, birdc and qemu-ga copied into the
+# stand-in guest (tests/libvirt_env/userland.py) are taken from this host.
 PACKAGES="libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
-dnsmasq-base iptables iproute2 util-linux libvirt-dev pkg-config gcc"
+dnsmasq-base iptables iproute2 util-linux libvirt-dev pkg-config gcc bird2 libglib2.0-0"
 
 missing=""
 for pkg in $PACKAGES; do

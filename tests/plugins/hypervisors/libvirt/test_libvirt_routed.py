@@ -20,6 +20,7 @@ import yaml
 
 from nativek8s.core.engine.lab import deploy, destroy, lab_verify
 from nativek8s.core.engine.state import LabState
+from nativek8s.core.errors import NativeK8sError
 from nativek8s.core.load import parse_topology, reference_text
 from nativek8s.core.plan import Plan, build_plan
 from nativek8s.core.registry import Registry, make_plugin_manager
@@ -119,6 +120,24 @@ def test_reference_lab_routes_inside_vms(libvirt_uri, libvirt_conn, libvirt_daem
     # ... and its table still sends node-2's PodCIDR over the peering network.
     assert all(r.ok for r in now if r.check == "routes"), failed(now)
     assert node1.pod_cidr != node2.pod_cidr
+
+    # Bad guests: a command failing inside, one running too long, an agent gone. Each is
+    # an error naming the machine, never a traceback or a hang.
+    router2 = access_of(ctx, "router-2")
+    with pytest.raises(NativeK8sError, match=r"router-2: `false` exited 1"):
+        router2.run(["false"])
+    with pytest.raises(NativeK8sError, match=r"router-2: `sleep 30` did not finish within 1 s"):
+        router2.run(["sleep", "30"], timeout=1)
+    with pytest.raises(NativeK8sError, match=r"router-2: `no-such-program` through the guest"):
+        router2.run(["no-such-program"])
+    with pytest.raises(NativeK8sError, match="router-2: the QEMU guest agent did not answer"):
+        router2.run(["sh", "-c", "kill $(cat /run/qemu-ga.pid)"])  # its status never comes
+    t0 = time.monotonic()
+    silent = lab_verify(state, registry, lambda _: None)
+    gone = [r for r in silent if r.machine == "router-2" and not r.ok]
+    assert gone and all("router-2: the QEMU guest agent did not answer" in r.observed
+                        for r in gone), [r.line() for r in gone]
+    print(f"\nverify with router-2's agent gone: {time.monotonic() - t0:.1f} s")
 
     removed = destroy(state, registry, lambda _: None)
     assert len(removed) == 4 + 2 + 4 + 1  # domains, kernel + initrd, networks, pool
