@@ -193,6 +193,15 @@ class Hypervisor(Plugin, Protocol):
     """
 
     emulates: frozenset[str]
+    optional: ClassVar[tuple[str, ...]] = ("management",)
+
+    def management(self, plan: Plan) -> Any:
+        """The :class:`~nativek8s.core.plan.management.Management` path by which the host
+        reaches the lab (from :func:`~nativek8s.core.plan.management.management_plan` over
+        the WAN subnet this hypervisor owns), or None. The router OS opens its firewall
+        for it; the hypervisor gives the routers its fixed WAN addresses and the host its
+        routes."""
+        ...
 
     def preflight(self, ctx: Any) -> None:
         """Raise NativeK8sError listing every unmet requirement (tools, permissions)."""

@@ -65,9 +65,19 @@ def plan(topology, output, **choices):
     from ..plan import build_plan
     from .plan_table import plan_table
 
-    topo, _ = _load(topology, **choices)
+    from ..compose import select
+    from ..plan.management import management_of
+
+    topo, reg = _load(topology, **choices)
     p = build_plan(topo)
-    click.echo(p.model_dump_json(indent=2) if output == "json" else plan_table(p))
+    if output == "json":
+        click.echo(p.model_dump_json(indent=2))
+        return
+    click.echo(plan_table(p))
+    mgmt = management_of(select(p, reg).as_roles(), p)  # the hypervisor decides its WAN
+    if mgmt is not None:
+        click.echo("\nmanagement path (how this host reaches the lab):")
+        click.echo("\n".join(f"  {line}" for line in mgmt.lines()))
 
 
 @click.command()

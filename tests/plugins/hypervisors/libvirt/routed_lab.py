@@ -32,6 +32,7 @@ from nativek8s.core.hooks import hookimpl
 from nativek8s.core.kinds import BootMedia, CNISpec, NodeOSSpec, RouterOSSpec
 from nativek8s.core.observe import ProbeResult
 from nativek8s.core.plan import Machine, NodePlan, Plan
+from nativek8s.core.plan.management import NODE_PORTS, management_of
 from nativek8s.core.verify import CheckResult, bgp_of, check_dataplane, observed_via
 from nativek8s.plugins.cni.cilium.cilium import Cilium
 from nativek8s.plugins.hypervisors.netns.speakers import bird_config
@@ -46,8 +47,13 @@ BIRD_CONF = "/etc/bird.conf"
 VIA_NODES = "inside the node VMs, through the QEMU guest agent (stand-in CNI)"
 
 
-def _media(guest: Any, machine: Machine) -> BootMedia:
+def _media(ctx: Any, guest: Any, machine: Machine) -> BootMedia:
     addrs = {i.mac: str(i.address) for i in machine.interfaces if i.address is not None}
+    roles = ctx.plugins if isinstance(ctx.plugins, dict) else ctx.plugins.as_roles()
+    mgmt = management_of(roles, ctx.plan)
+    if mgmt is not None and machine.name in mgmt.routers:
+        # The fixed WAN address libvirt's DHCP host entry hands out (no DHCP client here).
+        addrs[machine.interface("wan").mac] = str(mgmt.routers[machine.name])
     return BootMedia(kernel=guest.kernel, initrd=guest.initrd, cmdline=kernel_cmdline(addrs))
 
 
@@ -68,7 +74,7 @@ class RoutedRouter:
 
     def boot_media(self, ctx: Any, router: Machine, kernel_boot: bool = True,
                    prepare: bool = True) -> BootMedia:
-        return _media(self.guest, router)
+        return _media(ctx, self.guest, router)
 
 
 def access_of(ctx: Any, machine: str) -> Any:
@@ -130,6 +136,8 @@ set -e
   chmod 755 /run/www/cgi-bin/addr
   # Daemons must not keep the agent's output pipes open (guest-exec waits for them).
   /usr/sbin/ip netns exec pod httpd -p {pod}:{port} -h /run/www </dev/null >/dev/null 2>&1
+  # What Talos and Kubernetes would listen on: the host's management path reaches them.
+  for port in {node_ports}; do httpd -p {node}:$port -h /run/www </dev/null >/dev/null 2>&1; done
 }}
 echo 1 > /proc/sys/net/ipv4/ip_forward
 /usr/sbin/ip route replace default via {gateway}
@@ -140,7 +148,8 @@ def _node_setup(ctx: Any, node: NodePlan) -> str:
     access = access_of(ctx, node.name)
     waited = wait_for_agent(access)
     sh(access, POD_SCRIPT.format(node=node.address.ip, pod=node.probe_pod, port=POD_PORT,
-                                 gateway=node.gateway))
+                                 gateway=node.gateway,
+                                 node_ports=" ".join(map(str, NODE_PORTS))))
     intent = next(i for i in ctx.plugins.cni.bgp_intent(ctx.plan) if i.node == node.name)
     start_bird(access, bird_config(intent, ctx.secrets))
     return f"agent after {waited:.1f} s, pod {node.probe_pod}, BIRD speaker"
@@ -157,7 +166,7 @@ class RoutedNode:
 
     def boot_media(self, ctx: Any, node: Machine, kernel_boot: bool = True,
                    prepare: bool = True) -> BootMedia:
-        return _media(self.guest, node)
+        return _media(ctx, self.guest, node)
 
     def deploy_steps(self, ctx: Any) -> list[Step]:
         steps = [Step(f"guest:{r.name}", "BIRD from openwrt's bird.conf",

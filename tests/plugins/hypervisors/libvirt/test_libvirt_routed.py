@@ -11,6 +11,9 @@ Skipped with the reason when not root or libvirt/QEMU are missing. Timings are p
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +26,7 @@ from nativek8s.core.engine.state import LabState
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.core.load import parse_topology, reference_text
 from nativek8s.core.plan import Plan, build_plan
+from nativek8s.core.plan.management import management_of
 from nativek8s.core.registry import Registry, make_plugin_manager
 from nativek8s.core.validate import check_topology
 from nativek8s.core.verify import CheckResult
@@ -95,6 +99,17 @@ def test_reference_lab_routes_inside_vms(libvirt_uri, libvirt_conn, libvirt_daem
     assert len(pairs) == 2, pairs
     assert all(r.ok for r in checks["ping"] + checks["tcp"] + checks["source"] + checks["path"])
 
+    # The management path: from the libvirt host's namespace (the private daemon's) to
+    # every node's Talos and Kubernetes ports, through the LAN routes libvirt added there.
+    mgmt = management_of(_ctx(state, registry).plugins.as_roles(), plan)
+    assert mgmt is not None
+    routes = host_routes(libvirt_daemon.netns)
+    for route in mgmt.routes:
+        assert routes.get(str(route.prefix)) == str(route.via), routes
+    for node in plan.nodes:
+        for port in mgmt.node_ports:
+            assert tcp_connects(libvirt_daemon.netns, str(node.address.ip), port), (node, port)
+
     # A second deploy changes nothing on libvirt.
     calls: list[str] = []
     with pinned(libvirt_uri, Recording(conn, calls)):
@@ -140,6 +155,7 @@ def test_reference_lab_routes_inside_vms(libvirt_uri, libvirt_conn, libvirt_daem
     print(f"\nverify with router-2's agent gone: {time.monotonic() - t0:.1f} s")
 
     removed = destroy(state, registry, lambda _: None)
+    assert not set(host_routes(libvirt_daemon.netns)) & {str(r.prefix) for r in mgmt.routes}
     assert len(removed) == 4 + 2 + 4 + 1  # domains, kernel + initrd, networks, pool
     assert {n.name() for n in conn.listAllNetworks()} == {"someone-else"}
     assert conn.listAllDomains() == []
@@ -147,6 +163,20 @@ def test_reference_lab_routes_inside_vms(libvirt_uri, libvirt_conn, libvirt_daem
     assert not any(c.startswith("qemu-system") for c in running), running
     print(f"\nrouted tier 2: deploy + verify {deployed:.1f} s; "
           f"{len(results)} checks passed; {[ln for ln in lines if 'verified' in ln]}")
+
+
+def host_routes(netns: str) -> dict[str, str]:
+    """prefix → gateway of the routes in a network namespace."""
+    out = subprocess.run(["ip", "-n", netns, "-j", "-4", "route", "show"], check=True,
+                         capture_output=True, text=True).stdout
+    return {r["dst"]: r.get("gateway", "") for r in json.loads(out or "[]")}
+
+
+def tcp_connects(netns: str, address: str, port: int) -> bool:
+    code = ("import socket, sys\n"
+            f"socket.create_connection(({address!r}, {port}), timeout=5).close()\n")
+    return subprocess.run(["ip", "netns", "exec", netns, sys.executable, "-c", code],
+                          capture_output=True).returncode == 0
 
 
 def _ctx(state: LabState, registry: Registry) -> Any:

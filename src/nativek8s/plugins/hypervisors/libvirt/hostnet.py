@@ -40,6 +40,18 @@ class HostNetwork:
                 out.append(HostRoute(prefix, cols[0]))
         return out
 
+    def uplink(self) -> str | None:
+        """The device of this host's default route (where NAT traffic leaves), if any."""
+        try:
+            lines = self.proc.read_text().splitlines()[1:]
+        except OSError:
+            return None
+        for line in lines:
+            cols = line.split()
+            if len(cols) >= 8 and cols[1] == "00000000" and cols[7] == "00000000":
+                return cols[0]
+        return None
+
     def links(self) -> set[str]:
         try:
             return {p.name for p in self.sys_net.iterdir()}

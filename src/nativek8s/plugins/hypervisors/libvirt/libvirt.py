@@ -10,6 +10,7 @@ only that.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ from nativek8s.core.engine.context import LabContext
 from nativek8s.core.engine.steps import Step
 from nativek8s.core.errors import UsageError
 from nativek8s.core.kinds import BootMedia, RenderContext, RenderedFile
-from nativek8s.core.plan import NodePlan, RouterPlan
+from nativek8s.core.plan import NodePlan, Plan, RouterPlan
+from nativek8s.core.plan.management import Management
 
 from . import capabilities, domains, networks, preflight, storage
 from .connection import Connections, is_remote, is_test_driver
@@ -33,6 +35,7 @@ from .specs import (
     PoolSpec,
     domain_spec,
     machine_uri,
+    management,
     network_specs,
     pool_spec,
 )
@@ -63,6 +66,11 @@ class Libvirt:
     # --- render ---------------------------------------------------------------------------
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
         return render(ctx)
+
+    def management(self, plan: Plan) -> Management | None:
+        """How the host reaches the lab: fixed router WAN addresses and LAN routes on the
+        NAT WAN network (see specs.management)."""
+        return management(plan)
 
     # --- preflight ------------------------------------------------------------------------
     def _state_dir(self, ctx: LabContext) -> Path:
@@ -130,6 +138,9 @@ class Libvirt:
         return storage.ensure_pool(self.connections.get(pool.uri), pool, ctx.state)
 
     def _ensure_network(self, ctx: LabContext, spec: NetworkSpec) -> str:
+        host = self._host_for(spec.uri)
+        if spec.nat and host is not None:
+            spec = replace(spec, nat_dev=host.uplink())
         return networks.ensure(self.connections.get(spec.uri), spec, ctx.state)
 
     @staticmethod

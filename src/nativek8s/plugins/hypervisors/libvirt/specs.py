@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from nativek8s.core.kinds import BootMedia
 from nativek8s.core.plan import NetworkKind, NodePlan, Plan, RouterPlan
+from nativek8s.core.plan.management import Management, management_plan
 
 from .options import LibvirtOptions, options_of, wan_cidr
 
@@ -34,6 +35,14 @@ class NetworkSpec:
     name: str  # libvirt network name, also the bridge name (≤15 characters)
     cidr: IPv4Network | None  # the plan's subnet (isolated) or the NAT subnet
     nat: bool = False  # libvirt NAT + DHCP (the WAN); else isolated, no DHCP, no host address
+    gateway: str | None = None  # NAT: the host's address on the network
+    dhcp_range: tuple[str, str] | None = None
+    dhcp_hosts: tuple[tuple[str, str], ...] = ()  # (MAC, address): the routers' fixed WAN
+    routes: tuple[tuple[str, str], ...] = ()  # (prefix, gateway) on the host, while it runs
+    # NAT only towards this host device (its uplink): without it libvirt's masquerade rule
+    # also catches the host's management traffic bridged between a router and a node when
+    # br_netfilter is on (Docker hosts), and drops it on the address-less LAN bridges.
+    nat_dev: str | None = None
 
     @property
     def bridge(self) -> str:
@@ -162,6 +171,25 @@ def media_volume(pool: str, path: Path) -> MediaVolume:
     return MediaVolume(pool, f"{stem}-{_digest(path)}{suffix}", str(path), _image_format(path))
 
 
+def management(plan: Plan) -> Management | None:
+    """The host's path into the lab over the NAT WAN (libvirt's network, so libvirt's
+    host): none when the routers' WAN is a host bridge or macvtap (the user's network)."""
+    if any(options_of(plan, r.datacentre).wan != "nat" for r in plan.routers):
+        return None
+    return management_plan(plan, wan_cidr(plan))
+
+
+def _wan_spec(plan: Plan, uri: str, net_key: str, name: str) -> NetworkSpec:
+    mgmt = management(plan)
+    assert mgmt is not None
+    macs = {r.name: r.interface(net_key).mac for r in plan.routers}
+    return NetworkSpec(
+        uri, plan.lab, net_key, name, mgmt.wan, nat=True, gateway=str(mgmt.host),
+        dhcp_range=(str(mgmt.dhcp_range[0]), str(mgmt.dhcp_range[1])),
+        dhcp_hosts=tuple((macs[r], str(a.ip)) for r, a in mgmt.routers.items()),
+        routes=tuple((str(rt.prefix), str(rt.via)) for rt in mgmt.routes))
+
+
 def network_specs(plan: Plan) -> list[NetworkSpec]:
     """Every network on every connection that has a machine on it (one, normally)."""
     wan_nat = {r.datacentre for r in plan.routers
@@ -176,8 +204,7 @@ def network_specs(plan: Plan) -> list[NetworkSpec]:
             uris = [options_of(plan, net.datacentre).uri]
         for uri in uris:
             if net.kind == NetworkKind.wan:
-                out.append(NetworkSpec(uri, plan.lab, net.key, net.resource_name,
-                                       wan_cidr(plan), nat=True))
+                out.append(_wan_spec(plan, uri, net.key, net.resource_name))
             else:
                 out.append(NetworkSpec(uri, plan.lab, net.key, net.resource_name, net.cidr))
     return out

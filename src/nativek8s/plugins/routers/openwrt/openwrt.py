@@ -15,6 +15,7 @@ from nativek8s.core.kinds import (
     RenderedFile,
 )
 from nativek8s.core.plan import Plan, RouterPlan
+from nativek8s.core.plan.management import management_of
 
 from .bird import bird_config
 from .birdc import session_states
@@ -47,7 +48,7 @@ class Openwrt:
 
     def render_router(self, ctx: RenderContext, router: RouterPlan) -> list[RenderedFile]:
         options = options_for(ctx.plan, router)
-        uci = uci_config(ctx.plan, router, options)
+        uci = uci_config(ctx.plan, router, options, management_of(ctx.plugins, ctx.plan))
         files = [
             RenderedFile(path=f"{router.name}/etc/config/{name}", machine=router.name,
                          target=f"/etc/config/{name}", content=render(f"{name}.j2", c=uci))

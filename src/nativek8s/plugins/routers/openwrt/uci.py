@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface
 
 from nativek8s.core.plan import NetworkKind, Plan, RouterPlan
+from nativek8s.core.plan.management import Management
 
 from .options import OpenWrtOptions
 
@@ -58,6 +59,7 @@ class UciConfig:
     interfaces: tuple[UciInterface, ...]
     zones: tuple[Zone, ...]
     dhcp: tuple[DhcpServer, ...]
+    management: Management | None = None  # the host reaching the lab over the WAN
 
     def zone(self, name: str) -> Zone | None:
         return next((z for z in self.zones if z.name == name), None)
@@ -67,7 +69,8 @@ def _section_name(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", key)
 
 
-def uci_config(plan: Plan, router: RouterPlan, options: OpenWrtOptions) -> UciConfig:
+def uci_config(plan: Plan, router: RouterPlan, options: OpenWrtOptions,
+               management: Management | None = None) -> UciConfig:
     interfaces: list[UciInterface] = []
     seen: set[NetworkKind] = set()
     for iface in router.interfaces:
@@ -83,6 +86,7 @@ def uci_config(plan: Plan, router: RouterPlan, options: OpenWrtOptions) -> UciCo
         router=router.name, lab=plan.lab, firewall=options.firewall,
         ssh_from_wan=options.ssh_from_wan, interfaces=tuple(interfaces),
         zones=_zones(plan, router, interfaces), dhcp=_dhcp(plan, router, interfaces),
+        management=management,
     )
 
 
