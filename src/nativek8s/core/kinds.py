@@ -134,9 +134,14 @@ class Plugin(Protocol):
 class RouterOS(Plugin, Protocol):
     """Turns the plan into router configuration, and reads the router's BGP state."""
 
-    optional: ClassVar[tuple[str, ...]] = ("boot_media",)
+    optional: ClassVar[tuple[str, ...]] = ("boot_media", "reload_commands")
 
     def bgp_daemon(self, router: RouterPlan) -> BgpDaemon: ...
+
+    def reload_commands(self, router: RouterPlan) -> list[list[str]]:
+        """Commands (argv) that make a running router apply its rendered files after a
+        hypervisor rewrote them in place (the plan changed after its first boot)."""
+        ...
 
     def bgp_sessions(self, router: RouterPlan, access: MachineAccess) -> list[BgpSessionState]:
         """The router's BGP sessions as its daemon reports them (for verify/status)."""

@@ -72,6 +72,11 @@ class RoutedRouter:
     def bgp_sessions(self, router: Any, access: Any) -> list:
         return self.openwrt.bgp_sessions(router, access)
 
+    def reload_commands(self, router: Any) -> list[list[str]]:
+        # The stand-in runs no OpenWrt services: only BIRD re-reads its file.
+        return [["sh", "-c", "if pidof bird >/dev/null; then birdc configure; "
+                 f"else bird -c {BIRD_CONF} </dev/null >/dev/null 2>&1; fi"]]
+
     def boot_media(self, ctx: Any, router: Machine, kernel_boot: bool = True,
                    prepare: bool = True) -> BootMedia:
         return _media(ctx, self.guest, router)

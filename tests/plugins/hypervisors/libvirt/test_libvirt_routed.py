@@ -39,8 +39,9 @@ from .routed_lab import CNI, NODE, ROUTER, VIA_NODES, RoutedPlugins, access_of, 
 pytestmark = [pytest.mark.netns, pytest.mark.slow]
 
 
-def routed_plan(registry: Registry, uri: str) -> Plan:
+def routed_plan(registry: Registry, uri: str, **bgp: Any) -> Plan:
     data = yaml.safe_load(reference_text())
+    data["bgp"] = {**data.get("bgp", {}), **bgp}
     data["plugins"] = {"hypervisor": "libvirt", "router": ROUTER, "nodeos": NODE, "cni": CNI}
     data.setdefault("options", {})["libvirt"] = {
         "uri": uri, "domain_type": "qemu", "router_memory_mib": 192, "node_memory_mib": 192,
@@ -116,6 +117,22 @@ def test_reference_lab_routes_inside_vms(libvirt_uri, libvirt_conn, libvirt_daem
         again = deploy(plan, state, registry, lambda _: None)
     assert calls == [], f"a re-run changed something: {calls}"
     assert again is not None and not failed(again)
+
+    # The plan changes after the routers' first boot: their files are rewritten inside the
+    # running VMs through the guest agent and BIRD re-reads them (the image under their
+    # overlay never changes).
+    changed = routed_plan(registry, libvirt_uri, hold_time=12)
+    lines.clear()
+    after = deploy(changed, state, registry, lines.append)
+    assert after is not None and not failed(after), failed(after or []) + lines
+    assert any("router configuration" in ln and "through the guest agent" in ln
+               for ln in lines), lines
+    ctx = _ctx(state, registry)
+    for router in changed.routers:
+        seen = access_of(ctx, router.name).run(["cat", "/etc/bird.conf"])
+        assert "hold time 12;" in seen, seen[-400:]
+        assert "hold time 9;" not in seen
+    plan = changed
 
     # node-1 announces node-2's PodCIDR too: router-1's import filter refuses it.
     node1, node2 = plan.machine("node-1"), plan.machine("node-2")

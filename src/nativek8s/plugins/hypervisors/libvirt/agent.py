@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import posixpath
 import shlex
 import time
 from collections.abc import Sequence
@@ -84,6 +85,7 @@ class AgentAccess:
     def write_file(self, path: str, content: bytes, mode: str = "0644") -> None:
         """Write a file inside the guest (guest-file-open/write/close), then set its mode."""
         what = f"writing {path}"
+        self.run(["mkdir", "-p", posixpath.dirname(path) or "/"])
         handle = self._agent("guest-file-open", {"path": path, "mode": "w"}, what)
         if not isinstance(handle, int):
             raise NativeK8sError(f"{self.machine}: {what}: no file handle from the agent")

@@ -22,7 +22,7 @@ from nativek8s.core.kinds import BootMedia, RenderContext, RenderedFile
 from nativek8s.core.plan import NodePlan, Plan, RouterPlan
 from nativek8s.core.plan.management import Management
 
-from . import capabilities, domains, networks, preflight, storage
+from . import capabilities, domains, networks, preflight, router_config, storage
 from .connection import Connections, is_remote, is_test_driver
 from .hostnet import HostNetwork
 from .media import boot_media, os_plugin, require_files
@@ -132,7 +132,23 @@ class Libvirt:
                               machine=m.name, after=tuple(after)))
         steps.append(Step(READY, f"VMs ({len(plan.machines)})", _nothing,
                           after=tuple(machine_key(m.name) for m in plan.machines)))
+        for r in plan.routers:  # after its first boot, the router follows the plan
+            steps.append(Step(router_config.state_key(r.name), "router configuration",
+                              partial(self._follow_plan, ctx, r), machine=r.name,
+                              after=(machine_key(r.name),)))
         return steps
+
+    def _router_files(self, ctx: LabContext, router: RouterPlan) -> list[RenderedFile]:
+        rendered = (ctx.rendered or {}).get(ctx.plugins.router.name, [])
+        return router_config.live_files(rendered, router.name)
+
+    def _follow_plan(self, ctx: LabContext, router: RouterPlan) -> str | None:
+        files = self._router_files(ctx, router)
+        if not files:
+            return None
+        access = self.observer(ctx).access(router.name)
+        reload = router_config.reload_commands(ctx.plugins.router, router)
+        return router_config.apply(access, ctx.state, router, files, reload)
 
     def _ensure_pool(self, ctx: LabContext, pool: PoolSpec) -> str:
         return storage.ensure_pool(self.connections.get(pool.uri), pool, ctx.state)
@@ -185,7 +201,11 @@ class Libvirt:
                                                                          ctx.state))]
         notes += [n for v in spec.volumes
                   if (n := storage.ensure_volume(conn, spec.uri, v, ctx.state))]
-        notes.append(domains.ensure(conn, spec, ctx.state))
+        note = domains.ensure(conn, spec, ctx.state)
+        if machine.kind == "router" and note.startswith("defined"):
+            # A new router boots from an image with its rendered files baked in.
+            router_config.baked(ctx.state, machine.name, self._router_files(ctx, machine))
+        notes.append(note)
         return ", ".join(notes)
 
     def boot_from_disk(self, ctx: LabContext, node: str, restart: bool = False) -> str:

@@ -64,6 +64,11 @@ class Openwrt:
     def bgp_daemon(self, router: RouterPlan) -> BgpDaemon:
         return BgpDaemon(kind="bird2", config_target=BIRD_CONF)
 
+    def reload_commands(self, router: RouterPlan) -> list[list[str]]:
+        """After its files were rewritten in place: OpenWrt's services re-read them."""
+        return [["/etc/init.d/network", "reload"], ["/etc/init.d/firewall", "reload"],
+                ["/etc/init.d/dnsmasq", "reload"], ["birdc", "configure"]]
+
     def bgp_sessions(self, router: RouterPlan, access: MachineAccess) -> list[BgpSessionState]:
         """The router's sessions as BIRD reports them, named as in the plan.
 
