@@ -214,3 +214,15 @@ def test_render_with_the_builtin_os_plugins_names_cache_paths_and_fetches_nothin
     assert "talos.platform=metal" in node
     assert not cache.exists() and not (tmp_path / "state").exists()  # nothing fetched or kept
     assert (out / "openwrt" / "router-1" / "etc" / "bird.conf").is_file()
+
+
+def test_remote_host_gets_its_own_paths(rendered, registry):
+    """A remote libvirt host: images are uploaded into the pool there (nothing points at
+    this machine's files) and console logs go to libvirt's own log folder there."""
+    files = rendered(make_plan(registry, uri="qemu+ssh://far.example/system"))
+    node = _xml(files, "domains/reference-node-1.xml")
+    assert node.find("devices/serial/source").get("path") == (
+        "/var/log/libvirt/qemu/reference-node-1-console.log")
+    paths = [node.findtext("os/kernel"), node.findtext("os/initrd")]
+    assert all(p.startswith(f"{POOL}/") for p in paths), paths
+    assert not any(str(CACHE) in f.content for f in files.values() if f.path.endswith(".xml"))

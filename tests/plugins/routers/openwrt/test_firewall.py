@@ -133,3 +133,43 @@ datacentres:
 """)
     message = str(caught.value)
     assert "options.openwrt.firewall" in message and "options.openwrt.colour" in message
+
+
+class _Hypervisor:
+    """A hypervisor role whose WAN is 192.168.200.0/24 (libvirt's NAT network, say)."""
+
+    def management(self, plan):
+        from ipaddress import IPv4Network
+
+        from nativek8s.core.plan.management import management_plan
+
+        return management_plan(plan, IPv4Network("192.168.200.0/24"))
+
+
+def test_strict_management_path_from_the_host_only(tmp_path):
+    from nativek8s.core.kinds import RenderContext
+    from nativek8s.core.secrets import SecretStore
+    from nativek8s.plugins.routers.openwrt.openwrt import Openwrt
+
+    from .conftest import plan_of
+
+    plan = plan_of(tmp_path, None)
+    ctx = RenderContext(plan=plan, secrets=SecretStore(tmp_path / "secrets"),
+                        plugins={"hypervisor:libvirt": _Hypervisor()})
+    files = {(f.machine, f.target): f.content for f in Openwrt().render(ctx)}
+    by_name = rules(read_uci(files[("router-1", FIREWALL)]))
+    nodes, ssh = by_name["Allow-Management-Nodes"], by_name["Allow-Management-SSH"]
+    # Exactly the host's WAN address, exactly the ports deploy needs; SSH from nowhere else.
+    assert (nodes.get("src"), nodes.get("src_ip"), nodes.get("dest"), nodes.get("proto"),
+            nodes.get("dest_port"), nodes.get("target")) == (
+        "wan", "192.168.200.1", "lan", "tcp", "50000 6443", "ACCEPT")
+    assert (ssh.get("src"), ssh.get("src_ip"), ssh.get("dest"), ssh.get("dest_port")) == (
+        "wan", "192.168.200.1", None, "22")
+    assert [n for n, r in by_name.items() if r.get("dest_port") == "22"] == [
+        "Allow-Management-SSH"]
+    # BGP still only from the planned peers; nothing else new from the WAN.
+    from_wan = {n for n, r in by_name.items() if r.get("src") == "wan"}
+    assert from_wan == {"Allow-DHCP-Renew", "Allow-Ping", "Allow-DHCPv6", "Allow-ICMPv6-Input",
+                        "Allow-Management-Nodes", "Allow-Management-SSH"}
+    assert {IPv4Address(a) for a in by_name["Allow-BGP-lan"].lists["src_ip"]} == planned_peers(
+        plan, "router-1", "ebgp")

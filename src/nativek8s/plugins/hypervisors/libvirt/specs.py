@@ -210,8 +210,18 @@ def network_specs(plan: Plan) -> list[NetworkSpec]:
     return out
 
 
+REMOTE_CONSOLE_DIR = "/var/log/libvirt/qemu"  # exists on every libvirt host
+
+
 def console_log(plan: Plan, opts: LibvirtOptions, machine: RouterPlan | NodePlan, state_dir: Path) -> str:
-    base = Path(opts.console_dir) if opts.console_dir else state_dir / "console"
+    """Where the serial console goes, on the libvirt host (libvirt opens the file itself
+    and hands QEMU the descriptor): the lab's state here, libvirt's log folder there."""
+    if opts.console_dir:
+        base = Path(opts.console_dir)
+    elif urlsplit(opts.uri).hostname:
+        return f"{REMOTE_CONSOLE_DIR}/{machine.resource_name}-console.log"
+    else:
+        base = state_dir / "console"
     return str(base / f"{machine.resource_name}.log")
 
 
