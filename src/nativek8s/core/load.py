@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import replace
 import os
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from types import UnionType
@@ -42,7 +42,8 @@ def read_source(path: str | None) -> tuple[str, str]:
             f"{path}: no such file; run `nativek8s init -o {path}` to write one"
         ) from None
     except UnicodeDecodeError:
-        raise TopologyError([Problem("", "not a text file (not UTF-8); give a YAML file")], str(path))
+        raise TopologyError([Problem("", "not a text file (not UTF-8); give a YAML file")],
+                            str(path)) from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
 

@@ -199,7 +199,7 @@ def check_dataplane(plan: Plan, observer: Observer) -> list[CheckResult]:
         hops = observer.trace(src, dst)
         machines = [owners.get(h, h) for h in hops]
         exp = expected_path(plan, src, dst)
-        ok = len(machines) == len(exp) and all(m in e for m, e in zip(machines, exp))
+        ok = len(machines) == len(exp) and all(m in e for m, e in zip(machines, exp, strict=True))
         out.append(CheckResult(
             "path", subject, ok, " → ".join("|".join(sorted(e)) for e in exp),
             " → ".join(machines) or "no hops", **where, hint="traceroute from the pod"))
@@ -227,7 +227,7 @@ def control_plane(plan: Plan, observer: Observer, router_os,
         return bgp_of(plan, observer, router_os, m) + routes_of(observer, m)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return dict(zip((m.name for m in machines), pool.map(one, machines)))
+        return dict(zip((m.name for m in machines), pool.map(one, machines), strict=True))
 
 
 def verify(plan: Plan, observer: Observer, router_os, wait: float = 0.0,

@@ -233,7 +233,7 @@ def release_values(secret: dict[str, Any]) -> dict[str, Any]:
 
 def record_release(kube: Kube, namespace: str, name: str, revision: int, version: str,
                    values: dict[str, Any], status: str) -> dict[str, Any]:
-    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    now = datetime.datetime.now(datetime.UTC).isoformat()
     release = {"name": name, "namespace": namespace, "version": revision, "config": values,
                "info": {"status": status, "first_deployed": now, "last_deployed": now,
                         "description": "Install complete" if revision == 1 else "Upgrade complete",

@@ -68,7 +68,7 @@ def crds_available(version_or_dir: str) -> bool:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parsed(path: Path, mtime: float) -> tuple[dict[str, Any], ...]:
     docs = yaml.load_all(path.read_text(), Loader=_LOADER)  # noqa: S506 - a safe loader
     return tuple(d for d in docs if d and d.get("kind") == "CustomResourceDefinition")

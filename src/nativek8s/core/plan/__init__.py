@@ -1,8 +1,21 @@
 """The plan: models, allocation and expected routes."""
 
 from .models import (
-    MD5_SECRET, BgpEndpoint, BgpKind, BgpSession, Cluster, Composition, Datacentre,
-    ExpectedRoute, Interface, Machine, Network, NetworkKind, NodePlan, Plan, RouteOrigin,
+    MD5_SECRET,
+    BgpEndpoint,
+    BgpKind,
+    BgpSession,
+    Cluster,
+    Composition,
+    Datacentre,
+    ExpectedRoute,
+    Interface,
+    Machine,
+    Network,
+    NetworkKind,
+    NodePlan,
+    Plan,
+    RouteOrigin,
     RouterPlan,
 )
 

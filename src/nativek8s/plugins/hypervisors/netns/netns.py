@@ -211,7 +211,7 @@ class Netns:
         recorded = set(resources.get(NS_KEY, {}).get("names", []))
         candidates = sorted(n for n in recorded & iproute.namespaces()
                             if is_lab_namespace(ctx.plan.lab, n))
-        links = dict(zip(candidates, _parallel(_links_or_none, candidates)))
+        links = dict(zip(candidates, _parallel(_links_or_none, candidates), strict=True))
         mark = owner_alias(ctx.plan.lab)
         # Ours: marked as this lab's, or recorded by it and never configured (only lo).
         doomed = [n for n in candidates if links[n] is not None and (
