@@ -11,6 +11,7 @@ from types import UnionType
 from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -66,7 +67,7 @@ def parse_topology(text: str, source: str | None = None) -> tuple[Topology, Yaml
     return topology, doc
 
 
-def _problem_from(error: dict[str, Any], doc: YamlDocument) -> Problem:
+def _problem_from(error: ErrorDetails, doc: YamlDocument) -> Problem:
     loc = [str(part) for part in error["loc"] if not str(part).startswith("function-")]
     # pydantic tags union members ("RouterSpec") in locations; drop class names.
     loc = [part for part in loc if not part[:1].isupper()]

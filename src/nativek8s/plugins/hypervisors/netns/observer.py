@@ -59,7 +59,7 @@ class NetnsObserver:
                                  f"(log: {daemon.log})")
         if daemon.kind == "gobgpd":
             out = []
-            for n in daemons.gobgp_neighbors(daemon.socket):
+            for n in daemons.gobgp_neighbors(daemon.api_socket):
                 state = n.get("state", {})
                 fsm = state.get("session_state", 0)
                 out.append(BgpSessionState(
@@ -125,7 +125,8 @@ class NetnsObserver:
 
 
 
-def _bird_speaker_sessions(intent: SpeakerIntent, daemon) -> list[BgpSessionState]:
+def _bird_speaker_sessions(intent: SpeakerIntent,
+                           daemon: daemons.Daemon) -> list[BgpSessionState]:
     """`birdc show protocols` of a BIRD node speaker; its protocols are peer0, peer1, ..."""
     peers = intent.peers
     out = iproute.run(["birdc", "-s", str(daemon.socket), "show", "protocols"]).stdout
