@@ -3,7 +3,7 @@
 upgrade.go, flags.go, repo_add.go, version.go; pkg/cli/environment.go for globals).
 Errors are printed as `Error: ...` with exit code 1, as helm's main does.
 
-Only the Cilium chart is known (versions of the minors in shared/upstream); installing it
+Only the Cilium chart is known (versions of the minors with an upstream CRD snapshot); installing it
 talks to the Kubernetes API named by the kubeconfig (see cli_chart.py).
 """
 

@@ -223,8 +223,9 @@ def kube_api_server(kubeconfig: str | Path | None = None, **options: Any) -> Ite
 
 
 def crds_or_skip(version: str) -> None:
-    """pytest.skip when the upstream CRD snapshot for `version` is not beside the project."""
-    if not crd_files.crds_available(version):
-        import pytest
-        pytest.skip(f"upstream Cilium CRDs for {version} not found under "
-                    f"{crd_files.upstream_dir() / 'cilium'} (see shared/upstream/SOURCES.md)")
+    """Skip (fail under NATIVEK8S_REQUIRE_ALL=1) unless the upstream files the stand-in needs
+    for this Cilium version are found: its CRD snapshot, and the chart's values schema."""
+    from tests.upstream import require
+
+    for name in crd_files.upstream_files(version):
+        require(name)
