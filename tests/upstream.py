@@ -61,7 +61,8 @@ def find(relative: str) -> Path | None:
 
 
 def missing_reason(relative: str) -> str:
-    missing = ", ".join(_files(relative))
+    files = _files(relative)
+    missing = files[0] if files == [relative] else f"{relative}/ ({len(files)} files)"
     tried = ", ".join(str(c) for c in candidates())
     return (f"upstream file(s) not found: {missing} (looked in {tried}); "
             f"get them with `{COMMAND}` (needs internet), or set {ENV}")

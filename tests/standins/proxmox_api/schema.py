@@ -123,10 +123,8 @@ class ApiSchema:
 
     @classmethod
     def load(cls, path: Path | None = None) -> ApiSchema:
-        path = path or schema_path()
-        if path is None:
-            raise FileNotFoundError(missing_reason())
-        return _load_cached(str(path))
+        # In a test without the schema: skip (fail under NATIVEK8S_REQUIRE_ALL=1), naming it.
+        return _load_cached(str(path or require_schema()))
 
     def _add(self, parent: PathNode, raw: dict[str, Any]) -> None:
         text = raw["path"].rsplit("/", 1)[1]
