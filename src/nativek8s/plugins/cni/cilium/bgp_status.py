@@ -18,6 +18,7 @@ from typing import Any
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.core.kinds import BgpSessionState
 from nativek8s.core.plan import Plan
+from nativek8s.core.report import Reporter
 
 from .kube import Kube
 from .node_labels import kube_node_name
@@ -104,8 +105,8 @@ def bgp_converged(plan: Plan, read: PeerReader) -> Poll:
 
 
 def wait_bgp(plan: Plan, read: PeerReader, source: str, timeout: float,
-             interval: float = 2.0) -> str:
+             interval: float = 2.0, report: Reporter | None = None) -> str:
     return wait_for("BGP sessions of every node Established", source,
                     lambda: bgp_converged(plan, read), timeout, interval,
                     "the routers' `birdc show protocols all`; `cilium bgp peers`; "
-                    "the agents' logs (grep bgp)").answer
+                    "the agents' logs (grep bgp)", report=report).answer
