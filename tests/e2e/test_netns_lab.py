@@ -155,3 +155,57 @@ def test_a_refused_deploy_leaves_no_state(make_lab):
         assert not lab.state_dir.exists()
     finally:
         subprocess.run(["ip", "netns", "del", taken])
+
+
+def test_outputs_quiet_deploy_status_and_verify_documents(make_lab):
+    """-q deploy prints one line; status and verify documents validate against their shipped
+    schemas (JSON and YAML) and carry what the daemons report; a wait shows progress."""
+    import jsonschema
+    import yaml
+
+    from nativek8s.core.documents import schema
+
+    def valid(doc: dict) -> dict:
+        jsonschema.Draft202012Validator(schema(doc["kind"])).validate(doc)
+        return doc
+
+    lab = make_lab()
+    deploy = lab.cli("-q", "deploy", "-f", str(lab.topology), check=True)
+    assert deploy.stdout == ""
+    assert deploy.stderr == f"lab {lab.name}: deployed and verified\n"
+
+    proc = lab.cli("status", lab.name, "-o", "json", check=True)
+    status = valid(json.loads(proc.stdout))
+    assert (status["kind"], status["hypervisor"], status["ok"]) == ("Status", "netns", True)
+    assert yaml.safe_load(lab.cli("status", lab.name, "-o", "yaml").stdout)["sessions"]
+    by_end = {(s["machine"], s["peer_machine"]): s for s in status["sessions"]}
+    assert len(by_end) == 6 and all(s["state"] == "Established" for s in by_end.values())
+    ibgp, router_side, node_side = (by_end[("router-1", "router-2")],
+                                    by_end[("router-1", "node-1")], by_end[("node-1", "router-1")])
+    assert (ibgp["type"], ibgp["local_as"], ibgp["peer_as"]) == ("ibgp", 65000, 65000)
+    assert (router_side["local_as"], router_side["peer_as"]) == (65000, 65001)  # BIRD says
+    assert (node_side["local_as"], node_side["peer_as"]) == (65001, 65000)  # GoBGP says
+    assert ibgp["received"] == ibgp["accepted"] == 2  # the far LAN and the far PodCIDR
+    assert router_side["received"] == router_side["accepted"] == 1  # node-1's PodCIDR
+    assert node_side["received"] == node_side["accepted"] == 0  # routers send nodes nothing
+    assert all(s["uptime_seconds"] >= 0 for s in by_end.values())
+    table = lab.cli("status", lab.name, check=True).stdout.splitlines()
+    assert table[0] == f"lab {lab.name} (netns): ok"
+    assert table[1].split() == ["MACHINE", "KIND", "STATE", "DETAIL"]
+
+    report = valid(json.loads(lab.cli("verify", lab.name, "-o", "json", check=True).stdout))
+    assert report["ok"] and report["not_run"] == [] and report["summary"]["failed"] == 0
+    quiet = lab.cli("-q", "verify", lab.name, check=True)
+    assert quiet.stdout == f"verify {lab.name}: {report['summary']['passed']} passed, 0 failed\n"
+
+    # node-2's speaker stops: its sessions go down; verify waits, showing what it waits for
+    pid = lab.resources()["netns:proc:node-2:gobgpd"]["pid"]
+    os.kill(pid, signal.SIGKILL)
+    slow = lab.cli("verify", lab.name, "--wait", "3", "-o", "json")
+    assert slow.returncode == 1
+    assert "… waiting for BGP sessions and routes to converge" in slow.stderr
+    failed = valid(json.loads(slow.stdout))
+    assert not failed["ok"] and failed["summary"]["failed"] > 0
+    down = valid(json.loads(lab.cli("status", lab.name, "-o", "json").stdout))
+    assert not down["ok"]
+    lab.cli("destroy", lab.name, check=True)

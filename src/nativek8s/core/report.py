@@ -106,9 +106,9 @@ class Reporter:
         self._wake = threading.Event()
 
     @classmethod
-    def to(cls, sink: Callable[[str], None], verbosity: int = NORMAL) -> Reporter:
+    def to(cls, sink: Callable[[str], None], verbosity: int = NORMAL, **kwargs: Any) -> Reporter:
         """A reporter that hands every line to ``sink`` (plain lines, no colour)."""
-        return cls(sink=sink, verbosity=verbosity, tty=False, colour=False)
+        return cls(sink=sink, verbosity=verbosity, tty=False, colour=False, **kwargs)
 
     # --- messages -------------------------------------------------------------------------
     def elapsed(self) -> float:
