@@ -68,7 +68,8 @@ def test_plan_schema_refuses_what_a_plan_cannot_be(builtin_registry):
 def test_verify_and_status_schemas_refuse_loose_documents():
     report = {"apiVersion": API_VERSION, "kind": "VerifyReport", "lab": "x", "ok": True,
               "summary": {"passed": 1, "failed": 0, "not_run": 0},
-              "results": [CheckResult("bgp", "a → b", True, "Established", "Established").as_dict()],
+              "results": [CheckResult("bgp", "a → b", True, "Established",
+                                      "Established").as_dict()],
               "not_run": []}
     valid(report)
     with pytest.raises(jsonschema.ValidationError):

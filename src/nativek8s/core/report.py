@@ -24,7 +24,7 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TextIO
 
@@ -35,10 +35,9 @@ PLAIN_EVERY = 10.0  # seconds between the plain lines of a wait that goes on
 _STYLES = {"ok": "32", "fail": "31;1", "warn": "33", "dim": "2", "bold": "1"}
 
 
-def colour_wanted(stream: Any, env: dict[str, str] | None = None) -> bool:
+def colour_wanted(stream: Any, env: Mapping[str, str] | None = None) -> bool:
     """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    env = os.environ if env is None else env
-    if env.get("NO_COLOR"):
+    if (os.environ if env is None else env).get("NO_COLOR"):
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())

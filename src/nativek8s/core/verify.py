@@ -287,11 +287,12 @@ def not_run(plan: Plan, results: list[CheckResult], unobserved: str | None) -> l
     them (``unobserved`` says why), and a source address where no TCP answer came back."""
     out = []
     if unobserved:
-        for r in plan.routers:
-            out += [NotRun("bgp", r.name, unobserved), NotRun("routes", r.name, unobserved)]
-    for r in results:
-        if r.check == "tcp" and not r.ok:
-            out.append(NotRun("source", r.subject,
+        for router in plan.routers:
+            out += [NotRun("bgp", router.name, unobserved),
+                    NotRun("routes", router.name, unobserved)]
+    for result in results:
+        if result.check == "tcp" and not result.ok:
+            out.append(NotRun("source", result.subject,
                               "the TCP probe got no answer, so no client address to compare"))
     return out
 
