@@ -89,8 +89,8 @@ def test_a_short_wait_shows_nothing_a_ten_second_wait_shows_progress():
         clock.t += 10.0  # 11.5 s in: ten seconds after the first line, the next
         assert eventually(lambda: len(lines) == 2)
     first, second = lines
-    assert "… waiting for BGP sessions Established (1 of 4 up) [2s]" in first
-    assert "still waiting for BGP sessions Established (1 of 4 up) [12s]" in second
+    assert "… waiting for BGP sessions Established [2s] (1 of 4 up)" in first
+    assert "still waiting for BGP sessions Established [12s] (1 of 4 up)" in second
     time.sleep(0.1)
     assert len(lines) == 2  # the wait ended: nothing more
 

@@ -79,8 +79,9 @@ class Activity:
         self.last_note = f"{human_bytes(done)}{of}, {human_bytes(done / took)}/s"
 
     def describe(self, now: float) -> str:
+        """`what [12s] (last note)`: the duration first, so a cut status line keeps it."""
         tail = f" ({self.last_note})" if self.last_note else ""
-        return f"{self.what}{tail} [{now - self.started:.0f}s]"
+        return f"{self.what} [{now - self.started:.0f}s]{tail}"
 
 
 class Reporter:
