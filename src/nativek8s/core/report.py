@@ -246,6 +246,12 @@ def current() -> Reporter:
     return _current.get() or SILENT
 
 
+def set_current(reporter: Reporter | None) -> None:
+    """Make reporter the current one from here on (a command line sets it for its run, and
+    None when the run ends)."""
+    _current.set(reporter)
+
+
 @contextmanager
 def reporting(reporter: Reporter) -> Iterator[Reporter]:
     token = _current.set(reporter)

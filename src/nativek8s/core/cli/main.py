@@ -9,6 +9,7 @@ import click
 
 from ... import __version__
 from ..errors import EXIT_USAGE, NativeK8sError
+from ..report import set_current
 from . import commands_lab, commands_meta, commands_topology
 from .output import add_verbosity
 
@@ -18,6 +19,7 @@ def _close(ctx: click.Context) -> None:
     report = (ctx.obj or {}).get("report")
     if report is not None:
         report.close()
+        set_current(None)
 
 
 class _Group(click.Group):

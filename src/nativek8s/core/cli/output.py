@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..report import DEBUG, NORMAL, QUIET, Reporter, colour_wanted, paint
+from ..report import DEBUG, NORMAL, QUIET, Reporter, colour_wanted, paint, set_current
 
 FORMATS = ["table", "json", "yaml"]
 
@@ -43,6 +43,7 @@ def reporter() -> Reporter:
     if "report" not in obj:
         level = QUIET if obj.get("quiet") else min(obj.get("verbose", 0), DEBUG)
         obj["report"] = Reporter(sys.stderr, verbosity=level)
+        set_current(obj["report"])  # core code with no lab context (downloads) reports too
         logging.getLogger().setLevel(
             logging.ERROR if level < NORMAL else (logging.WARNING, logging.INFO,
                                                   logging.DEBUG)[level])
