@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
@@ -11,7 +10,7 @@ from ... import __version__
 from ..errors import EXIT_USAGE, NativeK8sError
 from ..report import set_current
 from . import commands_lab, commands_meta, commands_topology
-from .output import add_verbosity
+from .output import add_verbosity, configure_logging, unconfigure_logging
 
 
 def _close(ctx: click.Context) -> None:
@@ -20,6 +19,7 @@ def _close(ctx: click.Context) -> None:
     if report is not None:
         report.close()
         set_current(None)
+    unconfigure_logging()
 
 
 class _Group(click.Group):
@@ -59,11 +59,10 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     Without -f, commands use the built-in reference lab: two datacentres, an OpenWrt router
     and a Talos node in each, Cilium announcing each node's PodCIDR over BGP.
     """
-    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     obj = ctx.ensure_object(dict)  # a subcommand's own -v/-q add to these (output.py)
     obj["verbose"] = obj.get("verbose", 0) + verbose
     obj["quiet"] = obj.get("quiet", False) or quiet
+    configure_logging(obj)
 
 
 for command in (*commands_topology.COMMANDS, *commands_lab.COMMANDS, *commands_meta.COMMANDS):
