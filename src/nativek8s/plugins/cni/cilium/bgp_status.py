@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -33,19 +34,52 @@ CLI_TIMEOUT = 120  # seconds for `cilium bgp peers` (it execs into every agent)
 PeerReader = Callable[[str], list[BgpSessionState] | None]
 
 
+def _asn(value: Any) -> int | None:
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def _uptime_since(established: Any) -> float | None:
+    """Seconds since an RFC 3339 `establishedTime`."""
+    try:
+        then = datetime.fromisoformat(str(established).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return max((datetime.now(timezone.utc) - then).total_seconds(), 0.0)
+
+
 def _sessions(status: dict[str, Any]) -> list[BgpSessionState]:
     out = []
     for instance in status.get("bgpInstances") or []:
         for peer in instance.get("peers") or []:
+            route_counts = peer.get("routeCount") or []
             counts = ", ".join(f"{c.get('afi', '')}/{c.get('safi', '')} "
                                f"{c.get('advertised', 0)} advertised {c.get('received', 0)} "
-                               f"received" for c in peer.get("routeCount") or [])
+                               f"received" for c in route_counts)
+            established = peer.get("establishedTime")
             out.append(BgpSessionState(
                 name=f"{instance.get('name', '')}/{peer.get('name', '')}",
                 peer=str(peer.get("peerAddress", "")),
                 state=str(peer.get("peeringState") or "unknown"),
-                info=f"AS {peer.get('peerASN', '?')}" + (f"; {counts}" if counts else "")))
+                info=f"AS {peer.get('peerASN', '?')}" + (f"; {counts}" if counts else ""),
+                local_as=_asn(instance.get("localASN")), peer_as=_asn(peer.get("peerASN")),
+                since=str(established or ""),
+                uptime_seconds=_uptime_since(established) if established else None,
+                received=(sum(c.get("received", 0) for c in route_counts)
+                          if route_counts else None)))
     return out
+
+
+def _cli_session(p: dict[str, Any]) -> BgpSessionState:
+    """One peer of `cilium bgp peers -o json`; Cilium counts received, not accepted."""
+    families = p.get("families") or []
+    up = str(p.get("session-state", "")).lower() == "established"
+    nanos = p.get("uptime-nanoseconds")
+    return BgpSessionState(
+        name=str(p.get("peer-address", "")), peer=str(p.get("peer-address", "")),
+        state=str(p.get("session-state", "unknown")), info=f"AS {p.get('peer-asn', '?')}",
+        local_as=_asn(p.get("local-asn")), peer_as=_asn(p.get("peer-asn")),
+        uptime_seconds=nanos / 1e9 if up and isinstance(nanos, int) else None,
+        received=sum(f.get("received", 0) for f in families) if up and families else None)
 
 
 def node_config_reader(kube: Kube, api_version: str) -> PeerReader:
@@ -73,10 +107,7 @@ def cilium_cli_reader(executable: str, kubeconfig: Path) -> PeerReader:
         peers = json.loads(done.stdout or "{}").get(node)
         if peers is None:
             return None
-        return [BgpSessionState(name=str(p.get("peer-address", "")),
-                                peer=str(p.get("peer-address", "")),
-                                state=str(p.get("session-state", "unknown")),
-                                info=f"AS {p.get('peer-asn', '?')}") for p in peers]
+        return [_cli_session(p) for p in peers]
     return read
 
 
