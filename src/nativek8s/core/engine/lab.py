@@ -83,8 +83,8 @@ def _deploy(ctx: LabContext, plan: Plan, state: LabState) -> list[CheckResult] |
         t0 = time.monotonic()
         results, reason = _checks(ctx, hyp, CONVERGE_WAIT)
         elapsed = ctx.report.elapsed
-        if reason:
-            echo(f"{elapsed():6.2f}s routers not verified: {reason}")
+        if reason:  # shown with -q too: the final line refers to it
+            ctx.report.error(f"{elapsed():6.2f}s routers not verified: {reason}")
         if results is None:
             return None
         echo(f"{elapsed():6.2f}s verified in {time.monotonic() - t0:.2f}s: {summary(results)}")
@@ -118,7 +118,7 @@ def lab_verify_all(state: LabState, registry: Registry, echo: Echo, wait: float 
     ctx = open_lab(state, registry, echo)
     results, reason = _checks(ctx, _hypervisor(ctx), wait)
     if reason and results is not None:
-        ctx.report.say(f"routers not verified: {reason}")
+        ctx.report.error(f"routers not verified: {reason}")
     return results, reason
 
 
