@@ -6,9 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from .errors import NativeK8sError
-from .kinds import BgpSessionState
+from .kinds import BgpSessionState, RouterOS
 from .observe import MachineStatus, Observer
-from .plan import Machine, Plan
+from .plan import NodePlan, Plan, RouterPlan
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,8 @@ class SessionStatus:
         return asdict(self)
 
 
-def _sessions_of(plan: Plan, observer: Observer, router_os,
-                 machine: Machine) -> list[SessionStatus]:
+def _sessions_of(plan: Plan, observer: Observer, router_os: RouterOS,
+                 machine: RouterPlan | NodePlan) -> list[SessionStatus]:
     try:
         if machine.kind == "router":
             states = router_os.bgp_sessions(machine, observer.access(machine.name))
@@ -67,7 +67,8 @@ def _sessions_of(plan: Plan, observer: Observer, router_os,
     return out
 
 
-def session_statuses(plan: Plan, observer: Observer, router_os) -> list[SessionStatus]:
+def session_statuses(plan: Plan, observer: Observer,
+                     router_os: RouterOS) -> list[SessionStatus]:
     with ThreadPoolExecutor(max_workers=8) as pool:
         per = pool.map(lambda m: _sessions_of(plan, observer, router_os, m), plan.machines)
         return [s for ss in per for s in ss]

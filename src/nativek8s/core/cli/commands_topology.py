@@ -135,7 +135,7 @@ def plugins(output):
     if not rows:
         click.echo("no plugins installed")
         return
-    width = max(len(r["name"]) for r in [*rows, {"name": "NAME"}])
+    width = max(len("NAME"), *(len(str(r["name"])) for r in rows))
     click.echo(f"{'NAME':<{width}}  {'KIND':<10}  {'DISTRIBUTION':<22}  HOOKS")
     for r in rows:
         click.echo(f"{r['name']:<{width}}  {r['kind']:<10}  {r['distribution']:<22}  "

@@ -12,7 +12,7 @@ import json
 import os
 import subprocess
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +44,7 @@ def _uptime_since(established: Any) -> float | None:
         then = datetime.fromisoformat(str(established).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return max((datetime.now(timezone.utc) - then).total_seconds(), 0.0)
+    return max((datetime.now(UTC) - then).total_seconds(), 0.0)
 
 
 def _sessions(status: dict[str, Any]) -> list[BgpSessionState]:

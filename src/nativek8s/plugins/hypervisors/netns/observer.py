@@ -6,7 +6,7 @@ import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from nativek8s.core.engine.context import LabContext
 from nativek8s.core.errors import NativeK8sError
@@ -131,7 +131,7 @@ def gobgp_session(neighbor: dict, now: float) -> BgpSessionState:
         peer=conf.get("neighbor_address", "?"),
         state=_FSM.get(fsm, str(fsm)),
         local_as=conf.get("local_asn"), peer_as=conf.get("peer_asn") or state.get("peer_asn"),
-        since=(datetime.fromtimestamp(since, timezone.utc).isoformat(timespec="seconds")
+        since=(datetime.fromtimestamp(since, UTC).isoformat(timespec="seconds")
                if up and since else ""),
         uptime_seconds=max(now - since, 0.0) if up and since else None,
         received=sum(f.get("received", 0) for f in families) if up else None,
