@@ -170,6 +170,9 @@ def test_outputs_quiet_deploy_status_and_verify_documents(make_lab):
         return doc
 
     lab = make_lab()
+    doctor = lab.cli("doctor", "-v", "-f", str(lab.topology), check=True)  # -v after the name
+    assert "netns: bird: " in doctor.stderr and "netns: gobgpd: " in doctor.stderr
+    assert "netns: bird: " not in lab.cli("doctor", "-f", str(lab.topology)).stderr
     deploy = lab.cli("-q", "deploy", "-f", str(lab.topology), check=True)
     assert deploy.stdout == ""
     assert deploy.stderr == f"lab {lab.name}: deployed and verified\n"
