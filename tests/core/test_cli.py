@@ -120,6 +120,8 @@ def test_plan_table_head(builtin_registry):
         " services 10.96.0.0/12, AS 65001; routers AS 65000\n")
     for section in ("\nnetworks\n", "\nmachines\n", "\nbgp sessions\n", "\nexpected routes\n"):
         assert section in result.stdout
+        header = result.stdout.split(section, 1)[1].splitlines()[0].split()
+        assert header[0] in ("NAME", "PREFIX")  # every table has its column header
 
 
 def test_plan_of_a_bad_file_exits_2(builtin_registry, tmp_path: Path):
