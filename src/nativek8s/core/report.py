@@ -103,7 +103,6 @@ class Reporter:
         self._lock = threading.RLock()
         self._status_shown = False
         self._ticker: threading.Thread | None = None
-        self._wake = threading.Event()
 
     @classmethod
     def to(cls, sink: Callable[[str], None], verbosity: int = NORMAL, **kwargs: Any) -> Reporter:
