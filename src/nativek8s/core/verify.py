@@ -251,7 +251,9 @@ def verify(plan: Plan, observer: Observer, router_os, wait: float = 0.0,
             time.sleep(0.1)
             by_machine.update(control_plane(plan, observer, router_os, failing))
     results = [r for m in plan.machines for r in by_machine[m.name]]
-    return results + check_dataplane(plan, observer) + check_overlay(plan, observer)
+    with (report or current()).waiting("pod-to-pod probes (ping, TCP, traceroute)"):
+        probes = check_dataplane(plan, observer)
+    return results + probes + check_overlay(plan, observer)
 
 
 def _still_failing(by_machine: dict[str, list[CheckResult]]) -> str:

@@ -98,7 +98,8 @@ def open_lab(state: LabState, registry: Registry, echo: Echo) -> LabContext:
 def destroy(state: LabState, registry: Registry, echo: Echo) -> list[str]:
     """Remove what the lab created (from its state alone) and forget the lab."""
     ctx = open_lab(state, registry, echo)
-    with LabLock(state.dir / "lock", state.lab):
+    with LabLock(state.dir / "lock", state.lab), reporting(ctx.report), \
+            ctx.report.waiting(f"removing lab {state.lab}"):
         removed = _hypervisor(ctx).destroy(ctx)
     state.remove()
     return removed
