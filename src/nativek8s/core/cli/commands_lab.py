@@ -78,7 +78,10 @@ def destroy(lab):
 @click.argument("lab", required=False)
 @output_option
 def status(lab, output):
-    """Show each machine and BGP session of a lab (-o json|yaml: a Status document)."""
+    """Show each machine and BGP session of a lab.
+
+    -o json|yaml: a Status document (`nativek8s schema status`).
+    """
     from ..engine.lab import lab_observer
     from ..engine.state import resolve_lab
     from ..registry import registry

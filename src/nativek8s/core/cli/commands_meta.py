@@ -12,8 +12,11 @@ SHELLS = ("bash", "zsh", "fish")
 @click.command()
 @click.argument("kind", required=False)
 def schema(kind):
-    """Print the JSON Schema of an output document (KIND: Status, VerifyReport, Plan,
-    PluginList); without KIND, list the kinds and the commands that print them."""
+    """Print the JSON Schema of an output document.
+
+    KIND: Status, VerifyReport, Plan or PluginList; without KIND, list the kinds and the
+    commands that print them.
+    """
     from ..documents import API_VERSION, KINDS
     from ..documents import schema as schema_of
 
@@ -29,7 +32,9 @@ def schema(kind):
 @click.command()
 @click.argument("shell", type=click.Choice(SHELLS))
 def completion(shell):
-    """Print the shell completion script (click's own) for bash, zsh or fish.
+    """Print the shell completion script for bash, zsh or fish.
+
+    The script is click's own.
 
     \b
     bash:  eval "$(nativek8s completion bash)"   (or save it in ~/.bashrc)

@@ -66,8 +66,10 @@ def init(datacentres, nodes_per_dc, name, out, legacy_out, force, init_file):
 @topology_file
 @composition
 def validate(file, topology, **choices):
-    """Check a topology file (-f FILE, or FILE; default: the reference lab); exit 2 if it has
-    problems."""
+    """Check a topology file; exit 2 if it has problems.
+
+    The file is -f FILE (or FILE); without one, the built-in reference lab.
+    """
     from ..errors import UsageError
 
     if file and topology and file != topology:
