@@ -209,6 +209,10 @@ def test_outputs_quiet_deploy_status_and_verify_documents(make_lab):
     assert "… waiting for BGP sessions and routes to converge" in slow.stderr
     failed = valid(json.loads(slow.stdout))
     assert not failed["ok"] and failed["summary"]["failed"] > 0
+    tcp_down = {r["subject"] for r in failed["results"] if r["check"] == "tcp" and not r["ok"]}
+    assert tcp_down  # node-2's PodCIDR is gone from the routers: no TCP answer to or from it
+    assert {n["subject"] for n in failed["not_run"] if n["check"] == "source"} == tcp_down
+    assert failed["summary"]["not_run"] == len(failed["not_run"])
     down = valid(json.loads(lab.cli("status", lab.name, "-o", "json").stdout))
     assert not down["ok"]
     lab.cli("destroy", lab.name, check=True)
