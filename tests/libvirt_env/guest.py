@@ -149,7 +149,7 @@ def _build(kernel_deb: Path, busybox_deb: Path, extra: list[Path],
         _run(["dpkg-deb", "-x", str(kernel_deb), str(root / "kernel")])
         _run(["dpkg-deb", "-x", str(busybox_deb), str(root / "busybox")])
         unpacked = {}
-        for package, deb in zip(userland.PACKAGES, extra):
+        for package, deb in zip(userland.PACKAGES, extra, strict=True):
             unpacked[package] = root / package
             _run(["dpkg-deb", "-x", str(deb), str(unpacked[package])])
         vmlinuz = sorted((root / "kernel" / "boot").glob("vmlinuz-*"))

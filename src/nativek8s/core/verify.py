@@ -238,7 +238,7 @@ def control_plane(plan: Plan, observer: Observer, router_os: RouterOS,
 
 
 def verify_machines(plan: Plan, observer: Observer, router_os: RouterOS,
-                    machines: list[Machine], wait: float = 0.0,
+                    machines: list[RouterPlan | NodePlan], wait: float = 0.0,
                     on_wait: Callable[[list[CheckResult]], None] | None = None,
                     report: Reporter | None = None) -> list[CheckResult]:
     """BGP and kernel routes of the given machines against the plan. With wait > 0 they are

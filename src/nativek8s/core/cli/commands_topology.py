@@ -92,11 +92,10 @@ def validate(file, topology, **choices):
 @output_option
 def plan(topology, output, **choices):
     """Show every address, session and expected route the lab will have."""
-    from ..plan import build_plan
-    from .plan_table import plan_table
-
     from ..compose import select
+    from ..plan import build_plan
     from ..plan.management import management_of
+    from .plan_table import plan_table
 
     topo, reg = _load(topology, **choices)
     p = build_plan(topo)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import deque
 from pathlib import Path
-from typing import Any
 
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.core.observe import MachineStatus, ProbeResult
