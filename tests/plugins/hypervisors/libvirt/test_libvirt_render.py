@@ -226,3 +226,31 @@ def test_remote_host_gets_its_own_paths(rendered, registry):
     paths = [node.findtext("os/kernel"), node.findtext("os/initrd")]
     assert all(p.startswith(f"{POOL}/") for p in paths), paths
     assert not any(str(CACHE) in f.content for f in files.values() if f.path.endswith(".xml"))
+
+
+def test_plan_shows_the_management_path(tmp_path):
+    """`nativek8s plan --hypervisor libvirt` ends with how the host reaches the lab; the
+    netns backend needs none (the host is inside the lab already)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "NATIVEK8S_STATE_DIR": str(tmp_path / "state")}
+
+    def plan(*args: str) -> str:
+        proc = subprocess.run([sys.executable, "-m", "nativek8s.core.cli.main", "plan", *args],
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    out = plan("--hypervisor", "libvirt")
+    tail = out[out.index("management path"):].splitlines()
+    assert tail[1:] == [
+        "  host 192.168.168.1 on the routers' WAN 192.168.168.0/24",
+        "  router-1 WAN 192.168.168.2/24 (fixed, DHCP host entry)",
+        "  router-2 WAN 192.168.168.3/24 (fixed, DHCP host entry)",
+        "  route on the host: 10.1.0.0/24 via 192.168.168.2 (router-1)",
+        "  route on the host: 10.2.0.0/24 via 192.168.168.3 (router-2)",
+        "  router firewall: from 192.168.168.1 only, tcp 50000 6443 to the LAN, tcp 22 to "
+        "the router; no other way in from the WAN"]
+    assert "management path" not in plan()
