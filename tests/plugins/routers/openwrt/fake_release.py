@@ -46,10 +46,13 @@ PACKAGES: dict[str, tuple[str, str, list[str], list[str]]] = {
     "terminfo": ("base", "6.4-2", ["libc"], []),
     "tcpdump": ("packages", "4.99.4-1", ["libc", "libpcap1"], []),
     "qemu-ga": ("packages", "8.2.2-1", ["libc", "libpthread"], []),
+    "ip-full": ("base", "6.11.0-1", ["libc", "libmnl0"], ["ip"]),
+    "libmnl0": ("base", "1.0.5-1", ["libc"], ["libmnl"]),
 }
 INSTALLED = ("libc", "terminfo")
-# What bird2 + bird2c + qemu-ga need beyond the rootfs, dependencies first.
-EXPECTED_ORDER = ["libpthread", "bird2", "libncurses6", "libreadline8", "bird2c", "qemu-ga"]
+# What the default packages need beyond the rootfs, dependencies first.
+EXPECTED_ORDER = ["libpthread", "bird2", "libncurses6", "libreadline8", "bird2c", "qemu-ga",
+                  "libmnl0", "ip-full"]
 
 
 def apk_version(version: str) -> str:

@@ -38,10 +38,11 @@ class OpenWrtOptions(BaseModel):
                     "air-gapped use); holds releases/<version>/targets/x86/64/...",
     )
     packages: tuple[Annotated[str, Field(pattern=_PACKAGE_NAME)], ...] = Field(
-        ("bird2", "bird2c", "qemu-ga"),
+        ("bird2", "bird2c", "qemu-ga", "ip-full"),
         description="images: packages baked into the router disk and installed at first "
                     "boot, with their dependencies (bird2c provides birdc for verify; "
-                    "qemu-ga lets a hypervisor run verify's commands inside the router)",
+                    "qemu-ga lets a hypervisor run verify's commands inside the router; "
+                    "ip-full gives verify `ip -j route`)",
     )
     rootfs_size_mib: int | None = Field(
         None, ge=16, le=65536,
