@@ -168,3 +168,12 @@ def test_unreachable_libvirt(tmp_path, registry, state):
     found = check(plan, connection.Connections(), state.backend_dir("libvirt"), {})
     assert found.problems and found.problems[0].startswith(
         f"cannot connect to libvirt at test://{tmp_path}/no-such-file.xml: ")
+
+
+def test_wan_subnet_too_small_for_the_management_path(registry):
+    from nativek8s.plugins.hypervisors.libvirt.specs import management
+
+    plan = make_plan(registry, wan_cidr="192.168.77.0/30")
+    with pytest.raises(UsageError, match=r"options.libvirt.wan_cidr: WAN subnet 192.168.77.0/30 "
+                                         r"is too small for 2 routers"):
+        management(plan)

@@ -13,6 +13,7 @@ from ipaddress import IPv4Network
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from nativek8s.core.errors import UsageError
 from nativek8s.core.kinds import BootMedia
 from nativek8s.core.plan import NetworkKind, NodePlan, Plan, RouterPlan
 from nativek8s.core.plan.management import Management, management_plan
@@ -176,7 +177,11 @@ def management(plan: Plan) -> Management | None:
     host): none when the routers' WAN is a host bridge or macvtap (the user's network)."""
     if any(options_of(plan, r.datacentre).wan != "nat" for r in plan.routers):
         return None
-    return management_plan(plan, wan_cidr(plan))
+    try:
+        return management_plan(plan, wan_cidr(plan))
+    except ValueError as exc:
+        raise UsageError(f"options.libvirt.wan_cidr: {exc}; choose a larger subnet "
+                         f"(a /24 is the default)") from None
 
 
 def _wan_spec(plan: Plan, uri: str, net_key: str, name: str) -> NetworkSpec:
