@@ -193,6 +193,7 @@ class Hypervisor(Plugin, Protocol):
     """
 
     emulates: frozenset[str]
+    optional: ClassVar[tuple[str, ...]] = ("destroy_marked",)
 
     def preflight(self, ctx: Any) -> None:
         """Raise NativeK8sError listing every unmet requirement (tools, permissions)."""
@@ -204,6 +205,13 @@ class Hypervisor(Plugin, Protocol):
 
     def destroy(self, ctx: Any) -> list[str]:
         """Remove what this lab created (and nothing else); return what was removed."""
+        ...
+
+    def destroy_marked(self, lab: str, plan: Any | None, echo: Callable[[str], None]
+                       ) -> list[str]:
+        """Optional. Remove what carries this lab's ownership mark, without its state (lost
+        or damaged); ``plan`` is the lab's plan when a topology file gave it, else None.
+        Return what was removed."""
         ...
 
     def observer(self, ctx: Any) -> Any:

@@ -15,7 +15,7 @@ from ..render import render_files
 from ..verify import CheckResult, summary, verify
 from .context import LabContext
 from .lock import LabLock
-from .state import LabState
+from .state import DamagedState, LabState
 from .steps import Progress, Step, run_steps
 
 CONVERGE_WAIT = 60.0  # seconds deploy waits for BGP to converge before it reports
@@ -83,12 +83,45 @@ def open_lab(state: LabState, registry: Registry, echo: Callable[[str], None]) -
     return context(state.load_plan(), state, registry, echo)
 
 
-def destroy(state: LabState, registry: Registry, echo: Callable[[str], None]) -> list[str]:
-    """Remove what the lab created (from its state alone) and forget the lab."""
-    ctx = open_lab(state, registry, echo)
+def destroy(state: LabState, registry: Registry, echo: Callable[[str], None],
+            plan: Plan | None = None) -> list[str] | None:
+    """Remove what the lab created and forget the lab. From its state when it can be read,
+    else from the marks the hypervisor put on what it made (``plan``, from a topology file,
+    says which hypervisor and where). The lock is held until the state folder is gone, and
+    a deploy holding it (even before it saved anything) makes destroy wait for nothing: it
+    says the lab is busy. None: no state and nothing marked was found."""
+    if not state.dir.exists():
+        return _destroy_marked(state.lab, plan, registry, echo) or None
     with LabLock(state.dir / "lock", state.lab):
-        removed = _hypervisor(ctx).destroy(ctx)
-    state.remove()
+        removed = None
+        try:
+            saved = state.load_plan() if state.exists() else None
+            if saved is not None:
+                ctx = context(saved, state, registry, echo)
+                removed = _hypervisor(ctx).destroy(ctx)
+        except DamagedState as exc:
+            echo(f"{exc.path} is damaged ({exc.why}): removing what is marked as lab "
+                 f"{state.lab}'s instead")
+            saved = None
+        if removed is None:
+            removed = _destroy_marked(state.lab, saved or plan, registry, echo)
+        state.remove()
+    return removed
+
+
+def _destroy_marked(lab: str, plan: Plan | None, registry: Registry,
+                    echo: Callable[[str], None]) -> list[str]:
+    """Ask each hypervisor (the plan's, or every installed one) to remove what carries the
+    lab's mark."""
+    names = ([plan.composition.hypervisor, *plan.composition.datacentre_hypervisors.values()]
+             if plan else registry.names("hypervisor"))
+    removed: list[str] = []
+    for name in sorted(set(names)):
+        hyp = registry.create("hypervisor", name)
+        if hasattr(hyp, "destroy_marked"):
+            removed += hyp.destroy_marked(lab, plan, echo)
+        elif plan is not None:
+            echo(f"the {name} hypervisor cannot find lab {lab}'s resources without its state")
     return removed
 
 

@@ -114,11 +114,12 @@ class Netns:
         ctx.state.record("netns:speaker", speaker=opts.speaker)
         spaces = wire(ctx.plan)
         intents = self._intents(ctx)
-        before = processes.scan()  # daemons of earlier runs, found once for every step
         fresh: set[str] = set()  # namespaces this run creates: known to hold only lo
         steps = [
+            Step("netns:prune", "machines no longer in the plan",
+                 lambda: self._prune(ctx, spaces)),
             Step("netns:namespaces", f"namespaces ({len(spaces)})",
-                 lambda: self._ensure_namespaces(ctx, spaces, fresh)),
+                 lambda: self._ensure_namespaces(ctx, spaces, fresh), after=("netns:prune",)),
             Step("netns:addresses", "links, addresses and routes",
                  lambda: self._wire(spaces, fresh), after=("netns:namespaces",)),
         ]
@@ -127,30 +128,67 @@ class Netns:
             if intent is None:
                 raise NativeK8sError(f"the CNI plugin gave no BGP intent for {node.name}")
             steps.append(Step(f"netns:node:{node.name}", opts.speaker,
-                              lambda i=intent: self._ensure_node(ctx, i, opts.speaker, before),
+                              lambda i=intent: self._ensure_node(ctx, i, opts.speaker),
                               machine=node.name, after=("netns:addresses",)))
         # Routers start last: the node speakers already listen when BIRD first dials them,
         # so no session waits for a connect retry.
         node_steps = tuple(f"netns:node:{n.name}" for n in ctx.plan.nodes)
         for router in ctx.plan.routers:
             steps.append(Step(f"netns:router:{router.name}", "BIRD",
-                              lambda r=router.name: self._ensure_router(ctx, r, before),
+                              lambda r=router.name: self._ensure_router(ctx, r),
                               machine=router.name, after=("netns:addresses", *node_steps)))
         steps.append(Step("netns:pods", "pod agent",
                           lambda: daemons.ensure(ctx, daemons.agent_daemon(ctx, opts.probe_port),
-                                                 changed=False, before=before),
+                                                 changed=False),
                           after=("netns:addresses",)))
         return steps
+
+    def _prune(self, ctx: LabContext, spaces: list[Namespace]) -> str:
+        """Stop and remove what the lab made for machines the plan no longer has."""
+        wanted = {ns.name for ns in spaces}
+        machines = {m.name for m in ctx.plan.machines} | {"pods"}
+        resources = ctx.state.resources()
+        gone_keys = [k for k in resources if k.startswith("netns:proc:")
+                     and k.split(":")[2] not in machines]
+        idents = [processes.Identity.from_record(resources[k]) for k in gone_keys]
+        recorded = set(resources.get(NS_KEY, {}).get("names", []))
+        removed = self._remove_namespaces(ctx.plan.lab, sorted(recorded - wanted),
+                                          [i for i in idents if i is not None])
+        ctx.state.forget(*gone_keys)
+        if recorded - wanted:
+            ctx.state.record(NS_KEY, names=sorted(recorded & wanted))
+        return f"{len(removed)} removed" if removed else "nothing to remove"
+
+    def _remove_namespaces(self, lab: str, names: list[str],
+                           daemons_too: list[processes.Identity]) -> list[str]:
+        """Stop every process in the lab's namespaces among ``names`` (and the given
+        daemons), then delete those namespaces. A namespace is the lab's when lo carries
+        the lab's mark, or when it holds nothing but lo (recorded, never configured)."""
+        existing = iproute.namespaces()
+        candidates = [n for n in names if n in existing and is_lab_namespace(lab, n)]
+        links = dict(zip(candidates, _parallel(_links_or_none, candidates)))
+        mark = owner_alias(lab)
+        doomed = [n for n in candidates if links[n] is not None and (
+            any(ln.get("ifalias") == mark for ln in links[n] if ln["ifname"] == "lo")
+            or all(ln["ifname"] == "lo" for ln in links[n]))]
+        inodes = [i for i in (processes.namespace_inode(iproute.NETNS_DIR / n) for n in doomed)
+                  if i is not None]
+        stopped = processes.stop_all([*daemons_too, *processes.in_namespaces(inodes)])
+        iproute.batch([f"netns del {n}" for n in doomed])
+        return [f"process {pid}" for pid in stopped] + [f"namespace {n}" for n in doomed]
 
     def _ensure_namespaces(self, ctx: LabContext, spaces: list[Namespace],
                            fresh: set[str]) -> str:
         existing = iproute.namespaces()
         missing = [ns.name for ns in spaces if ns.name not in existing]
         fresh.update(missing)
+        names = set(ctx.state.resources().get(NS_KEY, {}).get("names", []))
+        # Every namespace of the plan is recorded: preflight refused foreign ones, so those
+        # that exist are this lab's (adopted after its state was lost). Recorded before
+        # creation: a crash in between still lets destroy find them.
+        if not {ns.name for ns in spaces} <= names:
+            ctx.state.record(NS_KEY, names=sorted(names | {ns.name for ns in spaces}))
         if missing:
-            names = set(ctx.state.resources().get(NS_KEY, {}).get("names", []))
-            # Recorded before creation: a crash in between still lets destroy find them.
-            ctx.state.record(NS_KEY, names=sorted(names | set(missing)))
             iproute.batch([f"netns add {name}" for name in missing])
         _parallel(lambda ns: write_sysctls(ns.name, ns.sysctls), spaces)
         return f"{len(missing)} created" if missing else "all present"
@@ -164,7 +202,12 @@ class Netns:
             present = ({"lo"} if ns.name in fresh
                        else {ln["ifname"] for ln in iproute.links(ns.name)})
             cmds = [f"link add {b} type bridge" for b in ns.bridges if b not in present]
-            cmds += [ln.create() for ln in ns.links if ln.name not in present]
+            # A peer namespace made again (deleted by hand): our end still pairs with the
+            # old one, which lives on while a process holds it. Make the pair anew.
+            cmds += [f"link del {ln.name}" for ln in ns.links
+                     if ln.name in present and ln.peer_ns in fresh]
+            cmds += [ln.create() for ln in ns.links
+                     if ln.name not in present or ln.peer_ns in fresh]
             iproute.batch(cmds + ns.configure, ns.name)
             return len(cmds)
 
@@ -173,54 +216,48 @@ class Netns:
             made += sum(_parallel(one, [ns for ns in spaces if ns.kind in kinds]))
         return f"{made} links created" if made else "all links present"
 
-    def _ensure_router(self, ctx: LabContext, router: str, before: dict[int, str]) -> str:
+    def _ensure_router(self, ctx: LabContext, router: str) -> str:
         plan_router = ctx.plan.machine(router)
         spec = ctx.plugins.router.bgp_daemon(plan_router)
         rendered = ctx.rendered_file(ctx.plugins.router.name, router, spec.config_target)
         daemon = daemons.router_daemon(ctx, router)
         text = rendered.content if isinstance(rendered.content, str) else rendered.content.decode()
         changed = daemons.write_config(daemon.config, text, rendered.secret)
-        return daemons.ensure(ctx, daemon, changed, before)
+        return daemons.ensure(ctx, daemon, changed)
 
-    def _ensure_node(self, ctx: LabContext, intent: SpeakerIntent, speaker: str,
-                     before: dict[int, str]) -> str:
+    def _ensure_node(self, ctx: LabContext, intent: SpeakerIntent, speaker: str) -> str:
         daemon = daemons.node_daemon(ctx, intent.node, speaker)
         text = daemons.speaker_config(intent, ctx, speaker)
         changed = daemons.write_config(daemon.config, text, ctx.plan.md5)
-        note = daemons.ensure(ctx, daemon, changed, before)
+        note = daemons.ensure(ctx, daemon, changed)
         if daemon.kind == "gobgpd":
             daemons.announce_gobgp(daemon, intent)
         return note
 
     # --- destroy ------------------------------------------------------------------------
     def destroy(self, ctx: LabContext) -> list[str]:
-        removed: list[str] = []
+        """What the state recorded: its daemons (each only if it still is the process
+        started), then its namespaces with every process left in them."""
         resources = ctx.state.resources()
-        table = processes.scan()
-        targets: dict[int, str] = {}
-        names: dict[int, str] = {}
-        procs = [k for k, rec in resources.items() if k.startswith("netns:proc:")]
-        for key in procs:
-            marker = resources[key].get("marker")
-            if marker:
-                for pid in {resources[key].get("pid"), *processes.find(marker, table)} - {None}:
-                    targets[pid], names[pid] = marker, key.split(":", 2)[2]
-        for pid in processes.stop_all(targets):
-            removed.append(f"process {pid} ({names[pid]})")
-        ctx.state.forget(*procs)
-        recorded = set(resources.get(NS_KEY, {}).get("names", []))
-        candidates = sorted(n for n in recorded & iproute.namespaces()
-                            if is_lab_namespace(ctx.plan.lab, n))
-        links = dict(zip(candidates, _parallel(_links_or_none, candidates)))
-        mark = owner_alias(ctx.plan.lab)
-        # Ours: marked as this lab's, or recorded by it and never configured (only lo).
-        doomed = [n for n in candidates if links[n] is not None and (
-            any(ln.get("ifalias") == mark for ln in links[n] if ln["ifname"] == "lo")
-            or all(ln["ifname"] == "lo" for ln in links[n]))]
-        iproute.batch([f"netns del {n}" for n in doomed])
-        removed += [f"namespace {n}" for n in doomed]
-        ctx.state.forget(NS_KEY)
-        shutil.rmtree(daemons.RUN_ROOT / ctx.plan.lab, ignore_errors=True)
+        procs = [k for k in resources if k.startswith("netns:proc:")]
+        idents = [processes.Identity.from_record(resources[k]) for k in procs]
+        recorded = resources.get(NS_KEY, {}).get("names", [])
+        removed = self._remove_namespaces(ctx.plan.lab, sorted(recorded),
+                                          [i for i in idents if i is not None])
+        ctx.state.forget(*procs, NS_KEY)
+        removed += self.destroy_marked(ctx.plan.lab, ctx.plan, ctx.echo)  # left unrecorded
+        return removed
+
+    def destroy_marked(self, lab: str, plan: object, echo: object) -> list[str]:
+        """Without state: every namespace whose lo carries the lab's mark, and every process
+        inside them."""
+        names = sorted(n for n in iproute.namespaces() if is_lab_namespace(lab, n))
+        links = dict(zip(names, _parallel(_links_or_none, names)))
+        mark = owner_alias(lab)
+        marked = [n for n in names if links[n] is not None and any(
+            ln.get("ifalias") == mark for ln in links[n] if ln["ifname"] == "lo")]
+        removed = self._remove_namespaces(lab, marked, []) if marked else []
+        shutil.rmtree(daemons.RUN_ROOT / lab, ignore_errors=True)
         return removed
 
     # --- observe ------------------------------------------------------------------------
