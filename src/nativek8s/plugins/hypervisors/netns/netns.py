@@ -208,6 +208,11 @@ class Netns:
                      if ln.name in present and ln.peer_ns in fresh]
             cmds += [ln.create() for ln in ns.links
                      if ln.name not in present or ln.peer_ns in fresh]
+            if ns.name in fresh:  # made again: the far ends of its old pairs are stale
+                for ln in ns.links:
+                    if ln.peer_ns not in fresh:
+                        iproute.run(["ip", "-n", ln.peer_ns, "link", "del", ln.peer_name],
+                                    check=False)
             iproute.batch(cmds + ns.configure, ns.name)
             return len(cmds)
 
