@@ -14,6 +14,7 @@ from nativek8s.core.engine.state import DamagedState, LabState, known_labs
 from nativek8s.core.errors import UsageError
 from nativek8s.core.load import load_topology
 from nativek8s.core.plan import MD5_SECRET, build_plan
+from nativek8s.core.registry import registry
 
 
 @pytest.fixture
@@ -106,3 +107,39 @@ def test_second_holder_of_the_lab_lock_fails_at_once(tmp_path):
         holder.wait()
     with LabLock(path, "reference"):  # free again
         pass
+
+
+def test_destroy_in_the_first_moments_of_a_deploy_says_busy(state_dir):
+    """A deploy takes the lock before it saves anything: destroy then must not report
+    'nothing to destroy' (and remove nothing) but say the lab is busy."""
+    from nativek8s.core.engine.lab import destroy
+
+    state = LabState("reference")
+    with LabLock(state.dir / "lock", "reference"):  # a deploy that saved no plan yet
+        with pytest.raises(LabBusy, match=f"process {os.getpid()} is working on it"):
+            destroy(state, registry(), lambda _: None)
+    assert (state.dir / "lock").exists()
+
+
+def test_destroy_holds_the_lock_until_the_state_folder_is_gone(state_dir,
+                                                               monkeypatch):
+    from nativek8s.core.engine.lab import destroy
+
+    state = LabState("reference")
+    state.save_plan(build_plan(load_topology(None)[0]))
+    seen = []
+    real_remove = LabState.remove
+
+    def remove(self):
+        try:
+            with LabLock(self.dir / "lock", self.lab):
+                seen.append("free")
+        except LabBusy:
+            seen.append("held")
+        real_remove(self)
+
+    monkeypatch.setattr(LabState, "remove", remove)
+    monkeypatch.setattr("nativek8s.core.engine.lab._hypervisor",
+                        lambda ctx: type("H", (), {"destroy": lambda self, c: ["x"]})())
+    assert destroy(state, registry(), lambda _: None) == ["x"]
+    assert seen == ["held"] and not state.dir.exists()
