@@ -135,8 +135,34 @@ def test_node_cannot_hijack_another_nodes_prefix(make_lab):
     results = verify_json(lab)["results"]
     failed = [r for r in results if not r["ok"]]
     assert [(r["check"], r["subject"]) for r in failed] == [("filter", "router-1 ← node-1")]
-    assert failed[0]["observed"] == "2 announcement(s) refused by the import filter"
+    assert failed[0]["observed"] == "the import filter refuses 10.2.0.0/24, 10.244.1.0/24"
     assert all(r["ok"] for r in results if r["check"] in ("routes", "ping", "path"))
+    # Withdrawn: refused no more, so the lab verifies again.
+    for prefix in ("10.244.1.0/24", "10.2.0.0/24"):
+        subprocess.run(["gobgp", "--target", f"unix://{sock}", "global", "rib", "del", "-a",
+                        "ipv4", prefix], check=True, capture_output=True)
+    proc = lab.cli("verify", lab.name, "--wait", "10")
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_a_lower_metric_route_overriding_bgp_fails_verify(make_lab):
+    lab = make_lab()
+    lab.cli("deploy", "-f", str(lab.topology), "--no-routes", check=True)
+    router = f"nk.{lab.name}.router-1"
+    # node-2's PodCIDR sent back into dc1: node-1 returns it to router-1, a loop.
+    loop = ["10.244.1.0/24", "via", "10.1.0.10", "metric", "10"]
+    subprocess.run(["ip", "-n", router, "route", "add", *loop], check=True)
+    results = verify_json(lab)["results"]
+    failed = {(r["check"], r["subject"]): r for r in results if not r["ok"]}
+    bad = failed[("routes", "router-1 10.244.1.0/24")]
+    assert bad["observed"].startswith("unicast 10.244.1.0/24 via 10.1.0.10 dev br-lan proto "
+                                      "boot metric 10 (in use; it overrides ")
+    assert ("ping", "dc1→dc2 (10.244.0.10 → 10.244.1.10)") in failed
+    subprocess.run(["ip", "-n", router, "route", "del", *loop], check=True)
+    subprocess.run(["ip", "-n", router, "route", "add", "10.2.0.128/25", "via", "10.255.0.2"],
+                   check=True)  # an extra route into dc2's LAN, by hand
+    failed = [r for r in verify_json(lab)["results"] if not r["ok"]]
+    assert [(r["check"], r["subject"]) for r in failed] == [("routes", "router-1 10.2.0.128/25")]
 
 
 def test_bird_speaker_option(make_lab):

@@ -84,7 +84,8 @@ class BgpSessionState:
     peer: str  # peer address
     state: str  # daemon's word: "Established", "Active", "Connect", ...
     info: str = ""  # last error or extra detail from the daemon
-    refused: int = 0  # announcements from the peer its import filter refused
+    refused: int = 0  # announcements from the peer its import filter refuses now
+    refused_prefixes: tuple[str, ...] = ()  # which, where the daemon can say
 
     @property
     def established(self) -> bool:

@@ -7,11 +7,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from ipaddress import IPv4Network
 
 from .errors import NativeK8sError
 from .kinds import BgpSessionState
 from .observe import KernelRoute, Observer
-from .plan import ExpectedRoute, Machine, NodePlan, Plan, RouteOrigin
+from .plan import ExpectedRoute, Machine, NetworkKind, NodePlan, Plan, RouteOrigin
 
 OVERLAY_KINDS = {"vxlan", "geneve", "gre", "gretap", "ipip", "sit", "ip6tnl", "wireguard"}
 
@@ -60,10 +61,12 @@ def _session_results(plan: Plan, machine: Machine, seen: dict[str, BgpSessionSta
         # A router filtering a node's announcements: did the node overreach?
         if state and machine.kind == "router" and local.accepts is not None:
             allowed = ", ".join(map(str, local.accepts)) or "nothing"
+            named = ", ".join(state.refused_prefixes)
             results.append(CheckResult(
                 "filter", f"{machine.name} ← {remote.machine}", ok=state.refused == 0,
                 expected=f"{remote.machine} announces only {allowed}",
-                observed=(f"{state.refused} announcement(s) refused by the import filter"
+                observed=(f"the import filter refuses {named or state.refused}" +
+                          ("" if named else " announcement(s)")
                           if state.refused else "nothing refused"),
                 datacentre=machine.datacentre, machine=machine.name,
                 hint=f"what {remote.machine} announces: a prefix that is not its own",
@@ -95,24 +98,33 @@ def _each_machine(machines, fn) -> list[CheckResult]:
         return [r for rs in pool.map(fn, machines) for r in rs]
 
 
+def in_use(prefix, seen: list[KernelRoute]) -> tuple[KernelRoute | None, list[KernelRoute]]:
+    """(the route to exactly ``prefix`` the kernel uses, the others it overrides): of routes
+    to one prefix in the main table, the FIB takes the lowest metric."""
+    same = sorted((r for r in seen if r.prefix == prefix), key=lambda r: r.metric)
+    return (same[0], same[1:]) if same else (None, [])
+
+
 def _route_matches(exp: ExpectedRoute, seen: list[KernelRoute]) -> tuple[bool, str]:
-    same = [r for r in seen if r.prefix == exp.prefix]
-    if not same:
+    """Does the route the kernel uses for the expected prefix go where the plan says?"""
+    used, shadowed = in_use(exp.prefix, seen)
+    if used is None:
         return False, "no route"
     if exp.origin == RouteOrigin.local:
-        return True, f"{same[0].kind} {same[0].prefix}"
+        return True, f"{used.kind} {used.prefix}"
+    text = _describe(used)
+    if shadowed:
+        text += " (in use; it overrides " + ", ".join(_describe(r) for r in shadowed) + ")"
     if not exp.via:
-        ok = any(not r.via for r in same)
-        return ok, ", ".join(_describe(r) for r in same)
-    allowed = set(exp.via)
-    ok = any(r.via and set(r.via) <= allowed for r in same)
-    return ok, ", ".join(_describe(r) for r in same)
+        return not used.via, text
+    return bool(used.via) and set(used.via) <= set(exp.via), text
 
 
 def _describe(r: KernelRoute) -> str:
     via = f" via {' '.join(map(str, r.via))}" if r.via else ""
     dev = f" dev {r.dev}" if r.dev else ""
-    return f"{r.kind} {r.prefix}{via}{dev} proto {r.protocol}"
+    metric = f" metric {r.metric}" if r.metric else ""
+    return f"{r.kind} {r.prefix}{via}{dev} proto {r.protocol}{metric}"
 
 
 def observe_routes(observer: Observer, machine: str) -> list[KernelRoute]:
@@ -120,21 +132,44 @@ def observe_routes(observer: Observer, machine: str) -> list[KernelRoute]:
     return [KernelRoute.from_ip_json(item) for item in json.loads(raw or "[]")]
 
 
-def routes_of(observer: Observer, machine: Machine) -> list[CheckResult]:
+def routes_of(observer: Observer, machine: Machine,
+              guarded: tuple[IPv4Network, ...] = ()) -> list[CheckResult]:
     """One machine's kernel routing table against its expected table."""
     try:
         seen = observe_routes(observer, machine.name)
     except NativeK8sError as exc:
         return [CheckResult("routes", machine.name, False, "its routing table", str(exc),
                             machine.datacentre, machine.name)]
-    return _compare_table(machine, seen)
+    return _compare_table(machine, seen, guarded)
+
+
+def guarded_prefixes(plan: Plan) -> tuple[IPv4Network, ...]:
+    """Where a route the plan does not have changes where pods or LANs are reached: the
+    cluster's pod range and every datacentre's LAN."""
+    lans = [n.cidr for n in plan.networks if n.kind == NetworkKind.lan and n.cidr is not None]
+    return (plan.cluster.pods, *lans)
 
 
 def check_routes(plan: Plan, observer: Observer) -> list[CheckResult]:
-    return _each_machine(plan.machines, lambda m: routes_of(observer, m))
+    guarded = guarded_prefixes(plan)
+    return _each_machine(plan.machines, lambda m: routes_of(observer, m, guarded))
 
 
-def _compare_table(machine: Machine, seen: list[KernelRoute]) -> list[CheckResult]:
+def _unexpected(machine: Machine, r: KernelRoute, guarded: tuple[IPv4Network, ...]) -> bool:
+    """A route the plan does not have: learned over BGP, or (any protocol) to a part of the
+    pods' or LANs' ranges. Routes inside a prefix the machine delivers itself (a node's
+    own pods in its PodCIDR) are its own business."""
+    expected = {e.prefix for e in machine.routes}
+    if r.prefix in expected:
+        return False
+    own = [e.prefix for e in machine.routes if e.origin == RouteOrigin.local]
+    if any(r.prefix.subnet_of(p) for p in own):
+        return False
+    return r.protocol in ("bird", "bgp", "gobgp") or any(r.prefix.subnet_of(g) for g in guarded)
+
+
+def _compare_table(machine: Machine, seen: list[KernelRoute],
+                   guarded: tuple[IPv4Network, ...] = ()) -> list[CheckResult]:
     out = []
     for exp in machine.routes:
         ok, observed = _route_matches(exp, seen)
@@ -144,13 +179,13 @@ def _compare_table(machine: Machine, seen: list[KernelRoute]) -> list[CheckResul
             observed, machine.datacentre, machine.name,
             hint="" if ok else f"`ip route` on {machine.name}; the BGP sessions above",
         ))
-    expected = {e.prefix for e in machine.routes}
     for r in seen:
-        if r.protocol in ("bird", "bgp", "gobgp") and r.prefix not in expected:
+        if _unexpected(machine, r, guarded):
             out.append(CheckResult(
                 "routes", f"{machine.name} {r.prefix}", False, "no such route (not in the plan)",
                 _describe(r), machine.datacentre, machine.name,
-                hint="a node advertising a prefix that is not its own, or a stale route",
+                hint="a node advertising a prefix that is not its own, a route added by hand, "
+                     "or a stale route",
             ))
     return out
 
@@ -223,8 +258,10 @@ def check_overlay(plan: Plan, observer: Observer) -> list[CheckResult]:
 def control_plane(plan: Plan, observer: Observer, router_os,
                   machines: list[Machine]) -> dict[str, list[CheckResult]]:
     """BGP and routes of the given machines, by machine name."""
+    guarded = guarded_prefixes(plan)
+
     def one(m: Machine) -> list[CheckResult]:
-        return bgp_of(plan, observer, router_os, m) + routes_of(observer, m)
+        return bgp_of(plan, observer, router_os, m) + routes_of(observer, m, guarded)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         return dict(zip((m.name for m in machines), pool.map(one, machines)))

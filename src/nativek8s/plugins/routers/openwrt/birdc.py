@@ -239,12 +239,17 @@ def birdc_argv(socket: str | None, *command: str) -> list[str]:
     return ["birdc", *(["-s", socket] if socket else []), *command]
 
 
-def session_state(protocol: ProtocolStatus) -> BgpSessionState:
+def session_state(protocol: ProtocolStatus,
+                  refused: Iterable[IPv4Network] = ()) -> BgpSessionState:
+    """``refused``: the prefixes its import filter refuses now (kept by `import keep
+    filtered`); BIRD's "filtered" counter only ever grows, so a withdrawn hijack would
+    count for ever."""
     neighbor = protocol.neighbor_address
+    prefixes = tuple(sorted(str(p) for p in set(refused)))
     return BgpSessionState(
         name=protocol.name, peer=str(neighbor) if neighbor else "",
         state=protocol.bgp_state or protocol.state, info=protocol.last_error,
-        refused=protocol.import_updates.get("filtered", 0),
+        refused=len(prefixes), refused_prefixes=prefixes,
     )
 
 
@@ -252,7 +257,12 @@ def session_states(access: MachineAccess) -> list[BgpSessionState]:
     """Every BGP protocol of the router's BIRD; protocol names are the plan's session names.
 
     `show protocols all` rather than `show protocols`: only the details carry the
-    neighbour's address.
+    neighbour's address. `show route filtered`: the routes import filters refuse now.
     """
-    output = access.run(birdc_argv(access.bgp_control_socket, "show", "protocols", "all"))
-    return [session_state(p) for p in parse_protocols(output) if p.proto == "BGP"]
+    sock = access.bgp_control_socket
+    output = access.run(birdc_argv(sock, "show", "protocols", "all"))
+    filtered: dict[str, list[IPv4Network]] = {}
+    for route in parse_routes(access.run(birdc_argv(sock, "show", "route", "filtered"))):
+        filtered.setdefault(route.protocol, []).append(route.prefix)
+    return [session_state(p, filtered.get(p.name, ())) for p in parse_protocols(output)
+            if p.proto == "BGP"]
