@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
+import sys
 import time
 
 import pytest
@@ -157,4 +159,21 @@ def test_switching_the_node_speaker(make_lab):
     verify_ok(lab)
     back = lab.cli("deploy", lab.name, "--speaker", "gobgp", "--no-routes", check=True)
     assert back.stderr.count("started") == 2  # one speaker per node, nothing else
+    verify_ok(lab)
+
+
+@pytest.mark.parametrize("redirect", ["", "2>&1"])
+def test_a_closed_output_pipe_never_aborts_a_deploy(make_lab, redirect):
+    """`nativek8s deploy | head -2`: the reader goes away; the deploy carries on."""
+    lab = make_lab()
+    cmd = (f"{shlex.quote(sys.executable)} -m nativek8s.core.cli.main deploy -f "
+           f"{shlex.quote(str(lab.topology))} {redirect} | head -2 >/dev/null; "
+           "exit ${PIPESTATUS[0]}")
+    proc = subprocess.run(["bash", "-c", cmd], env=lab.env(), capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+    assert {k for k in lab.resources() if k.startswith("netns:proc:")} == {
+        "netns:proc:router-1:bird", "netns:proc:router-2:bird", "netns:proc:node-1:gobgpd",
+        "netns:proc:node-2:gobgpd", "netns:proc:pods:podagent"}
     verify_ok(lab)

@@ -99,3 +99,73 @@ def test_probe_pairs_and_paths():
     assert pairs == [("node-1", "node-2"), ("node-2", "node-1")]
     path = expected_path(p, p.machine("node-1"), p.machine("node-2"))
     assert path == [{"node-1"}, {"router-1"}, {"router-2"}, {"node-2"}, {"pod@node-2"}]
+
+
+class _BrokenLab:
+    """An observer of a lab whose router-2 daemon died: nothing answers, and it says so."""
+
+    def __init__(self, faults):
+        self._faults = faults
+
+    def access(self, machine):
+        from nativek8s.core.errors import NativeK8sError
+
+        class Access:
+            bgp_control_socket = None
+
+            def run(self, argv, timeout=10.0):
+                raise NativeK8sError(f"{machine}: nothing answers")
+        return Access()
+
+    def node_bgp_sessions(self, node):
+        from nativek8s.core.errors import NativeK8sError
+        raise NativeK8sError("not running")
+
+    def ping(self, src, dst):
+        from nativek8s.core.observe import ProbeResult
+        return ProbeResult(False, "100% loss")
+
+    client_address = ping
+
+    def trace(self, src, dst):
+        return []
+
+    def link_kinds(self, machine):
+        return {}
+
+    def faults(self):
+        return self._faults
+
+
+class _Router:
+    def bgp_sessions(self, router, access):
+        return access.run(["birdc"])
+
+
+def test_verify_gives_up_waiting_on_a_fault_it_cannot_heal():
+    from nativek8s.core.verify import verify
+
+    polls = []
+
+    def on_wait(results):
+        polls.append(results)
+        assert len(polls) < 3, "kept waiting for a lab that cannot converge"
+
+    observer = _BrokenLab([("router-2", "bird is not running (log: x)")])
+    results = verify(plan(), observer, _Router(), wait=3600, on_wait=on_wait)
+    assert polls == []
+    (fault,) = [r for r in results if r.check == "fault"]
+    assert (fault.subject, fault.observed, fault.ok) == ("router-2", "bird is not running (log: x)",
+                                                         False)
+    assert fault.datacentre == "dc2"
+
+
+def test_verify_keeps_waiting_while_nothing_is_known_to_be_broken():
+    from nativek8s.core.verify import verify
+
+    polls = []
+    observer = _BrokenLab([])
+    verify(plan(), observer, _Router(), wait=3600,
+           on_wait=lambda r: polls.append(r) if len(polls) < 2 else observer._faults.append(
+               ("node-1", "gobgpd is not running")))
+    assert len(polls) == 2  # waited until a fault appeared

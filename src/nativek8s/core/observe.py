@@ -84,3 +84,9 @@ class Observer(Protocol):
         ...
 
     def machines(self) -> list[MachineStatus]: ...
+
+    def faults(self) -> list[tuple[str, str]]:
+        """Optional. (machine, what is wrong) for faults that waiting cannot heal (a daemon
+        that is not running, a machine that is gone): verify stops waiting for convergence
+        as soon as there is one, and reports them."""
+        ...

@@ -274,16 +274,33 @@ def verify(plan: Plan, observer: Observer, router_os, wait: float = 0.0,
     still fail are polled again."""
     deadline = time.monotonic() + wait
     by_machine = control_plane(plan, observer, router_os, list(plan.machines))
+    faults: list[CheckResult] = []
     while True:
         failing = [plan.machine(n) for n, rs in by_machine.items() if not all(r.ok for r in rs)]
         if not failing or time.monotonic() >= deadline:
+            break
+        faults = _faults(plan, observer)
+        if faults:  # waiting cannot heal these: give up now, saying which
             break
         if on_wait:
             on_wait([r for rs in by_machine.values() for r in rs])
         time.sleep(0.1)
         by_machine.update(control_plane(plan, observer, router_os, failing))
     results = [r for m in plan.machines for r in by_machine[m.name]]
-    return results + check_dataplane(plan, observer) + check_overlay(plan, observer)
+    return faults + results + check_dataplane(plan, observer) + check_overlay(plan, observer)
+
+
+def _faults(plan: Plan, observer: Observer) -> list[CheckResult]:
+    find = getattr(observer, "faults", None)
+    if find is None:
+        return []
+    out = []
+    for machine, what in find():
+        m = next((x for x in plan.machines if x.name == machine), None)
+        out.append(CheckResult("fault", machine, False, "running", what,
+                               m.datacentre if m else None, machine,
+                               hint="waiting cannot heal this; run deploy again, or see the log"))
+    return out
 
 
 def summary(results: list[CheckResult]) -> str:
