@@ -11,7 +11,6 @@ import pytest
 
 from nativek8s.core.engine.lock import LabBusy, LabLock
 from nativek8s.core.engine.state import DamagedState, LabState, known_labs
-from nativek8s.core.errors import UsageError
 from nativek8s.core.load import load_topology
 from nativek8s.core.plan import MD5_SECRET, build_plan
 from nativek8s.core.registry import registry

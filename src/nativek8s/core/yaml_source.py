@@ -8,16 +8,14 @@ deeper than MAX_DEPTH, aliases that expand to more than MAX_ALIAS_EXPANSION extr
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
-
-import unicodedata
 
 import yaml
 import yaml.reader
 
 from .errors import Problem
-
 
 MAX_DEPTH = 32  # a topology nests 5 levels; plugin options a few more
 MAX_ALIAS_EXPANSION = 10_000  # values aliases may add beyond those written out
@@ -38,7 +36,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
     _depth = 0
 
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+    def compose_node(self, parent, index):
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:

@@ -11,6 +11,7 @@ later command that acts on a lab).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +36,7 @@ class LabTarget:
     exists: bool = True  # the lab has state (a saved plan)
 
 
-def lab_arguments(func):
+def lab_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
     """``[LAB]`` and ``-f FILE``: the two ways to name a lab, on every lab command."""
     func = topology_file(func)
     return click.argument("lab", required=False)(func)
@@ -108,13 +109,14 @@ def _registry() -> Registry:
     return registry()
 
 
-def with_lab(*, deploy: bool = False, must_exist: bool = True):
+def with_lab(*, deploy: bool = False, must_exist: bool = True
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator: a command gets ``target: LabTarget`` instead of ``lab``/``topology``
     (and the composition flags, when the command has them)."""
 
-    def wrap(func):
+    def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(func)
-        def inner(lab: str | None, topology: str | None, **kwargs: Any):
+        def inner(lab: str | None, topology: str | None, **kwargs: Any) -> Any:
             choices = {k: kwargs.pop(k) for k in ("hypervisor", "router", "nodeos", "cni")
                        if k in kwargs}
             target = resolve_lab_target(lab, topology, deploy=deploy, must_exist=must_exist,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from nativek8s.core.engine.context import LabContext
@@ -16,6 +17,7 @@ from nativek8s.core.engine.steps import Step
 from nativek8s.core.errors import NativeK8sError, UsageError
 from nativek8s.core.intent import SpeakerIntent
 from nativek8s.core.kinds import RenderContext, RenderedFile
+from nativek8s.core.plan import Plan
 
 from . import daemons, iproute, processes
 from .inns import write_sysctls
@@ -166,7 +168,7 @@ class Netns:
         the lab's mark, or when it holds nothing but lo (recorded, never configured)."""
         existing = iproute.namespaces()
         candidates = [n for n in names if n in existing and is_lab_namespace(lab, n)]
-        links = dict(zip(candidates, _parallel(_links_or_none, candidates)))
+        links = dict(zip(candidates, _parallel(_links_or_none, candidates), strict=True))
         mark = owner_alias(lab)
         doomed = [n for n in candidates if links[n] is not None and (
             any(ln.get("ifalias") == mark for ln in links[n] if ln["ifname"] == "lo")
@@ -253,11 +255,12 @@ class Netns:
         removed += self.destroy_marked(ctx.plan.lab, ctx.plan, ctx.echo)  # left unrecorded
         return removed
 
-    def destroy_marked(self, lab: str, plan: object, echo: object) -> list[str]:
+    def destroy_marked(self, lab: str, plan: Plan | None,
+                       echo: Callable[[str], None]) -> list[str]:
         """Without state: every namespace whose lo carries the lab's mark, and every process
         inside them."""
         names = sorted(n for n in iproute.namespaces() if is_lab_namespace(lab, n))
-        links = dict(zip(names, _parallel(_links_or_none, names)))
+        links = dict(zip(names, _parallel(_links_or_none, names), strict=True))
         mark = owner_alias(lab)
         marked = [n for n in names if links[n] is not None and any(
             ln.get("ifalias") == mark for ln in links[n] if ln["ifname"] == "lo")]
