@@ -22,6 +22,7 @@ from .validate import check_topology
 from .yaml_source import YamlDocument, parse_yaml
 
 REFERENCE = "reference"
+MAX_FILE_BYTES = 16 * 1024 * 1024  # the largest lab `init` writes is a few hundred KiB
 
 
 def reference_text() -> str:
@@ -36,6 +37,13 @@ def read_source(path: str | None) -> tuple[str, str]:
     file = Path(path)
     if file.is_dir():
         raise UsageError(f"{path}: is a directory; give a topology YAML file")
+    try:
+        size = file.stat().st_size
+    except OSError:
+        size = 0  # reported by the read below
+    if size > MAX_FILE_BYTES:
+        raise UsageError(f"{path}: {size:,} bytes is far too large for a topology (at most "
+                         f"{MAX_FILE_BYTES:,}); give a topology YAML file")
     try:
         return file.read_text(encoding="utf-8"), str(path)
     except FileNotFoundError:

@@ -8,6 +8,7 @@ deeper than MAX_DEPTH, aliases that expand to more than MAX_ALIAS_EXPANSION extr
 
 from __future__ import annotations
 
+import os
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from .errors import Problem
 MAX_DEPTH = 32  # a topology nests 5 levels; plugin options a few more
 MAX_ALIAS_EXPANSION = 10_000  # values aliases may add beyond those written out
 MAX_DIGITS = 20  # every number of a topology fits 64 bits
+MAX_TEXT = 4096  # characters of one value or key: a path fits (PATH_MAX)
 _INT_TAG = "tag:yaml.org,2002:int"
 _ALLOWED_CONTROLS = {"\t", "\n"}
 
@@ -79,6 +81,13 @@ def _scalar_problem(node: yaml.ScalarNode, path: str) -> Problem | None:
     if node.tag == _INT_TAG and sum(c.isdigit() for c in text) > MAX_DIGITS:
         return Problem(path, f"a number of {sum(c.isdigit() for c in text)} digits is far too "
                              "large for any setting here", line)
+    if len(text) > MAX_TEXT:
+        return Problem(path, f"a value of {len(text):,} characters is far too long for any "
+                             f"setting here (at most {MAX_TEXT:,})", line)
+    if text.startswith("~") and os.path.expanduser(text) == text:
+        user = text.split("/", 1)[0]
+        return Problem(path, f"{user}: no such user, so {text} names no file; write the path "
+                             "in full", line)
     return None
 
 
