@@ -177,3 +177,27 @@ def test_a_closed_output_pipe_never_aborts_a_deploy(make_lab, redirect):
         "netns:proc:router-1:bird", "netns:proc:router-2:bird", "netns:proc:node-1:gobgpd",
         "netns:proc:node-2:gobgpd", "netns:proc:pods:podagent"}
     verify_ok(lab)
+
+
+def test_deploy_from_the_file_rewrites_a_damaged_plan(make_lab):
+    lab = make_lab()
+    lab.cli("deploy", "-f", str(lab.topology), "--no-routes", check=True)
+    (lab_dir(lab) / "plan.json").write_text("{")
+    again = lab.cli("deploy", "-f", str(lab.topology), "--no-routes")
+    assert again.returncode == 0, again.stderr
+    assert "plan.json is damaged" in again.stderr and "started" not in again.stderr
+    verify_ok(lab)
+
+
+def test_a_restarted_pod_agent_is_waited_for(make_lab):
+    """deploy restarts a killed pod agent and waits until it listens: its own probes (tcp,
+    source) then pass at once."""
+    lab = make_lab()
+    lab.cli("deploy", "-f", str(lab.topology), "--no-routes", check=True)
+    os.kill(lab.resources()["netns:proc:pods:podagent"]["pid"], 9)
+    time.sleep(0.1)
+    again = lab.cli("deploy", lab.name, "--no-routes")
+    assert again.returncode == 0, again.stderr
+    assert "pod agent (" in again.stderr and "started" in again.stderr
+    log = (lab_dir(lab) / "logs" / "podagent.log").read_text()
+    assert log.count("pod agent: listening on port 8080 in 2 namespaces") == 2

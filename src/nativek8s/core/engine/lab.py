@@ -48,7 +48,11 @@ def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str]
             if fresh is not None:  # refused before anything was made: leave no state behind
                 shutil.rmtree(fresh, ignore_errors=True)
             raise
-        previous = state.load_plan() if state.exists() else None
+        try:
+            previous = state.load_plan() if state.exists() else None
+        except DamagedState as exc:  # the topology at hand says what the lab is
+            echo(f"{exc.path} is damaged ({exc.why}); writing it again from the topology")
+            previous = None
         if previous is not None and previous != plan:
             echo(f"lab {plan.lab}: the plan changed since the last deploy; reconciling")
         state.save_plan(plan)
