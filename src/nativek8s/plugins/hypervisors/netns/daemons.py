@@ -139,12 +139,14 @@ def _programs() -> set[str]:
     return out
 
 
-def leftovers(ctx: LabContext, daemon: Daemon, keep: processes.Identity | None
+def leftovers(ctx: LabContext, daemon: Daemon, keep: processes.Identity | None,
+              table: dict[int, list[processes.Identity]] | None = None
               ) -> list[processes.Identity]:
     """Daemons to stop before this one (re)starts: what the lab recorded for this machine
     under any other kind (a switched speaker) or that is no longer usable, and any daemon
     program running in its namespace that is not ``keep`` (started by a run that died
-    before it recorded it, or living on in a namespace deleted by hand)."""
+    before it recorded it). ``table``: processes by namespace, taken before this run
+    started any daemon."""
     out = []
     resources = ctx.state.resources()
     for key, rec in resources.items():
@@ -155,16 +157,17 @@ def leftovers(ctx: LabContext, daemon: Daemon, keep: processes.Identity | None
     inode = processes.namespace_inode(iproute.NETNS_DIR / daemon.namespace)
     programs = _programs()
     if inode is not None:
-        out += [i for i in processes.in_namespaces([inode])
+        out += [i for i in processes.in_namespaces([inode], table)
                 if i.exe in programs and i != keep and i not in out]
     return out
 
 
-def ensure(ctx: LabContext, daemon: Daemon, changed: bool) -> str:
+def ensure(ctx: LabContext, daemon: Daemon, changed: bool,
+           table: dict[int, list[processes.Identity]] | None = None) -> str:
     """Running with the current config; started, reloaded or replaced as needed: every
-    daemon is stopped and started at most once per run."""
+    daemon is stopped and started at most once per run. ``table``: see :func:`leftovers`."""
     ident = running(ctx, daemon)
-    stale = leftovers(ctx, daemon, ident)
+    stale = leftovers(ctx, daemon, ident, table)
     others = [k for k in ctx.state.resources()
               if k.startswith(f"netns:proc:{daemon.machine}:") and k != daemon.key]
     stopped = processes.stop_all(stale)

@@ -27,6 +27,7 @@ from .options import NetnsOptions
 from .wiring import Namespace, wire
 
 NS_KEY = "netns:namespaces"
+ProcessTable = dict[int, list[processes.Identity]]  # network namespace inode → processes
 TOOLS = {"ip": "iproute2", "bird": "bird2", "birdc": "bird2", "ping": "iputils-ping",
          "traceroute": "traceroute"}
 GOBGP_TOOLS = {"gobgpd": "gobgpd", "gobgp": "gobgpd"}
@@ -117,6 +118,7 @@ class Netns:
         spaces = wire(ctx.plan)
         intents = self._intents(ctx)
         fresh: set[str] = set()  # namespaces this run creates: known to hold only lo
+        before = processes.by_namespace()  # daemons of earlier runs, found once for all steps
         steps = [
             Step("netns:prune", "machines no longer in the plan",
                  lambda: self._prune(ctx, spaces)),
@@ -130,18 +132,18 @@ class Netns:
             if intent is None:
                 raise NativeK8sError(f"the CNI plugin gave no BGP intent for {node.name}")
             steps.append(Step(f"netns:node:{node.name}", opts.speaker,
-                              lambda i=intent: self._ensure_node(ctx, i, opts.speaker),
+                              lambda i=intent: self._ensure_node(ctx, i, opts.speaker, before),
                               machine=node.name, after=("netns:addresses",)))
         # Routers start last: the node speakers already listen when BIRD first dials them,
         # so no session waits for a connect retry.
         node_steps = tuple(f"netns:node:{n.name}" for n in ctx.plan.nodes)
         for router in ctx.plan.routers:
             steps.append(Step(f"netns:router:{router.name}", "BIRD",
-                              lambda r=router.name: self._ensure_router(ctx, r),
+                              lambda r=router.name: self._ensure_router(ctx, r, before),
                               machine=router.name, after=("netns:addresses", *node_steps)))
         steps.append(Step("netns:pods", "pod agent",
                           lambda: daemons.ensure(ctx, daemons.agent_daemon(ctx, opts.probe_port),
-                                                 changed=False),
+                                                 changed=False, table=before),
                           after=("netns:addresses",)))
         return steps
 
@@ -223,20 +225,21 @@ class Netns:
             made += sum(_parallel(one, [ns for ns in spaces if ns.kind in kinds]))
         return f"{made} links created" if made else "all links present"
 
-    def _ensure_router(self, ctx: LabContext, router: str) -> str:
+    def _ensure_router(self, ctx: LabContext, router: str, before: ProcessTable) -> str:
         plan_router = ctx.plan.machine(router)
         spec = ctx.plugins.router.bgp_daemon(plan_router)
         rendered = ctx.rendered_file(ctx.plugins.router.name, router, spec.config_target)
         daemon = daemons.router_daemon(ctx, router)
         text = rendered.content if isinstance(rendered.content, str) else rendered.content.decode()
         changed = daemons.write_config(daemon.config, text, rendered.secret)
-        return daemons.ensure(ctx, daemon, changed)
+        return daemons.ensure(ctx, daemon, changed, before)
 
-    def _ensure_node(self, ctx: LabContext, intent: SpeakerIntent, speaker: str) -> str:
+    def _ensure_node(self, ctx: LabContext, intent: SpeakerIntent, speaker: str,
+                     before: ProcessTable) -> str:
         daemon = daemons.node_daemon(ctx, intent.node, speaker)
         text = daemons.speaker_config(intent, ctx, speaker)
         changed = daemons.write_config(daemon.config, text, ctx.plan.md5)
-        note = daemons.ensure(ctx, daemon, changed)
+        note = daemons.ensure(ctx, daemon, changed, before)
         if daemon.kind == "gobgpd":
             daemons.announce_gobgp(daemon, intent)
         return note

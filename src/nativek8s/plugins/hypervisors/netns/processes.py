@@ -58,23 +58,27 @@ def namespace_inode(path: Path) -> int | None:
         return None
 
 
-def in_namespaces(inodes: Iterable[int]) -> list[Identity]:
-    """Every live process whose network namespace is one of ``inodes``."""
+def by_namespace() -> dict[int, list[Identity]]:
+    """Every live process, grouped by the inode of its network namespace (one pass over
+    /proc, shared by many lookups)."""
+    table: dict[int, list[Identity]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            ident = identity(int(entry.name))
+            if ident is not None:
+                table.setdefault(ident.netns, []).append(ident)
+    return table
+
+
+def in_namespaces(inodes: Iterable[int],
+                  table: dict[int, list[Identity]] | None = None) -> list[Identity]:
+    """Every live process whose network namespace is one of ``inodes`` (from ``table``, a
+    snapshot of :func:`by_namespace`, when given)."""
     wanted = set(inodes)
     if not wanted:
         return []
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if os.stat(entry / "ns" / "net").st_ino not in wanted:
-                continue
-        except OSError:
-            continue
-        ident = identity(int(entry.name))
-        if ident is not None and ident.netns in wanted:
-            found.append(ident)
+    table = by_namespace() if table is None else table
+    found = [i for ino in wanted for i in table.get(ino, []) if is_ours(i)]
     return sorted(found, key=lambda i: i.pid)
 
 
