@@ -163,6 +163,14 @@ def test_a_lower_metric_route_overriding_bgp_fails_verify(make_lab):
                    check=True)  # an extra route into dc2's LAN, by hand
     failed = [r for r in verify_json(lab)["results"] if not r["ok"]]
     assert [(r["check"], r["subject"]) for r in failed] == [("routes", "router-1 10.2.0.128/25")]
+    subprocess.run(["ip", "-n", router, "route", "del", "10.2.0.128/25"], check=True)
+    # A policy rule looks node-2's pods up in another table: the main one is never reached.
+    subprocess.run(["ip", "-n", router, "route", "add", "10.244.1.0/24", "via", "10.1.0.10",
+                    "table", "100"], check=True)
+    subprocess.run(["ip", "-n", router, "rule", "add", "to", "10.244.1.0/24", "table", "100",
+                    "priority", "100"], check=True)
+    failed = [r for r in verify_json(lab)["results"] if not r["ok"]]
+    assert ("routes", "router-1 rule 100") in [(r["check"], r["subject"]) for r in failed]
 
 
 def test_bird_speaker_option(make_lab):

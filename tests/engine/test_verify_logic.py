@@ -81,6 +81,22 @@ def test_unexpected_routes_into_pods_or_lans_are_reported_whatever_their_protoco
     assert failed == ["node-1 10.244.1.0/25", "node-1 10.2.0.128/25"]
 
 
+def test_policy_rules_other_than_the_kernels_defaults_fail():
+    from nativek8s.core.verify import _rule_results
+
+    m = plan().machine("router-1")
+    defaults = [{"priority": 0, "src": "all", "table": "local"},
+                {"priority": 32766, "src": "all", "table": "main"},
+                {"priority": 32767, "src": "all", "table": "default"}]
+    assert _rule_results(m, defaults) == []
+    extra = {"priority": 100, "src": "all", "dst": "10.244.1.0", "dstlen": 24, "table": "100"}
+    (bad,) = _rule_results(m, [*defaults, extra])
+    assert (bad.subject, bad.ok) == ("router-1 rule 100", False)
+    assert bad.observed == "priority 100 src all dst 10.244.1.0 dstlen 24 table 100"
+    main_with_selector = {"priority": 32766, "src": "all", "iif": "eth0", "table": "main"}
+    assert len(_rule_results(m, [main_with_selector])) == 1
+
+
 def test_kernel_route_from_ip_json():
     r = KernelRoute.from_ip_json({"dst": "default", "gateway": "10.1.0.1", "dev": "eth0",
                                   "protocol": "boot"})

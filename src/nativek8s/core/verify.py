@@ -132,15 +132,48 @@ def observe_routes(observer: Observer, machine: str) -> list[KernelRoute]:
     return [KernelRoute.from_ip_json(item) for item in json.loads(raw or "[]")]
 
 
+# The kernel's own policy rules: every lookup goes local, then main (the table checked
+# above), then default. Any other rule can send traffic past the main table.
+DEFAULT_RULES = {(0, "local"), (32766, "main"), (32767, "default")}
+
+
+def observe_rules(observer: Observer, machine: str) -> list[dict] | None:
+    """`ip -j -4 rule show`; None where the machine cannot say (no such ip)."""
+    try:
+        raw = observer.access(machine).run(["ip", "-j", "-4", "rule", "show"])
+        rules = json.loads(raw or "[]")
+    except (NativeK8sError, ValueError):
+        return None
+    return rules if isinstance(rules, list) else None
+
+
+def _rule_results(machine: Machine, rules: list[dict]) -> list[CheckResult]:
+    out = []
+    for rule in rules:
+        default = ((rule.get("priority"), rule.get("table")) in DEFAULT_RULES
+                   and set(rule) <= {"priority", "src", "table"})
+        if not default:
+            text = " ".join(f"{k} {v}" for k, v in rule.items())
+            out.append(CheckResult(
+                "routes", f"{machine.name} rule {rule.get('priority', '?')}", False,
+                "only the kernel's default policy rules (local, main, default)", text,
+                machine.datacentre, machine.name,
+                hint=f"`ip rule` on {machine.name}: a rule can send traffic past the main "
+                     "table"))
+    return out
+
+
 def routes_of(observer: Observer, machine: Machine,
               guarded: tuple[IPv4Network, ...] = ()) -> list[CheckResult]:
-    """One machine's kernel routing table against its expected table."""
+    """One machine's kernel routing table against its expected table, and its policy
+    rules: the lookups that reach the main table at all."""
     try:
         seen = observe_routes(observer, machine.name)
     except NativeK8sError as exc:
         return [CheckResult("routes", machine.name, False, "its routing table", str(exc),
                             machine.datacentre, machine.name)]
-    return _compare_table(machine, seen, guarded)
+    rules = observe_rules(observer, machine.name)
+    return _compare_table(machine, seen, guarded) + _rule_results(machine, rules or [])
 
 
 def guarded_prefixes(plan: Plan) -> tuple[IPv4Network, ...]:
