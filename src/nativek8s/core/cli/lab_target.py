@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from .options import topology_file
 
 if TYPE_CHECKING:
     from ..engine.state import LabState
@@ -36,9 +35,16 @@ class LabTarget:
     exists: bool = True  # the lab has state (a saved plan)
 
 
+lab_file = click.option(
+    "-f", "--file", "topology", metavar="FILE", default=None,
+    help="The lab this topology file describes (instead of LAB). Without LAB or FILE: the "
+         "only lab there is.",
+)
+
+
 def lab_arguments(func: Callable[..., Any]) -> Callable[..., Any]:
     """``[LAB]`` and ``-f FILE``: the two ways to name a lab, on every lab command."""
-    func = topology_file(func)
+    func = lab_file(func)
     return click.argument("lab", required=False)(func)
 
 
