@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import sys
 
@@ -11,29 +9,7 @@ import click
 
 from .lab_target import LabTarget, with_lab
 from .options import composition, topology_file
-
-output_option = click.option("-o", "--output", type=click.Choice(["table", "json"]),
-                             default="table")
-
-
-def _echo(line: str, err: bool) -> None:
-    try:
-        click.echo(line, err=err)
-    except BrokenPipeError:
-        # The reader went away (`nativek8s deploy | head -2`): the work goes on, its
-        # output goes nowhere from now on.
-        stream = sys.stderr if err else sys.stdout
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, stream.fileno())
-        os.close(devnull)
-
-
-def _err(line: str) -> None:
-    _echo(line, err=True)
-
-
-def _out(line: str) -> None:
-    _echo(line, err=False)
+from .output import emit, output_option, reporter, stdout_style
 
 
 @click.command()
@@ -53,26 +29,27 @@ def deploy(target: LabTarget, speaker, routes):
     from ..engine.lab import lab_observer
     from ..verify import route_table
 
-    plan, state = target.plan, target.state
-    assert plan is not None and target.registry is not None
+    plan, state, reg = target.plan, target.state, target.registry
+    assert plan is not None and reg is not None
     options = {"speaker": speaker} if speaker else {}
-    results = run_deploy(plan, state, target.registry, _err, **options)
+    report = reporter()
+    results = run_deploy(plan, state, reg, report, **options)
     if results is None:
-        _err(f"lab {plan.lab}: deployed; NOT verified (see above)")
+        report.final(f"lab {plan.lab}: deployed; NOT verified (see above)")
         return
     failed = [r for r in results if not r.ok]
     for r in failed:
-        _err(r.line())
-    if routes:
-        _, observer = lab_observer(state, target.registry, _err)
+        report.error(r.line())
+    if routes and report.verbosity >= 0:  # -q: only errors and the final line
+        _, observer = lab_observer(state, reg, report)
         for m in plan.machines:
-            _out(f"{m.name} ({m.kind}, {m.datacentre})")
+            click.echo(f"{m.name} ({m.kind}, {m.datacentre})")
             for line in route_table(observer, m.name):
-                _out(f"  {line}")
+                click.echo(f"  {line}")
     if failed:
-        _err(f"lab {plan.lab}: deployed, but verify failed; see above")
+        report.final(f"lab {plan.lab}: deployed, but verify failed; see above")
         sys.exit(1)
-    _err(f"lab {plan.lab}: deployed and verified")
+    report.final(f"lab {plan.lab}: deployed and verified")
 
 
 @click.command()
@@ -86,42 +63,66 @@ def destroy(target: LabTarget | None):
     from ..engine.lab import destroy as run_destroy
     from ..registry import registry
 
-    if target is None:  # nothing to remove is not an error: destroy is safe to run twice
-        _err("nothing to destroy: no lab is deployed")
+    # Nothing to remove is not an error: destroy is safe to run twice.
+    report = reporter()
+    if target is None:
+        report.final("nothing to destroy: no lab is deployed")
         return
-    removed = run_destroy(target.state, registry(), _err, plan=target.plan)
+    removed = run_destroy(target.state, registry(), report, plan=target.plan)
     if removed is None:
-        _err(f"nothing to destroy: lab {target.lab!r} has no state and nothing of it was found")
+        report.final(f"nothing to destroy: lab {target.lab!r} has no state and nothing of "
+                     "it was found")
         return
-    _err(f"lab {target.lab}: destroyed ({len(removed)} resources removed)")
+    report.final(f"lab {target.lab}: destroyed ({len(removed)} resources removed)")
 
 
 @click.command()
 @with_lab()
 @output_option
 def status(target: LabTarget, output):
-    """Show each machine and BGP session of a lab."""
+    """Show each machine and BGP session of a lab.
+
+    -o json|yaml: a Status document (`nativek8s schema status`).
+    """
     from ..engine.lab import lab_observer
     from ..registry import registry
-    from ..verify import check_bgp
+    from ..status import machines_ok, session_statuses
 
-    ctx, observer = lab_observer(target.state, registry(), _err)
+    state = target.state
+    ctx, observer = lab_observer(state, registry(), reporter())
     machines = observer.machines()
-    sessions = check_bgp(ctx.plan, observer, ctx.plugins.router)
-    if output == "json":
-        _out(json.dumps({
-            "lab": ctx.plan.lab,
-            "machines": [vars(m) for m in machines],
-            "sessions": [r.as_dict() for r in sessions],
-        }, indent=2))
+    sessions = session_statuses(ctx.plan, observer, ctx.plugins.router)
+    ok = machines_ok(machines) and all(s.ok for s in sessions)
+    if output != "table":
+        emit("Status", {"lab": ctx.plan.lab, "hypervisor": ctx.plan.composition.hypervisor,
+                        "ok": ok, "machines": [vars(m) for m in machines],
+                        "sessions": [s.as_dict() for s in sessions]}, output)
         return
-    _out(f"lab {ctx.plan.lab} ({ctx.plan.composition.hypervisor})")
+    verdict = stdout_style("ok", "ok") if ok else stdout_style("NOT ok", "fail")
+    click.echo(f"lab {ctx.plan.lab} ({ctx.plan.composition.hypervisor}): {verdict}")
+    click.echo(f"  {'MACHINE':<14} {'KIND':<7} {'STATE':<9} DETAIL")
     for m in machines:
         procs = " ".join(f"{k}={v}" for k, v in m.processes.items())
-        _out(f"  {m.name:<14} {m.kind:<7} {m.state:<8} {procs} {m.detail}".rstrip())
-    _out("bgp")
-    for r in sessions:
-        _out(f"  {r.subject:<40} {r.observed}")
+        click.echo(f"  {m.name:<14} {m.kind:<7} {m.state:<9} {procs} {m.detail}".rstrip())
+    click.echo(f"  {'BGP SESSION':<30} {'TYPE':<5} {'LOCAL AS':<9} {'PEER AS':<9} "
+               f"{'STATE':<12} {'UPTIME':>8} {'RCVD':>5} {'ACPT':>5}  INFO")
+    for s in sessions:
+        state_text = stdout_style(f"{s.state:<12}", "ok" if s.ok else "fail")
+        click.echo(f"  {s.machine + ' → ' + s.peer_machine:<30} {s.type:<5} "
+                   f"{_num(s.local_as):<9} {_num(s.peer_as):<9} {state_text} "
+                   f"{_uptime(s.uptime_seconds):>8} {_num(s.received):>5} "
+                   f"{_num(s.accepted):>5}  {s.info}".rstrip())
+
+
+def _num(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _uptime(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    s = int(seconds)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
 
 @click.command()
@@ -130,22 +131,45 @@ def status(target: LabTarget, output):
 @click.option("--wait", type=float, default=0.0, metavar="SECONDS",
               help="Poll BGP and routes for up to this long before judging.")
 def verify(target: LabTarget, output, wait):
-    """Check the lab against its plan: sessions, routes, pod-to-pod, source addresses."""
-    from ..engine.lab import lab_verify
+    """Check the lab against its plan: sessions, routes, pod-to-pod, source addresses.
+
+    -o json|yaml: a VerifyReport document, with the checks that could not run and why.
+    """
+    from ..engine.lab import lab_verify_all
+    from ..errors import NativeK8sError
+    from ..plan import Plan
     from ..registry import registry
-    from ..verify import summary
+    from ..verify import not_run, summary
 
     state = target.state
-    results = lab_verify(state, registry(), _err, wait=wait)
+    report = reporter()
+    results, reason = lab_verify_all(state, registry(), report, wait=wait)
+    if results is None and output == "table":
+        raise NativeK8sError(f"lab {state.lab} cannot be verified: {reason}")
+    plan: Plan = state.load_plan()
+    results = results or []
+    skipped = not_run(plan, results, reason) if results or reason else []
     failed = [r for r in results if not r.ok]
-    if output == "json":
-        _out(json.dumps({"lab": state.lab, "ok": not failed,
-                               "results": [r.as_dict() for r in results]}, indent=2))
+    if output != "table":
+        emit("VerifyReport", {
+            "lab": state.lab, "ok": not failed and bool(results),
+            "summary": {"passed": len(results) - len(failed), "failed": len(failed),
+                        "not_run": len(skipped)},
+            "results": [r.as_dict() for r in results],
+            "not_run": [n.as_dict() for n in skipped]}, output)
     else:
         for r in results:
-            _out(r.line())
-        _out(f"verify {state.lab}: {summary(results)}")
-    if failed:
+            if r.ok and report.verbosity < 0:
+                continue  # -q: only what failed, and the summary
+            line = r.line()
+            if r.ok and report.verbosity > 0:
+                line += f"  ({r.observed})"
+            click.echo(stdout_style(line[:4], "ok" if r.ok else "fail") + line[4:])
+        for n in skipped:
+            if report.verbosity >= 0:
+                click.echo(stdout_style(n.line()[:4], "warn") + n.line()[4:])
+        click.echo(f"verify {state.lab}: {summary(results, skipped)}")
+    if failed or not results:
         sys.exit(1)
 
 
@@ -165,10 +189,10 @@ def doctor(topology, **choices):
     state = LabState(plan.lab)
     fresh = outermost_missing(state.dir)
     try:
-        ctx = context(plan, state, reg, _err)
+        ctx = context(plan, state, reg, reporter())
         for name, hyp in ctx.plugins.hypervisors.items():
             hyp.preflight(ctx)
-            _out(f"{name}: ready to deploy lab {plan.lab}")
+            click.echo(f"{name}: ready to deploy lab {plan.lab}")
     finally:
         if fresh is not None:  # a preflight may make its plugin's folder: leave no trace
             shutil.rmtree(fresh, ignore_errors=True)

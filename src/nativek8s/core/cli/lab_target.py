@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-
 if TYPE_CHECKING:
     from ..engine.state import LabState
     from ..plan import Plan

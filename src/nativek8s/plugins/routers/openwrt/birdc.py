@@ -7,9 +7,11 @@ Both birdc's plain output and its verbose one (`birdc -v`, every line prefixed b
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from ipaddress import IPv4Address, IPv4Network
 
 from nativek8s.core.errors import NativeK8sError
@@ -239,17 +241,65 @@ def birdc_argv(socket: str | None, *command: str) -> list[str]:
     return ["birdc", *(["-s", socket] if socket else []), *command]
 
 
-def session_state(protocol: ProtocolStatus,
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.strip().isdigit() else None
+
+
+def _routes_imported(protocol: ProtocolStatus) -> int | None:
+    """`Routes: 2 imported, 2 exported, 2 preferred`: the peer's routes now in the table."""
+    match = re.search(r"(\d+) imported", protocol.details.get("Routes", ""))
+    return int(match.group(1)) if match else None
+
+
+def _received(protocol: ProtocolStatus) -> int | None:
+    """Prefixes the peer announces now: import updates received minus withdraws received
+    (exact while the peer does not re-announce a prefix with changed attributes)."""
+    updates = protocol.import_updates.get("received")
+    withdraws = protocol.details.get("Import withdraws", "").split()
+    if updates is None:
+        return None
+    gone = _int(withdraws[0]) if withdraws else 0
+    return max(updates - (gone or 0), 0)
+
+
+def uptime_of(since: str, now: datetime) -> float | None:
+    """Seconds since BIRD's `since` column: `15:10:58.324` (today, BIRD's default for recent
+    times), or `2026-12-04 15:10:58` (`timeformat protocol iso long`); None for a date alone
+    (BIRD's default for older times). Read on this host's clock, in its time zone."""
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f"):
+        with contextlib.suppress(ValueError):
+            return max((now - datetime.strptime(since, fmt)).total_seconds(), 0.0)
+    for fmt in ("%H:%M:%S.%f", "%H:%M:%S"):
+        try:
+            clock = datetime.strptime(since, fmt).time()
+        except ValueError:
+            continue
+        then = datetime.combine(now.date(), clock)
+        if then > now:  # shown as a time of day: it was yesterday
+            then -= timedelta(days=1)
+        return (now - then).total_seconds()
+    return None
+
+
+def session_state(protocol: ProtocolStatus, now: datetime | None = None,
                   refused: Iterable[IPv4Network] = ()) -> BgpSessionState:
     """``refused``: the prefixes its import filter refuses now (kept by `import keep
     filtered`); BIRD's "filtered" counter only ever grows, so a withdrawn hijack would
     count for ever."""
     neighbor = protocol.neighbor_address
     prefixes = tuple(sorted(str(p) for p in set(refused)))
+    state = protocol.bgp_state or protocol.state
+    up = state.lower() == "established"
     return BgpSessionState(
         name=protocol.name, peer=str(neighbor) if neighbor else "",
-        state=protocol.bgp_state or protocol.state, info=protocol.last_error,
+        state=state, info=protocol.last_error,
         refused=len(prefixes), refused_prefixes=prefixes,
+        local_as=_int(protocol.details.get("Local AS")),
+        peer_as=_int(protocol.details.get("Neighbor AS")),
+        since=protocol.since,
+        uptime_seconds=uptime_of(protocol.since, now or datetime.now()) if up else None,
+        received=_received(protocol) if up else None,
+        accepted=_routes_imported(protocol) if up else None,
     )
 
 
@@ -264,5 +314,6 @@ def session_states(access: MachineAccess) -> list[BgpSessionState]:
     filtered: dict[str, list[IPv4Network]] = {}
     for route in parse_routes(access.run(birdc_argv(sock, "show", "route", "filtered"))):
         filtered.setdefault(route.protocol, []).append(route.prefix)
-    return [session_state(p, filtered.get(p.name, ())) for p in parse_protocols(output)
+    now = datetime.now()
+    return [session_state(p, now, filtered.get(p.name, ())) for p in parse_protocols(output)
             if p.proto == "BGP"]
