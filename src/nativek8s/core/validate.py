@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from ipaddress import IPv4Network
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -250,7 +251,7 @@ def _bgp(topo: Topology) -> list[Problem]:
     return out
 
 
-def _password_problem(path) -> Problem | None:
+def _password_problem(path: Path) -> Problem | None:
     """The TCP-MD5 key as the secret store reads it (one line, surrounding blanks dropped):
     never echoed, only measured."""
     try:

@@ -18,7 +18,7 @@ from .output import emit, output_option, reporter, stdout_style
 @click.option("--speaker", type=click.Choice(["gobgp", "bird"]), default=None,
               help="netns backend: the nodes' BGP speaker (default gobgp, as Cilium embeds).")
 @click.option("--routes/--no-routes", default=True, help="Print each machine's routing table.")
-def deploy(target: LabTarget, speaker, routes):
+def deploy(target: LabTarget, speaker: str | None, routes: bool) -> None:
     """Create the lab (or heal it), wait for BGP to converge and verify it.
 
     LAB heals a deployed lab from the plan it saved; -f FILE builds or changes the lab the
@@ -54,7 +54,7 @@ def deploy(target: LabTarget, speaker, routes):
 
 @click.command()
 @with_lab(must_exist=False)
-def destroy(target: LabTarget | None):
+def destroy(target: LabTarget | None) -> None:
     """Remove everything the lab created, and nothing else (safe to run twice).
 
     Works from the lab's state; where the state is lost or damaged, from the marks the
@@ -79,7 +79,7 @@ def destroy(target: LabTarget | None):
 @click.command()
 @with_lab()
 @output_option
-def status(target: LabTarget, output):
+def status(target: LabTarget, output: str) -> None:
     """Show each machine and BGP session of a lab.
 
     -o json|yaml: a Status document (`nativek8s schema status`).
@@ -130,7 +130,7 @@ def _uptime(seconds: float | None) -> str:
 @output_option
 @click.option("--wait", type=float, default=0.0, metavar="SECONDS",
               help="Poll BGP and routes for up to this long before judging.")
-def verify(target: LabTarget, output, wait):
+def verify(target: LabTarget, output: str, wait: float) -> None:
     """Check the lab against its plan: sessions, routes, pod-to-pod, source addresses.
 
     -o json|yaml: a VerifyReport document, with the checks that could not run and why.

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import TypeVar
 
 from nativek8s.core.engine.context import LabContext
 from nativek8s.core.engine.steps import Step
@@ -27,6 +29,9 @@ from .observer import NetnsObserver
 from .options import NetnsOptions
 from .wiring import Namespace, wire
 
+T = TypeVar("T")
+R = TypeVar("R")
+
 NS_KEY = "netns:namespaces"
 ProcessTable = dict[int, list[processes.Identity]]  # network namespace inode → processes
 TOOLS = {"ip": "iproute2", "bird": "bird2", "birdc": "bird2", "ping": "iputils-ping",
@@ -41,7 +46,18 @@ def _links_or_none(namespace: str) -> list[dict] | None:
         return None
 
 
-def _parallel(fn, items) -> list:
+def _marked(links: list[dict] | None, lab: str) -> bool:
+    """The namespace's lo carries the lab's mark."""
+    return links is not None and any(ln.get("ifalias") == owner_alias(lab)
+                                     for ln in links if ln["ifname"] == "lo")
+
+
+def _bare(links: list[dict] | None) -> bool:
+    """Nothing but lo: made (and recorded) by the lab, never configured."""
+    return links is not None and all(ln["ifname"] == "lo" for ln in links)
+
+
+def _parallel(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
     items = list(items)
     if not items:
         return []
@@ -137,14 +153,14 @@ class Netns:
             if intent is None:
                 raise NativeK8sError(f"the CNI plugin gave no BGP intent for {node.name}")
             steps.append(Step(f"netns:node:{node.name}", opts.speaker,
-                              lambda i=intent: self._ensure_node(ctx, i, opts.speaker, before),
+                              partial(self._ensure_node, ctx, intent, opts.speaker, before),
                               machine=node.name, after=("netns:addresses",)))
         # Routers start last: the node speakers already listen when BIRD first dials them,
         # so no session waits for a connect retry.
         node_steps = tuple(f"netns:node:{n.name}" for n in ctx.plan.nodes)
         for router in ctx.plan.routers:
             steps.append(Step(f"netns:router:{router.name}", "BIRD",
-                              lambda r=router.name: self._ensure_router(ctx, r, before),
+                              partial(self._ensure_router, ctx, router.name, before),
                               machine=router.name, after=("netns:addresses", *node_steps)))
         steps.append(Step("netns:pods", "pod agent",
                           lambda: daemons.ensure(ctx, daemons.agent_daemon(ctx, opts.probe_port),
@@ -176,10 +192,7 @@ class Netns:
         existing = iproute.namespaces()
         candidates = [n for n in names if n in existing and is_lab_namespace(lab, n)]
         links = dict(zip(candidates, _parallel(_links_or_none, candidates), strict=True))
-        mark = owner_alias(lab)
-        doomed = [n for n in candidates if links[n] is not None and (
-            any(ln.get("ifalias") == mark for ln in links[n] if ln["ifname"] == "lo")
-            or all(ln["ifname"] == "lo" for ln in links[n]))]
+        doomed = [n for n in candidates if _marked(links[n], lab) or _bare(links[n])]
         inodes = [i for i in (processes.namespace_inode(iproute.NETNS_DIR / n) for n in doomed)
                   if i is not None]
         stopped = processes.stop_all([*daemons_too, *processes.in_namespaces(inodes)])
@@ -236,14 +249,14 @@ class Netns:
         rendered = ctx.rendered_file(ctx.plugins.router.name, router, spec.config_target)
         daemon = daemons.router_daemon(ctx, router)
         text = rendered.content if isinstance(rendered.content, str) else rendered.content.decode()
-        changed = daemons.write_config(daemon.config, text, rendered.secret)
+        changed = daemons.write_config(daemon.config_file, text, rendered.secret)
         return daemons.ensure(ctx, daemon, changed, before)
 
     def _ensure_node(self, ctx: LabContext, intent: SpeakerIntent, speaker: str,
                      before: ProcessTable) -> str:
         daemon = daemons.node_daemon(ctx, intent.node, speaker)
         text = daemons.speaker_config(intent, ctx, speaker)
-        changed = daemons.write_config(daemon.config, text, ctx.plan.md5)
+        changed = daemons.write_config(daemon.config_file, text, ctx.plan.md5)
         note = daemons.ensure(ctx, daemon, changed, before)
         if daemon.kind == "gobgpd":
             daemons.announce_gobgp(daemon, intent)
@@ -269,9 +282,7 @@ class Netns:
         inside them."""
         names = sorted(n for n in iproute.namespaces() if is_lab_namespace(lab, n))
         links = dict(zip(names, _parallel(_links_or_none, names), strict=True))
-        mark = owner_alias(lab)
-        marked = [n for n in names if links[n] is not None and any(
-            ln.get("ifalias") == mark for ln in links[n] if ln["ifname"] == "lo")]
+        marked = [n for n in names if _marked(links[n], lab)]
         removed = self._remove_namespaces(lab, marked, []) if marked else []
         shutil.rmtree(daemons.RUN_ROOT / lab, ignore_errors=True)
         return removed
