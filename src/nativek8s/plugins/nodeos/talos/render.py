@@ -28,13 +28,15 @@ def patch_files(plan: Plan) -> list[RenderedFile]:
             else "the article's v1alpha1 patch form (Talos 1.13)")
     files = [RenderedFile(path=cmd.CLUSTER_PATCH, content=dump(cluster_patch(plan, version), [
         f"Talos {version} patch for every machine of lab {plan.lab}, {form}:",
-        "no CNI (Cilium comes next), no kube-proxy, the plan's pod and service CIDRs.",
+        ("no CNI (Cilium comes next), no kube-proxy, the plan's pod and service CIDRs"
+         + ("." if version.multidoc else ", no PodCIDRs from the controller-manager.")),
         "talosctl gen config --config-patch @cluster.patch.yaml"]))]
     cp = controlplane_patch(version, kubernetes)
     if cp:
         files.append(RenderedFile(path=cmd.CONTROLPLANE_PATCH, content=dump(cp, [
             f"Talos {version} patch for control-plane machines (documents allowed there only):",
-            "delete the generated Flannel CNI, turn kube-proxy off.",
+            "delete the generated Flannel CNI, turn kube-proxy off, no PodCIDRs from the",
+            "controller-manager (nativek8s sets each node's from the plan).",
             "talosctl gen config --config-patch-control-plane @controlplane.patch.yaml"])))
     for node in plan.nodes:
         options = node_options(plan, node)
