@@ -85,6 +85,7 @@ class BgpSessionState:
     state: str  # daemon's word: "Established", "Active", "Connect", ...
     info: str = ""  # last error or extra detail from the daemon
     refused: int = 0  # announcements from the peer its import filter refused
+    advertised: int | None = None  # IPv4 unicast routes sent to the peer (None: not known)
 
     @property
     def established(self) -> bool:

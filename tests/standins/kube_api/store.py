@@ -19,6 +19,7 @@ import uuid
 from typing import Any, Callable
 
 from . import errors
+from . import nodes as node_rules
 from . import patch as patches
 from . import schema as sch
 from . import selectors
@@ -244,6 +245,9 @@ class Store:
         causes = label_causes(meta.get("labels"))
         if old is None:
             causes = sch.name_causes(name) + causes
+        if (rtype.group, rtype.kind) == ("", "Node"):
+            node_rules.normalise(new)
+            causes += node_rules.causes(old, new)
         if rtype.schema is not None:
             causes += sch.validate(new, rtype.schema)
         if causes:
