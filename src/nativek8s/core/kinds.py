@@ -67,6 +67,19 @@ class RenderContext:
     secrets: SecretStore
     plugins: dict[str, Any] = field(default_factory=dict)  # role → selected plugin object
 
+    def hypervisor_for(self, datacentre: str) -> Any:
+        """The hypervisor plugin object of a datacentre (None if not selected here)."""
+        name = self.plan.composition.datacentre_hypervisors.get(datacentre)
+        return self.plugins.get(f"hypervisor:{name}")
+
+
+@dataclass(frozen=True)
+class SystemDisk:
+    """The disk a hypervisor gives a machine to install its OS on, as the guest sees it."""
+
+    bus: str  # how it is attached: "virtio-blk", "virtio-scsi"
+    device: str  # its Linux device path in the guest: "/dev/vda", "/dev/sda"
+
 
 @dataclass(frozen=True)
 class BgpDaemon:
@@ -194,6 +207,13 @@ class Hypervisor(Plugin, Protocol):
     """
 
     emulates: frozenset[str]
+    optional: ClassVar[tuple[str, ...]] = ("system_disk",)
+
+    def system_disk(self, plan: Plan, machine: Any) -> SystemDisk:
+        """The disk this hypervisor attaches to a machine for its OS, and what the guest
+        calls it (so a node OS installs to a disk that exists). Only hypervisors that run
+        real machines have it."""
+        ...
 
     def preflight(self, ctx: Any) -> None:
         """Raise NativeK8sError listing every unmet requirement (tools, permissions)."""

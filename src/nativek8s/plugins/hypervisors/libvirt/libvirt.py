@@ -17,7 +17,7 @@ from typing import Any
 from nativek8s.core.engine.context import LabContext
 from nativek8s.core.engine.steps import Step
 from nativek8s.core.errors import UsageError
-from nativek8s.core.kinds import BootMedia, RenderContext, RenderedFile
+from nativek8s.core.kinds import BootMedia, RenderContext, RenderedFile, SystemDisk
 from nativek8s.core.plan import NodePlan, RouterPlan
 
 from . import capabilities, domains, networks, preflight, storage
@@ -28,6 +28,7 @@ from .observer import LibvirtObserver
 from .options import options_of
 from .render import PLUGIN, render
 from .specs import (
+    FIRST_DISK,
     DomainSpec,
     NetworkSpec,
     PoolSpec,
@@ -61,6 +62,10 @@ class Libvirt:
         self._lock = threading.Lock()
 
     # --- render ---------------------------------------------------------------------------
+    def system_disk(self, plan: Any, machine: RouterPlan | NodePlan) -> SystemDisk:
+        """Every machine's first disk is virtio-blk (``vda``): the guest's /dev/vda."""
+        return SystemDisk(bus="virtio-blk", device=f"/dev/{FIRST_DISK}")
+
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
         return render(ctx)
 

@@ -87,20 +87,21 @@ def controlplane_patch(version: TalosVersion, kubernetes: str) -> list[Doc]:
     ]
 
 
-def node_patch(node: NodePlan, version: TalosVersion, options: TalosOptions) -> list[Doc]:
-    """One node's install target, datacentre label and hostname."""
+def node_patch(node: NodePlan, version: TalosVersion, options: TalosOptions,
+               disk: str) -> list[Doc]:
+    """One node's install target (``disk``, see ``disks``), datacentre label and hostname."""
     image = installer_image(options, version)
     labels = {NODE_LABEL: node.datacentre}
     name = _doc("HostnameConfig", auto="off", hostname=hostname(node))
     if version.multidoc:
-        match = f'disk.dev_path == "{options.install_disk}"'
+        match = f'disk.dev_path == "{disk}"'
         return [
             _doc("UnattendedInstallConfig", installer={"image": image},
                  provisioning={"diskSelector": {"match": match}}),
             _doc("KubeNodeConfig", labels=labels),
             name,
         ]
-    machine = {"install": {"disk": options.install_disk, "image": image}, "nodeLabels": labels}
+    machine = {"install": {"disk": disk, "image": image}, "nodeLabels": labels}
     return [{"machine": machine}, name]
 
 

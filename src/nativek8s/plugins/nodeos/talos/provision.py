@@ -29,6 +29,7 @@ from nativek8s.core.plan import NodePlan
 from nativek8s.core.secrets import SECRET_MODE
 
 from . import commands as cmd
+from .disks import disks_of
 from .generate import SECRETS_NAME, digest, ensure_configs, ensure_secrets
 from .options import PLUGIN, options_of
 from .record import ProvisionRecord
@@ -71,6 +72,7 @@ class Provisioner:
             raise NativeK8sError(f"lab {self.plan.lab} has no control-plane node; mark one "
                                  "node `role: controlplane` in the topology")
         self.first = self.control_planes[0]
+        self.disks = disks_of(ctx)
         self._talosctl: Talosctl | None = None
 
     # --- the steps ------------------------------------------------------------------------
@@ -119,7 +121,7 @@ class Provisioner:
 
     def config(self) -> str:
         return ensure_configs(self.talosctl, self.plan, self.layout, self.version,
-                              self.kubernetes, self.options, self.record)
+                              self.kubernetes, self.options, self.record, self.disks)
 
     # --- per node -------------------------------------------------------------------------
     def _fingerprint(self, node: NodePlan) -> str:
@@ -227,7 +229,7 @@ class Provisioner:
                           lambda s: s.stage == "running", self.options.install_timeout,
                           hint="the node installs to disk and reboots after apply-config; "
                                "check its console, the install disk "
-                               f"({self.options.install_disk}) and that the installer image "
+                               f"({self.disks[node.name]}) and that the installer image "
                                "can be pulled")
         try:
             self.talosctl.run(cmd.bootstrap(self.plan, self.layout, node))
