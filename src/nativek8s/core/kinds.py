@@ -207,7 +207,8 @@ class Hypervisor(Plugin, Protocol):
     """
 
     emulates: frozenset[str]
-    optional: ClassVar[tuple[str, ...]] = ("system_disk",)
+    optional: ClassVar[tuple[str, ...]] = ("system_disk", "kernel_boot")
+    kernel_boot: bool  # it boots a kernel directly (libvirt); else self-booting media
 
     def system_disk(self, plan: Plan, machine: Any) -> SystemDisk:
         """The disk this hypervisor attaches to a machine for its OS, and what the guest

@@ -138,8 +138,12 @@ def verify(lab, output, wait):
 @click.command()
 @topology_file
 @composition
-def doctor(topology, **choices):
-    """Check that this host can deploy the lab (tools, permissions, names), creating nothing."""
+@click.option("-v", "--verbose", is_flag=True, help="Also list the checks that passed.")
+def doctor(topology, verbose, **choices):
+    """Check that this host can deploy the lab, creating nothing: tools and their versions,
+    hypervisor access, names, downloads, disk, memory, KVM, host traps. Lists every problem
+    at once; exit 2 if any."""
+    from ..doctor import NotReady, findings
     from ..engine.lab import context
     from ..engine.state import LabState
     from ..paths import outermost_missing
@@ -152,12 +156,17 @@ def doctor(topology, **choices):
     fresh = outermost_missing(state.dir)
     try:
         ctx = context(plan, state, reg, _err)
-        for name, hyp in ctx.plugins.hypervisors.items():
-            hyp.preflight(ctx)
-            click.echo(f"{name}: ready to deploy lab {plan.lab}")
+        found = findings(ctx, reg.pm.hook.nativek8s_doctor_checks)
     finally:
         if fresh is not None:  # a preflight may make its plugin's folder: leave no trace
             shutil.rmtree(fresh, ignore_errors=True)
+    for f in found:
+        if f.warning or (f.ok and verbose):
+            _err(f.line())
+    if any(f.blocking for f in found):
+        raise NotReady(plan.lab, found)
+    for name in ctx.plugins.hypervisors:
+        click.echo(f"{name}: ready to deploy lab {plan.lab}")
 
 
 COMMANDS = (deploy, destroy, status, verify, doctor)

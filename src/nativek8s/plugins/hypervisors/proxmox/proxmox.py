@@ -20,6 +20,7 @@ from .vms import Vms
 
 class Proxmox:
     name = "proxmox"
+    kernel_boot = False  # API tokens cannot set a kernel: ISOs and whole disks
     emulates: frozenset[str] = frozenset()  # real machines: node OS and CNI deploy on them
     optional: ClassVar[tuple[str, ...]] = ()
 
