@@ -78,7 +78,8 @@ def test_113_uses_the_article_form() -> None:
                     "serviceSubnets": ["10.96.0.0/12"]},
         "proxy": {"disabled": True},
         # PodCIDRs come from the plan, not in registration order (docs/nodeos/talos.md)
-        "controllerManager": {"extraArgs": {"allocate-node-cidrs": "false"}}}}
+        "controllerManager": {"extraArgs": {"allocate-node-cidrs": "false"}},
+        "allowSchedulingOnControlPlanes": True}}
     assert "controlplane.patch.yaml" not in patches
     for node in plan.nodes:
         kinds = _kinds(patches[f"{node.name}/patch.yaml"])
@@ -106,6 +107,9 @@ def test_114_uses_the_separate_documents() -> None:
                                           "kind": "KubeFlannelCNIConfig", "$patch": "delete"}
     assert cp["KubeProxyConfig"]["enabled"] is False
     assert cp["KubeProxyConfig"]["image"] == "registry.k8s.io/kube-proxy:v1.37.0-rc.0"
+    # control planes run workloads: the taint gen config gives them is deleted
+    assert cp["KubeNodeConfig"]["taints"] == {
+        "node-role.kubernetes.io/control-plane": {"$patch": "delete"}}
     manager = cp["KubeControllerManagerConfig"]
     assert manager["extraArgs"] == {"allocate-node-cidrs": "false"}
     assert manager["image"] == "registry.k8s.io/kube-controller-manager:v1.37.0-rc.0"

@@ -64,6 +64,7 @@ def test_whole_sequence_and_reruns(make_lab) -> None:
         assert node["config"]["install_image"].startswith("factory.talos.dev/installer/ce4c98")
         assert node["config"]["labels"]["dc"] == lab.plan.machine(name).datacentre
         assert node["config"]["proxy"] is False
+        assert node["config"]["taints"] == {}  # the control plane (node-1) too
     assert lab.node("node-1")["config"]["type"] == "controlplane"
     assert lab.node("node-2")["config"]["type"] == "worker"
     assert "registered; NotReady until the CNI runs" in lab.lines[-1]
@@ -165,6 +166,7 @@ def test_talos_114_documents_reach_the_nodes(make_lab) -> None:
         assert config["install_image"].endswith(":v1.14.0-rc.1")
         assert config["labels"].get("dc") == node.datacentre
         assert config["hostname"] == node.resource_name
+        assert config["taints"] == {}  # control planes run workloads too
     assert lab.node("node-1")["config"]["proxy"] is False
     assert len(lab.calls("bootstrap")) == 1
     assert "registered; NotReady until the CNI runs" in lab.lines[-1]

@@ -3,10 +3,12 @@
 Three patches, applied in this order by talosctl:
 
 - cluster (``gen config --config-patch``): CNI none, kube-proxy off, pod/service CIDRs, and
-  (1.13) kube-controller-manager's ``allocate-node-cidrs`` off.
+  (1.13) kube-controller-manager's ``allocate-node-cidrs`` off and control planes
+  schedulable (``allowSchedulingOnControlPlanes``).
 - control plane (``--config-patch-control-plane``, 1.14 only): the documents 1.14 allows on
   control-plane machines only (KubeFlannelCNIConfig, KubeProxyConfig,
-  KubeControllerManagerConfig with ``allocate-node-cidrs`` off).
+  KubeControllerManagerConfig with ``allocate-node-cidrs`` off), and the control-plane
+  NoSchedule taint deleted from their KubeNodeConfig (schedulable, as 1.13's flag).
 
 PodCIDRs: the routers accept from each node exactly the PodCIDR the plan gives it, so the
 controller-manager must not hand them out (it does so in registration order, a race between
@@ -40,6 +42,8 @@ KUBE_CONTROLLER_MANAGER_IMAGE = "registry.k8s.io/kube-controller-manager"
 # Talos starts kube-controller-manager with --allocate-node-cidrs=true; extraArgs replace a
 # default of the same name (it is not one of the flags Talos refuses to override).
 NO_NODE_IPAM = {"allocate-node-cidrs": "false"}
+# The taint gen config puts on control planes (1.14: in their KubeNodeConfig).
+CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane"
 
 Doc = dict[str, Any]
 
@@ -68,6 +72,9 @@ def cluster_patch(plan: Plan, version: TalosVersion) -> list[Doc]:
         "network": {"cni": {"name": "none"}, "podSubnets": pods, "serviceSubnets": services},
         "proxy": {"disabled": True},
         "controllerManager": {"extraArgs": args},
+        # a lab's control planes run workloads too: a datacentre whose only node is the
+        # control plane still gets the user's pods (the article's ping test)
+        "allowSchedulingOnControlPlanes": True,
     }
     return [{"cluster": cluster}]
 
@@ -84,6 +91,9 @@ def controlplane_patch(version: TalosVersion, kubernetes: str) -> list[Doc]:
         _doc("KubeProxyConfig", enabled=False, image=f"{KUBE_PROXY_IMAGE}:v{kubernetes}"),
         _doc("KubeControllerManagerConfig", image=f"{KUBE_CONTROLLER_MANAGER_IMAGE}:v{kubernetes}",
              extraArgs=dict(NO_NODE_IPAM)),
+        # 1.14 replaces allowSchedulingOnControlPlanes by the taint in KubeNodeConfig:
+        # control planes run workloads too (see cluster_patch)
+        _doc("KubeNodeConfig", taints={CONTROL_PLANE_TAINT: {"$patch": "delete"}}),
     ]
 
 
