@@ -96,3 +96,26 @@ def test_install_disk_the_hypervisor_does_not_attach_is_refused_at_its_line(
             "disks on "
             "virtio-scsi, which the guest sees as /dev/sda") in refused.stderr
     assert not isolated.state.exists()  # nothing created
+
+
+def test_same_node_and_router_memory_on_every_hypervisor(builtin_registry, isolated,
+                                                         tmp_path: Path):
+    """One sensible default everywhere: 4 GiB per node (Talos recommends it for a control
+    plane, which runs workloads too in a lab), 256 MiB per router."""
+    memory: dict[str, dict[str, int]] = {}
+    for hypervisor in ("libvirt", "proxmox"):
+        out = tmp_path / hypervisor
+        result = run_cli(["render", "-f", str(_topology(tmp_path)), "--hypervisor", hypervisor,
+                          "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        for machine in ("node-1", "router-1"):
+            if hypervisor == "libvirt":
+                domain = ET.parse(out / "libvirt" / "domains" / f"reference-{machine}.xml")
+                mib = int(domain.getroot().findtext("memory"))
+            else:
+                vm = json.loads((out / "proxmox" / "vms" / f"{machine}.json").read_text())
+                (params,) = [v for k, v in vm.items() if k.startswith("POST")]
+                mib = int(params["memory"])
+            memory.setdefault(machine, {})[hypervisor] = mib
+    assert memory == {"node-1": {"libvirt": 4096, "proxmox": 4096},
+                      "router-1": {"libvirt": 256, "proxmox": 256}}

@@ -204,9 +204,16 @@ def operator_deployment(namespace: str, tag: str) -> dict[str, Any]:
                      "selector": {"matchLabels": {"io.cilium/app": "operator",
                                                   "name": "cilium-operator"}},
                      "template": {"metadata": {"labels": labels},
-                                  "spec": {"containers": [{
-                                      "name": "cilium-operator",
-                                      "image": f"quay.io/cilium/operator-generic:{tag}"}]}}}}
+                                  "spec": {
+                                      # the chart's default operator.affinity: one per node
+                                      "affinity": {"podAntiAffinity": {
+                                          "requiredDuringSchedulingIgnoredDuringExecution": [{
+                                              "labelSelector": {"matchLabels": {
+                                                  "io.cilium/app": "operator"}},
+                                              "topologyKey": "kubernetes.io/hostname"}]}},
+                                      "containers": [{
+                                          "name": "cilium-operator",
+                                          "image": f"quay.io/cilium/operator-generic:{tag}"}]}}}}
 
 
 @contextmanager
