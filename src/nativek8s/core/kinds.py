@@ -207,13 +207,20 @@ class Hypervisor(Plugin, Protocol):
     """
 
     emulates: frozenset[str]
-    optional: ClassVar[tuple[str, ...]] = ("system_disk", "kernel_boot")
+    optional: ClassVar[tuple[str, ...]] = ("system_disk", "kernel_boot", "boot_from_disk")
     kernel_boot: bool  # it boots a kernel directly (libvirt); else self-booting media
 
     def system_disk(self, plan: Plan, machine: Any) -> SystemDisk:
         """The disk this hypervisor attaches to a machine for its OS, and what the guest
         calls it (so a node OS installs to a disk that exists). Only hypervisors that run
         real machines have it."""
+        ...
+
+    def boot_from_disk(self, ctx: Any, machine: str, restart: bool = False) -> str:
+        """After the OS installed itself to the machine's disk: boot that disk from now on,
+        not the media it was installed from (a directly booted kernel would come back on
+        every reboot, and OS upgrades would change nothing). ``restart`` power-cycles the
+        machine now. Only hypervisors whose machines do not do so by themselves have it."""
         ...
 
     def preflight(self, ctx: Any) -> None:

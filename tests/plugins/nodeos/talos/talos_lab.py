@@ -45,11 +45,12 @@ class Lab:
     def home(self) -> Path:
         return self.tmp / "home"
 
-    def context(self) -> LabContext:
+    def context(self, plugins: Any = None) -> LabContext:
         state = LabState(self.plan.lab, root=self.tmp / "state")
         # the plan's own composition: its hypervisor says which disk the nodes install to
         return LabContext(plan=self.plan, state=state, secrets=state.secrets(self.plan),
-                          plugins=select(self.plan, registry()), echo=self.lines.append)
+                          plugins=plugins or select(self.plan, registry()),
+                          echo=self.lines.append)
 
     def nodes(self, **per_node: dict[str, Any]) -> None:
         """Simulate every node of the plan (in maintenance mode unless told otherwise)."""
