@@ -28,7 +28,9 @@ def test_doctor_lists_every_missing_piece_and_creates_nothing(
         deploy = run(["deploy", "-f", str(lab), "--hypervisor", "libvirt"])
     assert doctor.exit_code == 2, doctor.output
     err = doctor.stderr
-    assert "cannot be deployed from this host: 3 problems" in err
+    assert "cannot be deployed from this host: 5 problems" in err
+    assert "FAIL openwrt: ssh-keygen: not on PATH" in err  # PATH holds nothing here
+    assert "FAIL openwrt: openssl: not on PATH" in err
     assert "FAIL talos: talosctl: talosctl is not on PATH" in err
     assert "FAIL cilium: installer: neither `helm` nor the `cilium` CLI is on PATH" in err
     assert (f"FAIL talos: initramfs-amd64.xz: not cached and {site.base}{FACTORY_PATH}/"

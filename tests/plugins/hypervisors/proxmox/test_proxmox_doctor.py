@@ -37,7 +37,8 @@ def test_doctor_lists_every_missing_piece_and_creates_nothing(
         deploy = run(["deploy", "-f", str(lab), "--hypervisor", "proxmox"])
     assert doctor.exit_code == 2, doctor.output
     err = doctor.stderr
-    assert "cannot be deployed from this host: 3 problems" in err
+    assert "cannot be deployed from this host: 5 problems" in err
+    assert "FAIL openwrt: ssh-keygen: not on PATH" in err
     assert "FAIL talos: talosctl: talosctl is not on PATH" in err
     assert "FAIL cilium: installer: neither `helm` nor the `cilium` CLI" in err
     # Proxmox boots the installer ISO: that is what must be cached or downloadable
