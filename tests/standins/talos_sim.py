@@ -142,7 +142,8 @@ def set_stage(node: dict[str, Any], stage: str, at: float) -> None:
 def advance(node: dict[str, Any], now: float) -> None:
     """Apply time-driven transitions: booting -> maintenance, installing -> running,
     rebooting -> running."""
-    delays = {"booting": ("boot_seconds", "maintenance"), "installing": ("install_seconds", "running"),
+    delays = {"booting": ("boot_seconds", "maintenance"),
+              "installing": ("install_seconds", "running"),
               "rebooting": ("boot_seconds", "running")}
     while node["stage"] in delays:
         key, nxt = delays[node["stage"]]

@@ -15,7 +15,8 @@ from nativek8s.plugins.nodeos.talos.render import patch_files
 from nativek8s.plugins.nodeos.talos.versions import parse_version
 
 PLANS = {"reference": reference, "three-dc": three_dc}
-CONTROLPLANE_ONLY = {"KubeFlannelCNIConfig", "KubeProxyConfig", "KubeControllerManagerConfig"}  # container.ControlplaneOnlyConfig
+# container.ControlplaneOnlyConfig
+CONTROLPLANE_ONLY = {"KubeFlannelCNIConfig", "KubeProxyConfig", "KubeControllerManagerConfig"}
 
 
 def _patches(plan: Plan) -> dict[str, list[dict[str, Any]]]:

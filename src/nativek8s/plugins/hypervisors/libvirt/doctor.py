@@ -4,7 +4,6 @@ VMs not running yet, and, on this host, no firewall dropping the lab's bridged t
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Any
 
 from nativek8s.core.doctor import Finding

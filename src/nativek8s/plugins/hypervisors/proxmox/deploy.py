@@ -66,7 +66,8 @@ class Deployment:
                                  f"image yet (it has no boot_media); the proxmox hypervisor "
                                  "needs one")
         # Proxmox cannot boot a kernel directly for API tokens: ask for self-booting media.
-        media: BootMedia = plugin.boot_media(self.ctx, machine, kernel_boot=False)  # Proxmox.kernel_boot
+        # kernel_boot=False: Proxmox.kernel_boot
+        media: BootMedia = plugin.boot_media(self.ctx, machine, kernel_boot=False)
         return media
 
     def ensure_media(self, machine: Machine) -> str:
