@@ -109,8 +109,9 @@ def nativek8s_doctor_checks(ctx: LabContext) -> list[Finding]:
 
     Fan-out: every plugin may answer. Called by ``nativek8s doctor`` and first thing by
     ``deploy``, for every installed plugin, after the hypervisors' ``preflight``. Answer
-    only for a composition that uses you (see ``ctx.plan.composition``; :func:`nativek8s.core.doctor.role_is_deployed` says whether
-    your role runs for real or is emulated). Report every finding, not the first: tools and
+    only for a composition that uses you (see ``ctx.plan.composition``;
+    :func:`nativek8s.core.doctor.role_is_deployed` says whether your role runs for real or
+    is emulated). Report every finding, not the first: tools and
     their versions, downloads cached or reachable, disk space, memory, KVM, host settings
     that would break the lab. A finding with ``ok=False`` stops the deploy (exit 2) unless
     it is a ``warning``.
