@@ -146,3 +146,24 @@ def test_no_installer_is_refused_before_any_step(tmp_path: Path,
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(NativeK8sError, match="neither `helm` nor the `cilium` CLI is on PATH"):
         Cilium().deploy_steps(make_ctx(make_plan(), tmp_path))
+
+
+def test_verify_names_a_node_whose_pod_cidr_is_not_the_plans(
+        deployed: tuple[Ctx, KubeApiServer]) -> None:
+    """node-2 re-joins and something else (node IPAM left on) gives it another PodCIDR: the
+    cluster checks verify runs fail naming it, its planned and its actual prefix."""
+    ctx, srv = deployed
+    run(ctx)
+    node2 = ctx.plan.machine("node-2")
+    srv.store.delete(srv.rtype("v1", "Node"), "", "reference-node-2")
+    srv.add_node("reference-node-2", {"dc": "dc2"}, internal_ip=str(node2.address.ip),
+                 pod_cidr="10.244.9.0/24")
+    failed = [r for r in Cilium().cluster_checks(ctx) if not r.ok and r.check == "podcidr"]
+    assert [(r.subject, r.expected, r.machine) for r in failed] == [
+        ("node-2 (reference-node-2)", "10.244.1.0/24", "node-2")]
+    assert failed[0].observed.startswith("10.244.9.0/24 (its router accepts only "
+                                         "10.244.1.0/24 from it")
+    assert "kubectl delete node reference-node-2" in failed[0].hint
+    with pytest.raises(StepFailed, match="node reference-node-2 has PodCIDR 10.244.9.0/24 but "
+                                         "the plan gives it 10.244.1.0/24"):
+        run(ctx)  # deploy again says what to do, and changes nothing
