@@ -48,3 +48,15 @@ def run(args: list[str]) -> Result:
         return runner.invoke(cli, args, catch_exceptions=False)
     finally:
         reset_registry(None)
+
+
+def openwrt_files(version: str, combined: bool) -> dict[str, bytes]:
+    """A release tree's files the router disks are made from (their bytes do not matter to
+    doctor, which downloads nothing)."""
+    target = f"/releases/{version}/targets/x86/64"
+    stem = f"openwrt-{version}-x86-64-generic"
+    images = [f"{stem}-ext4-combined.img.gz"] if combined else [
+        f"{stem}-kernel.bin", f"{stem}-ext4-rootfs.img.gz"]
+    files = {f"{target}/{name}": b"x" * 1024 for name in ["sha256sums", *images]}
+    files[f"/releases/{version}/packages/x86_64/sha256sums"] = b"x"
+    return files

@@ -11,7 +11,7 @@ import pytest
 
 from nativek8s.plugins.hypervisors.libvirt.hosttraps import bridge_filter_problem
 from nativek8s.plugins.nodeos.talos.options import QEMU_GUEST_AGENT_SCHEMATIC
-from tests.doctor_cli import bare_host, run, topology
+from tests.doctor_cli import bare_host, openwrt_files, run, topology
 from tests.http_site import Site, serve
 
 FACTORY_PATH = f"/image/{QEMU_GUEST_AGENT_SCHEMATIC}/v1.13.9"
@@ -20,15 +20,19 @@ FACTORY_PATH = f"/image/{QEMU_GUEST_AGENT_SCHEMATIC}/v1.13.9"
 def test_doctor_lists_every_missing_piece_and_creates_nothing(
         conn: Any, test_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     state, cache = bare_host(tmp_path, monkeypatch)
-    site = Site(files={f"{FACTORY_PATH}/kernel-amd64": b"k" * 4096})  # no initramfs
+    release = openwrt_files("24.10.0", combined=False)
+    del release["/releases/24.10.0/packages/x86_64/sha256sums"]  # an incomplete mirror
+    site = Site(files={f"{FACTORY_PATH}/kernel-amd64": b"k" * 4096,  # no initramfs
+                       **release})
     with serve(site):
         lab = topology(tmp_path, {"libvirt": {"uri": test_uri},
-                                  "talos": {"factory_url": site.base}})
+                                  "talos": {"factory_url": site.base},
+                                  "openwrt": {"base_url": site.base}})
         doctor = run(["doctor", "-f", str(lab), "--hypervisor", "libvirt", "-v"])
         deploy = run(["deploy", "-f", str(lab), "--hypervisor", "libvirt"])
     assert doctor.exit_code == 2, doctor.output
     err = doctor.stderr
-    assert "cannot be deployed from this host: 5 problems" in err
+    assert "cannot be deployed from this host: 6 problems" in err
     assert "FAIL openwrt: ssh-keygen: not on PATH" in err  # PATH holds nothing here
     assert "FAIL openwrt: openssl: not on PATH" in err
     assert "FAIL talos: talosctl: talosctl is not on PATH" in err
@@ -37,6 +41,12 @@ def test_doctor_lists_every_missing_piece_and_creates_nothing(
             "initramfs-amd64.xz cannot be downloaded (HTTP 404") in err
     assert f"ok   talos: kernel-amd64: not cached; {site.base}" in err  # -v: what passed
     assert "ok   libvirt: preflight" in err
+    # routers boot a kernel and their own disk: the release's kernel and rootfs
+    assert f"ok   openwrt: openwrt-24.10.0-x86-64-generic-kernel.bin: not cached; {site.base}" \
+        in err
+    assert "ok   openwrt: openwrt-24.10.0-x86-64-generic-ext4-rootfs.img.gz" in err
+    assert (f"FAIL openwrt: sha256sums: not cached and {site.base}/releases/24.10.0/packages/"
+            "x86_64/sha256sums cannot be downloaded (HTTP 404") in err
     assert "warn libvirt: note: KVM is not usable on" in err  # the test driver has no KVM
     assert doctor.stdout == ""
     assert deploy.exit_code == 2 and "talosctl is not on PATH" in deploy.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from nativek8s.plugins.nodeos.talos.options import QEMU_GUEST_AGENT_SCHEMATIC
-from tests.doctor_cli import bare_host, run, topology
+from tests.doctor_cli import bare_host, openwrt_files, run, topology
 from tests.http_site import Site, serve
 
 from .pve_lab import write_token, writes
@@ -21,7 +21,7 @@ ISO = f"/image/{QEMU_GUEST_AGENT_SCHEMATIC}/v1.13.9/metal-amd64.iso"
 def _options(pve, token_file: Path, factory: str) -> dict:
     return {"proxmox": {"host": pve.host, "token_file": str(token_file),
                         "ca_file": str(pve.ca_file), "request_timeout": 10},
-            "talos": {"factory_url": factory}}
+            "talos": {"factory_url": factory}, "openwrt": {"base_url": factory}}
 
 
 def test_doctor_lists_every_missing_piece_and_creates_nothing(
@@ -31,9 +31,10 @@ def test_doctor_lists_every_missing_piece_and_creates_nothing(
     with pve.state.lock:
         pve.state.nodes["pve"].bridge_ports["vmbr0"] = ""  # a bridge on no network
         pve.state.nodes["pve"].mem = 30 * GIB  # 2 GiB free for 9 GiB of VMs
-    with serve(Site()) as site:  # the Factory has no ISO
+    # the Factory has no ISO; the OpenWrt mirror has what Proxmox's routers boot
+    with serve(Site(files=openwrt_files("24.10.0", combined=True))) as site:
         lab = topology(tmp_path, _options(pve, token_file, site.base))
-        doctor = run(["doctor", "-f", str(lab), "--hypervisor", "proxmox"])
+        doctor = run(["doctor", "-f", str(lab), "--hypervisor", "proxmox", "-v"])
         deploy = run(["deploy", "-f", str(lab), "--hypervisor", "proxmox"])
     assert doctor.exit_code == 2, doctor.output
     err = doctor.stderr
@@ -44,6 +45,9 @@ def test_doctor_lists_every_missing_piece_and_creates_nothing(
     # Proxmox boots the installer ISO: that is what must be cached or downloadable
     assert f"FAIL talos: metal-amd64.iso: not cached and {site.base}{ISO}" in err
     assert "kernel-amd64" not in err
+    # routers boot the combined disk by themselves, not a kernel
+    assert "ok   openwrt: openwrt-24.10.0-x86-64-generic-ext4-combined.img.gz" in err
+    assert "kernel.bin" not in err
     assert ("warn proxmox: memory on pve: 8704 MiB for the lab's VMs, 2048 MiB free of "
             "32768") in err
     assert "warn proxmox: WAN bridge vmbr0 on pve: vmbr0 has no port" in err
@@ -58,7 +62,7 @@ def test_memory_beyond_the_node_is_a_problem(pve, token_file: Path, tmp_path: Pa
     bare_host(tmp_path, monkeypatch)
     with pve.state.lock:
         pve.state.nodes["pve"].maxmem = 8 * GIB
-    with serve(Site()) as site:
+    with serve(Site(files=openwrt_files("24.10.0", combined=True))) as site:
         options = _options(pve, token_file, site.base)
         doctor = run(["doctor", "-f", str(topology(tmp_path, options)), "--hypervisor",
                       "proxmox", "-v"])

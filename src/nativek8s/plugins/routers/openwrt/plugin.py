@@ -24,17 +24,6 @@ def nativek8s_router_oses() -> list[RouterOSSpec]:
 
 @hookimpl
 def nativek8s_doctor_checks(ctx: Any) -> list[Any]:
-    """The tools that make each lab's router login (credentials.py)."""
-    if ctx.plan.composition.router != "openwrt":
-        return []
-    import shutil
+    from .doctor import checks
 
-    from nativek8s.core.doctor import Finding
-
-    out = []
-    for tool, package in (("ssh-keygen", "openssh-client"), ("openssl", "openssl")):
-        found = shutil.which(tool)
-        out.append(Finding("openwrt", tool, found is not None, found or (
-            f"not on PATH: the routers' SSH key and root password are made with it; "
-            f"install {package}")))
-    return out
+    return checks(ctx)
