@@ -11,8 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from nativek8s.core.errors import NativeK8sError, Problem
 from nativek8s.core.doctor import Finding
+from nativek8s.core.errors import NativeK8sError, Problem
 from nativek8s.core.hooks import hookimpl
 from nativek8s.core.intent import SpeakerIntent
 from nativek8s.core.kinds import (

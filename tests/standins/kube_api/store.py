@@ -16,14 +16,13 @@ import json
 import re
 import threading
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from . import errors
+from . import errors, selectors, ssa
 from . import nodes as node_rules
 from . import patch as patches
 from . import schema as sch
-from . import selectors
-from . import ssa
 from .registry import Registry, ResourceType
 
 Hook = Callable[[str, ResourceType, dict[str, Any]], None]

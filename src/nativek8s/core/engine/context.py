@@ -10,6 +10,7 @@ from ..compose import Selected
 from ..errors import NativeK8sError
 from ..kinds import RenderedFile
 from ..plan import Plan
+from ..report import Reporter
 from ..secrets import SecretStore
 from .state import LabState
 
@@ -23,6 +24,8 @@ class LabContext:
     rendered: dict[str, list[RenderedFile]] = field(default_factory=dict)
     echo: Callable[[str], None] = print
     options: dict[str, object] = field(default_factory=dict)  # command-line extras
+    # Progress and messages: plugins report waits through it and never print themselves.
+    report: Reporter = field(default_factory=lambda: Reporter(sink=print))
 
     def hypervisor_for(self, datacentre: str) -> Any:
         """The hypervisor plugin object of a datacentre."""

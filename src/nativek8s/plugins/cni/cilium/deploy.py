@@ -14,6 +14,7 @@ from typing import Any
 
 from nativek8s.core.engine.steps import Step
 from nativek8s.core.plan import Plan
+from nativek8s.core.report import reporter_of
 from nativek8s.core.verify import CheckResult
 
 from .apply import apply_bgp, ensure_node_labels
@@ -23,7 +24,7 @@ from .install import choose_installer, ensure_installed
 from .kube import Kube, kubeconfig_path, require_kubernetes
 from .observer import CiliumObserver
 from .options import PLUGIN, chart_version, options_of
-from .pod_cidrs import live_pod_cidrs, ensure_pod_cidrs, pod_cidr_checks
+from .pod_cidrs import ensure_pod_cidrs, live_pod_cidrs, pod_cidr_checks
 from .readiness import wait_cilium_ready
 from .running_config import config_checks
 from .versions import BgpFlavour, bgp_api
@@ -59,12 +60,13 @@ def deploy_steps(ctx: Any) -> list[Step]:
     require_kubernetes()
     installer = choose_installer(options.installer)
     kubeconfig = kubeconfig_path(ctx)
+    report = reporter_of(ctx)  # shows the long waits (agents ready, BGP sessions up)
 
     def install() -> str:
         kube = connect(ctx, "install")
         note = ensure_installed(kube, installer, plan, options, kubeconfig,
                                 ctx.state.backend_dir(PLUGIN) / "values.yaml")
-        return f"{note}; {wait_cilium_ready(kube, options.ready_timeout)}"
+        return f"{note}; {wait_cilium_ready(kube, options.ready_timeout, report=report)}"
 
     def labels() -> str:
         return ensure_node_labels(connect(ctx, "labels"), plan)
@@ -73,7 +75,8 @@ def deploy_steps(ctx: Any) -> list[Step]:
         return apply_bgp(connect(ctx, "bgp"), plan, ctx.secrets)
 
     def pod_cidrs() -> str:
-        return ensure_pod_cidrs(connect(ctx, "podcidrs"), plan, options.register_timeout)
+        return ensure_pod_cidrs(connect(ctx, "podcidrs"), plan, options.register_timeout,
+                                report=report)
 
     def bgp_wait() -> str:
         kube = connect(ctx, "bgp-wait")
@@ -81,7 +84,7 @@ def deploy_steps(ctx: Any) -> list[Step]:
         if read is None:
             return f"not waited: {source}"
         cidrs = (lambda node: live_pod_cidrs(kube, node)) if kubernetes_ipam else None
-        return wait_bgp(plan, read, source, options.bgp_timeout, cidrs=cidrs)
+        return wait_bgp(plan, read, source, options.bgp_timeout, report=report, cidrs=cidrs)
 
     # Kubernetes IPAM: Cilium takes each Node's PodCIDR as it is, so it is set from the plan
     # before Cilium starts (the routers accept only the planned one from each node).

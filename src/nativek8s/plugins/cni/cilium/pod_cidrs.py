@@ -15,6 +15,8 @@ Node object, reboot the machine) to get the plan's.
 
 from __future__ import annotations
 
+from typing import Any
+
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.core.plan import NodePlan, Plan
 from nativek8s.core.verify import CheckResult
@@ -79,7 +81,8 @@ def assign(kube: Kube, node: NodePlan) -> str:
     return "assigned"
 
 
-def ensure_pod_cidrs(kube: Kube, plan: Plan, timeout: float, interval: float = 2.0) -> str:
+def ensure_pod_cidrs(kube: Kube, plan: Plan, timeout: float, interval: float = 2.0,
+                     report: Any = None) -> str:
     """Wait for every planned node to register, giving each its planned PodCIDR."""
     done: dict[str, str] = {}
     wrong: list[str] = []  # waiting cannot fix these: stop polling and say so
@@ -101,7 +104,7 @@ def ensure_pod_cidrs(kube: Kube, plan: Plan, timeout: float, interval: float = 2
                     else "every node registered")
 
     wait_for("every node registered with the plan's PodCIDR", "the Node objects", probe,
-             timeout, interval, HINT)
+             timeout, interval, HINT, report=report)
     if wrong:
         raise PodCidrMismatch("\n".join(wrong))
     assigned = sum(1 for v in done.values() if v == "assigned")

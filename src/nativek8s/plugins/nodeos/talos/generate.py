@@ -17,10 +17,10 @@ from nativek8s.core.plan import Plan
 from nativek8s.core.secrets import SECRET_MODE
 
 from . import commands as cmd
+from .disks import Disks, install_disks
 from .images import installer_image
 from .options import TalosOptions
 from .record import ProvisionRecord
-from .disks import Disks, install_disks
 from .render import patch_files
 from .talosctl import Talosctl
 from .versions import TalosVersion

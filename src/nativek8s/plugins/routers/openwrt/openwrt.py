@@ -20,7 +20,6 @@ from . import credentials
 from .bird import bird_config
 from .birdc import session_states
 from .options import OpenWrtOptions
-
 from .templating import render
 from .uci import uci_config
 
