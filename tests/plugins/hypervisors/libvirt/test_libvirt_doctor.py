@@ -45,7 +45,7 @@ def test_doctor_lists_every_missing_piece_and_creates_nothing(
     assert f"ok   openwrt: openwrt-24.10.0-x86-64-generic-kernel.bin: not cached; {site.base}" \
         in err
     assert "ok   openwrt: openwrt-24.10.0-x86-64-generic-ext4-rootfs.img.gz" in err
-    assert (f"FAIL openwrt: sha256sums: not cached and {site.base}/releases/24.10.0/packages/"
+    assert (f"FAIL openwrt: packages sha256sums: not cached and {site.base}/releases/24.10.0/packages/"
             "x86_64/sha256sums cannot be downloaded (HTTP 404") in err
     assert "warn libvirt: note: KVM is not usable on" in err  # the test driver has no KVM
     assert doctor.stdout == ""

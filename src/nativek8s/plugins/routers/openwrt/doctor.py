@@ -52,13 +52,16 @@ def _images(ctx: Any) -> list[Finding]:
     for url, folder in release_files(ctx).items():
         found = downloads.availability(url, folder)
         cache = cache or found.path.parent
+        name = found.path.name
+        if name == SUMS:  # the target's or the feeds' checksums
+            name = f"{'packages' if 'packages' in folder.parts else 'target'} {SUMS}"
         if found.cached:
-            out.append(Finding(PLUGIN, found.path.name, True, f"cached at {found.path}"))
+            out.append(Finding(PLUGIN, name, True, f"cached at {found.path}"))
         elif found.ok:
             needed += found.size or 0
-            out.append(Finding(PLUGIN, found.path.name, True, f"not cached; {found.url} answers"))
+            out.append(Finding(PLUGIN, name, True, f"not cached; {found.url} answers"))
         else:
-            out.append(Finding(PLUGIN, found.path.name, False, (
+            out.append(Finding(PLUGIN, name, False, (
                 f"not cached and {found.url} cannot be downloaded ({found.error}); check "
                 "options.openwrt.base_url and the network")))
     if needed and cache is not None:
