@@ -10,8 +10,6 @@ import stat
 
 import pytest
 import yaml
-from cilium_plans import make_plan, three_dc, with_cilium
-from cilium_upstream import PROJECT_ROOT, crd_errors, snapshot_for, values_errors
 
 from nativek8s.core.errors import UsageError
 from nativek8s.core.kinds import RenderContext
@@ -22,6 +20,8 @@ from nativek8s.plugins.cni.cilium.cilium import Cilium
 from nativek8s.plugins.cni.cilium.options import options_of
 from nativek8s.plugins.cni.cilium.values import helm_values
 from nativek8s.plugins.cni.cilium.versions import parse_version
+from tests.plugins.cni.cilium.cilium_plans import make_plan, three_dc, with_cilium
+from tests.plugins.cni.cilium.cilium_upstream import PROJECT_ROOT, crd_errors, snapshot_for, values_errors
 
 GOLDEN = PROJECT_ROOT / "tests" / "data" / "golden" / "cilium" / "reference"
 
