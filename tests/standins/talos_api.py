@@ -14,15 +14,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import talos_config as tc
-import talos_config14 as tc14
-import talos_patch as tp
-import talos_sim as sim
 import yaml
-from talos_commands import CommandError, injected
+
+from tests.standins import talos_config as tc
+from tests.standins import talos_config14 as tc14
+from tests.standins import talos_patch as tp
+from tests.standins import talos_sim as sim
+from tests.standins.talos_commands import CommandError, injected
 
 if TYPE_CHECKING:
-    from talos_cli import Ctx
+    from tests.standins.talos_cli import Ctx
 
 # --- connections ----------------------------------------------------------------------------
 
@@ -125,6 +126,10 @@ def _summary(docs: list[dict[str, Any]]) -> dict[str, Any]:
         "hostname": _static_hostname(docs),
         "labels": dict(get("machine", "nodeLabels") or {}),
         "proxy": not get("cluster", "proxy", "disabled"),
+        # Talos taints control planes unless cluster.allowSchedulingOnControlPlanes
+        "taints": {"node-role.kubernetes.io/control-plane": "NoSchedule"}
+        if get("machine", "type") == "controlplane"
+        and not get("cluster", "allowSchedulingOnControlPlanes") else {},
     }
 
 

@@ -18,9 +18,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import talos_config14 as tc14
 import yaml
-from talos_config import ConfigError, dig, one_line, os_reason
+
+from tests.standins import talos_config14 as tc14
+from tests.standins.talos_config import ConfigError, dig, one_line, os_reason
 
 SCHEMA_ENV = "NK8S_TALOS_SCHEMA"
 V1ALPHA1_KEYS = {"version", "debug", "persist", "machine", "cluster"}
@@ -181,8 +182,20 @@ def check_documents(docs: list[dict[str, Any]], *, allow_delete: bool = False) -
 
 
 def _strip_delete(node: Any) -> Any:
+    """What Talos decodes once it has taken the ``$patch: delete`` selectors out
+    (configloader's decoder/delete.go): a key whose value is a mapping holding
+    ``$patch: delete`` is a selector, not a value, and goes, as does a mapping emptied by
+    such removals."""
     if isinstance(node, dict):
-        return {k: _strip_delete(v) for k, v in node.items() if k != "$patch"}
+        out = {}
+        for key, value in node.items():
+            if key == "$patch" or (isinstance(value, dict) and value.get("$patch") == "delete"):
+                continue
+            stripped = _strip_delete(value)
+            if isinstance(value, dict) and value and stripped == {}:
+                continue
+            out[key] = stripped
+        return out
     if isinstance(node, list):
         return [_strip_delete(v) for v in node]
     return node

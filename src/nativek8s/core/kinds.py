@@ -67,6 +67,19 @@ class RenderContext:
     secrets: SecretStore
     plugins: dict[str, Any] = field(default_factory=dict)  # role → selected plugin object
 
+    def hypervisor_for(self, datacentre: str) -> Any:
+        """The hypervisor plugin object of a datacentre (None if not selected here)."""
+        name = self.plan.composition.datacentre_hypervisors.get(datacentre)
+        return self.plugins.get(f"hypervisor:{name}")
+
+
+@dataclass(frozen=True)
+class SystemDisk:
+    """The disk a hypervisor gives a machine to install its OS on, as the guest sees it."""
+
+    bus: str  # how it is attached: "virtio-blk", "virtio-scsi"
+    device: str  # its Linux device path in the guest: "/dev/vda", "/dev/sda"
+
 
 @dataclass(frozen=True)
 class BgpDaemon:
@@ -84,7 +97,8 @@ class BgpSessionState:
     peer: str  # peer address
     state: str  # daemon's word: "Established", "Active", "Connect", ...
     info: str = ""  # last error or extra detail from the daemon
-    refused: int = 0  # announcements from the peer its import filter refused
+    refused: int = 0  # announcements from the peer its import filter refuses now
+    refused_prefixes: tuple[str, ...] = ()  # which, where the daemon can say
     # For status (None where the daemon does not say):
     local_as: int | None = None
     peer_as: int | None = None
@@ -92,6 +106,7 @@ class BgpSessionState:
     uptime_seconds: float | None = None  # how long it has been Established
     received: int | None = None  # prefixes the peer announces
     accepted: int | None = None  # of those, in the table (passed the import filter)
+    advertised: int | None = None  # IPv4 unicast routes sent to the peer (None: not known)
 
     @property
     def established(self) -> bool:
@@ -205,7 +220,22 @@ class Hypervisor(Plugin, Protocol):
     """
 
     emulates: frozenset[str]
-    optional: ClassVar[tuple[str, ...]] = ("management",)
+    optional: ClassVar[tuple[str, ...]] = ("system_disk", "kernel_boot", "boot_from_disk",
+                                              "destroy_marked", "management")
+    kernel_boot: bool  # it boots a kernel directly (libvirt); else self-booting media
+
+    def system_disk(self, plan: Plan, machine: Any) -> SystemDisk:
+        """The disk this hypervisor attaches to a machine for its OS, and what the guest
+        calls it (so a node OS installs to a disk that exists). Only hypervisors that run
+        real machines have it."""
+        ...
+
+    def boot_from_disk(self, ctx: Any, machine: str, restart: bool = False) -> str:
+        """After the OS installed itself to the machine's disk: boot that disk from now on,
+        not the media it was installed from (a directly booted kernel would come back on
+        every reboot, and OS upgrades would change nothing). ``restart`` power-cycles the
+        machine now. Only hypervisors whose machines do not do so by themselves have it."""
+        ...
 
     def management(self, plan: Plan) -> Any:
         """The :class:`~nativek8s.core.plan.management.Management` path by which the host
@@ -225,6 +255,13 @@ class Hypervisor(Plugin, Protocol):
 
     def destroy(self, ctx: Any) -> list[str]:
         """Remove what this lab created (and nothing else); return what was removed."""
+        ...
+
+    def destroy_marked(self, lab: str, plan: Any | None, echo: Callable[[str], None]
+                       ) -> list[str]:
+        """Optional. Remove what carries this lab's ownership mark, without its state (lost
+        or damaged); ``plan`` is the lab's plan when a topology file gave it, else None.
+        Return what was removed."""
         ...
 
     def observer(self, ctx: Any) -> Any:

@@ -7,7 +7,6 @@ A plain module (not conftest) so tests import it by a name no other test folder 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,14 +18,7 @@ from nativek8s.core.plan import Plan
 from nativek8s.core.secrets import SecretStore
 from nativek8s.plugins.cni.cilium.kube import Kube, kubeconfig_path
 from nativek8s.plugins.cni.cilium.node_labels import kube_node_name
-
-PROJECT_ROOT = Path(__file__).resolve().parents[4]
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))  # the stand-ins live in tests/standins
-
 from tests.standins.kube_api import KubeApiServer, kube_api_server
-
-STANDIN_BIN = PROJECT_ROOT / "tests" / "standins" / "bin"
 
 
 @dataclass
@@ -48,19 +40,6 @@ def make_ctx(plan: Plan, root: Path) -> Ctx:
     return Ctx(plan, state, state.secrets(plan))
 
 
-def write_launchers(directory: Path, tools: tuple[str, ...] = ("helm", "cilium")) -> Path:
-    """`helm`/`cilium` in directory, running the stand-ins with this interpreter."""
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = [p for p in sys.path if p]
-    for tool in tools:
-        launcher = directory / tool
-        launcher.write_text(
-            f"#!{sys.executable} -S\nimport sys\nsys.path.extend({paths!r})\nimport runpy\n"
-            f"runpy.run_path({str(STANDIN_BIN / tool)!r}, run_name='__main__')\n")
-        launcher.chmod(0o755)
-    return directory
-
-
 def calls(log: Path) -> list[dict[str, Any]]:
     """The CLI stand-ins' recorded calls."""
     return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
@@ -68,15 +47,22 @@ def calls(log: Path) -> list[dict[str, Any]]:
 
 @contextmanager
 def cluster(ctx: Ctx, labelled: bool = True, cilium_crds: str | None = None,
-            **options: Any) -> Iterator[KubeApiServer]:
-    """A stand-in API server holding the plan's nodes (with their PodCIDRs), its
-    kubeconfig where the lab keeps it."""
+            pod_cidrs: bool = True, **options: Any) -> Iterator[KubeApiServer]:
+    """A stand-in API server holding the plan's nodes (with their planned PodCIDRs, or with
+    none as they register when the controller-manager's node IPAM is off), its kubeconfig
+    where the lab keeps it."""
     with kube_api_server(kubeconfig_path(ctx), cilium_crds=cilium_crds, **options) as srv:
         for node in ctx.plan.nodes:
-            labels = {"dc": node.datacentre} if labelled else {}
-            srv.add_node(kube_node_name(node), labels, internal_ip=str(node.address.ip),
-                         pod_cidr=str(node.pod_cidr))
+            register(srv, ctx, node, labelled, str(node.pod_cidr) if pod_cidrs else "")
         yield srv
+
+
+def register(srv: KubeApiServer, ctx: Ctx, node: Any, labelled: bool = True,
+             pod_cidr: str = "") -> dict[str, Any]:
+    """A kubelet registering a planned node (its Node object appears)."""
+    labels = {"dc": node.datacentre} if labelled else {}
+    return srv.add_node(kube_node_name(node), labels, internal_ip=str(node.address.ip),
+                        pod_cidr=pod_cidr)
 
 
 def connect(ctx: Ctx) -> Kube:

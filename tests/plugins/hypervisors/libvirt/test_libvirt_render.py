@@ -1,7 +1,7 @@
 """`nativek8s render` for libvirt: golden XML of the reference lab, checked by libvirt's own
 schemas (the test driver's VALIDATE flags), and what the XML must say.
 
-Set NK8S_UPDATE_GOLDEN=1 to rewrite the golden files after a deliberate change.
+`pytest --update-goldens` rewrites the golden files after a deliberate change.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from nativek8s.core.registry import Registry
 from nativek8s.core.render import render_files
 from nativek8s.core.secrets import SecretStore
 from nativek8s.plugins.hypervisors.libvirt.xml import NS
+from tests.support.golden import Golden
 
 from .libvirt_lab import make_plan, topology
 
@@ -55,16 +56,9 @@ def _xml(files: dict[str, RenderedFile], path: str) -> ET.Element:
     return ET.fromstring(files[path].content)
 
 
-def test_golden_reference_lab(rendered, registry: Registry):
+def test_golden_reference_lab(rendered, registry: Registry, golden: Golden):
     files = rendered(make_plan(registry))
-    if os.environ.get("NK8S_UPDATE_GOLDEN") == "1":
-        for path, f in files.items():
-            (GOLDEN / path).parent.mkdir(parents=True, exist_ok=True)
-            (GOLDEN / path).write_text(str(f.content))
-    golden = sorted(str(p.relative_to(GOLDEN)) for p in GOLDEN.rglob("*.xml"))
-    assert golden == sorted(files), "rerun with NK8S_UPDATE_GOLDEN=1 after a deliberate change"
-    for path, f in files.items():
-        assert (GOLDEN / path).read_text() == f.content, path
+    golden.check_tree(GOLDEN, {path: str(f.content) for path, f in files.items()})
 
 
 def test_rendered_xml_passes_libvirts_schemas(rendered, registry, tmp_path):
@@ -162,13 +156,13 @@ def test_router_and_node_boot(rendered, registry):
 def test_options_per_datacentre(rendered, registry):
     data = topology()
     data["datacentres"]["dc2"]["options"] = {"libvirt": {
-        "node_memory_mib": 4096, "node_disk_gib": 20, "domain_type": "qemu"}}
+        "node_memory_mib": 6144, "node_disk_gib": 20, "domain_type": "qemu"}}
     plan = make_plan(registry, {"datacentres": data["datacentres"]}, wan="bridge",
                      wan_device="br0", node_cpus=4)
     files = rendered(plan)
     n1, n2 = (_xml(files, f"domains/reference-node-{i}.xml") for i in (1, 2))
-    assert (n1.findtext("memory"), n1.findtext("vcpu"), n1.get("type")) == ("2048", "4", "kvm")
-    assert (n2.findtext("memory"), n2.findtext("vcpu"), n2.get("type")) == ("4096", "4", "qemu")
+    assert (n1.findtext("memory"), n1.findtext("vcpu"), n1.get("type")) == ("4096", "4", "kvm")
+    assert (n2.findtext("memory"), n2.findtext("vcpu"), n2.get("type")) == ("6144", "4", "qemu")
     assert n1.find("cpu").get("mode") == "host-passthrough"
     assert n2.find("cpu").get("mode") == "maximum"
     assert _xml(files, "volumes/reference-node-2-disk.qcow2.xml").findtext("capacity") == str(
@@ -193,9 +187,8 @@ def test_installer_iso_and_missing_media(rendered, registry, oses):
 
 def test_render_with_the_builtin_os_plugins_names_cache_paths_and_fetches_nothing(tmp_path):
     """`nativek8s render --hypervisor libvirt` (the article's lab) works offline: the
-    domains point at where openwrt and talos will put their media; nothing is downloaded,
-    built or kept in the state."""
-    import os
+    domains point at where openwrt and talos will put their media; nothing is downloaded or
+    built, and the state keeps only the lab's router credentials."""
     import subprocess
     import sys
 
@@ -212,7 +205,13 @@ def test_render_with_the_builtin_os_plugins_names_cache_paths_and_fetches_nothin
     assert f"<kernel>{POOL}/openwrt-24.10.0-x86-64-generic-kernel-unprepared.bin" in router
     assert f"<kernel>{POOL}/kernel-amd64-unprepared<" in node and "<initrd>" in node
     assert "talos.platform=metal" in node
-    assert not cache.exists() and not (tmp_path / "state").exists()  # nothing fetched or kept
+    assert not cache.exists()  # nothing fetched
+    # kept: only the lab's router credentials, made once (the files render shows depend on them)
+    state = tmp_path / "state"
+    assert sorted(str(p.relative_to(state)) for p in state.rglob("*") if p.is_file()) == [
+        f"labs/reference/secrets/{n}" for n in ("router-root-password",
+                                                "router-root-password.hash", "router-ssh-key",
+                                                "router-ssh-key.pub")]
     assert (out / "openwrt" / "router-1" / "etc" / "bird.conf").is_file()
 
 

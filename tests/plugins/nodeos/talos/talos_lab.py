@@ -4,20 +4,16 @@ test folder uses (tests import it; ``conftest`` only holds fixtures)."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nativek8s.core.compose import select
 from nativek8s.core.engine.context import LabContext
 from nativek8s.core.engine.state import LabState
 from nativek8s.core.plan import Plan
-
-STANDINS = Path(__file__).resolve().parents[3] / "standins"
-if str(STANDINS) not in sys.path:
-    sys.path.insert(0, str(STANDINS))  # talos_sim: the stand-in's simulation helpers
-
-import talos_sim
+from nativek8s.core.registry import registry
+from tests.standins import talos_sim
 
 FAST = {"poll_interval": 0.02, "maintenance_timeout": 20.0, "install_timeout": 20.0,
         "api_timeout": 20.0, "ready_timeout": 20.0, "command_timeout": 30.0}
@@ -43,10 +39,12 @@ class Lab:
     def home(self) -> Path:
         return self.tmp / "home"
 
-    def context(self) -> LabContext:
+    def context(self, plugins: Any = None) -> LabContext:
         state = LabState(self.plan.lab, root=self.tmp / "state")
+        # the plan's own composition: its hypervisor says which disk the nodes install to
         return LabContext(plan=self.plan, state=state, secrets=state.secrets(self.plan),
-                          plugins=None, echo=self.lines.append)  # type: ignore[arg-type]
+                          plugins=plugins or select(self.plan, registry()),
+                          echo=self.lines.append)
 
     def nodes(self, **per_node: dict[str, Any]) -> None:
         """Simulate every node of the plan (in maintenance mode unless told otherwise)."""

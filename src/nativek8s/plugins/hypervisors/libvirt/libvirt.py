@@ -18,7 +18,7 @@ from typing import Any
 from nativek8s.core.engine.context import LabContext
 from nativek8s.core.engine.steps import Step
 from nativek8s.core.errors import UsageError
-from nativek8s.core.kinds import BootMedia, RenderContext, RenderedFile
+from nativek8s.core.kinds import BootMedia, RenderContext, RenderedFile, SystemDisk
 from nativek8s.core.plan import NodePlan, Plan, RouterPlan
 from nativek8s.core.plan.management import Management
 
@@ -30,6 +30,7 @@ from .observer import LibvirtObserver
 from .options import options_of
 from .render import PLUGIN, render
 from .specs import (
+    FIRST_DISK,
     DomainSpec,
     NetworkSpec,
     PoolSpec,
@@ -53,6 +54,7 @@ def machine_key(machine: str) -> str:
 
 class Libvirt:
     name = PLUGIN
+    kernel_boot = True  # direct kernel boot: kernel + initramfs
     emulates: frozenset[str] = frozenset()
 
     def __init__(self, connections: Connections | None = None,
@@ -62,8 +64,13 @@ class Libvirt:
         self._media: dict[str, BootMedia] = {}
         self._types: dict[str, str] = {}  # uri → kvm | qemu, once known
         self._lock = threading.Lock()
+        self.preflight_notes: list[str] = []  # from the last preflight, for doctor
 
     # --- render ---------------------------------------------------------------------------
+    def system_disk(self, plan: Any, machine: RouterPlan | NodePlan) -> SystemDisk:
+        """Every machine's first disk is virtio-blk (``vda``): the guest's /dev/vda."""
+        return SystemDisk(bus="virtio-blk", device=f"/dev/{FIRST_DISK}")
+
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
         return render(ctx)
 
@@ -83,13 +90,18 @@ class Libvirt:
     def preflight(self, ctx: LabContext) -> None:
         found = preflight.check(ctx.plan, self.connections, self._state_dir(ctx),
                                 ctx.plugins.as_roles(), self._host_for)
-        for note in found.notes:
-            ctx.echo(f"libvirt: {note}")
-        with self._lock:
+        with self._lock:  # doctor's checks report the notes (e.g. TCG) as warnings
             self._types.update(found.domain_types)
+            self.preflight_notes = list(found.notes)
         if found.problems:
             problems = list(dict.fromkeys(found.problems))
             raise UsageError("cannot deploy on libvirt:\n  " + "\n  ".join(problems))
+
+    @property
+    def domain_types(self) -> dict[str, str]:
+        """URI → kvm | qemu, as the last preflight found them."""
+        with self._lock:
+            return dict(self._types)
 
     def _domain_type(self, ctx: LabContext, uri: str) -> str:
         with self._lock:
@@ -255,6 +267,18 @@ class Libvirt:
             conn = self.connections.get(rec["uri"])
             self._report(ctx, removed, *networks.destroy(conn, rec["name"], lab))
             ctx.state.forget(key)
+        return removed
+
+    def destroy_marked(self, lab: str, plan: Any, echo: Any) -> list[str]:
+        """Without state: what the lab's hosts hold with this lab's metadata. Which hosts
+        only the topology says, so without a plan (no -f FILE) there is nothing to look at."""
+        if plan is None:
+            return []
+        from .marked import destroy_marked
+
+        removed, notes = destroy_marked(self.connections, lab, plan)
+        for note in notes:
+            echo(f"libvirt: {note}")
         return removed
 
     @staticmethod
