@@ -15,6 +15,8 @@ def domain_xml(spec: DomainSpec) -> str:
                           datacentre=spec.datacentre)
     for vol in spec.volumes:  # the volumes this domain owns: destroy removes them with it
         sub(owner, q("volume"), pool=vol.pool, name=vol.name)
+    for media in spec.media:  # the uploaded boot media it uses (shared, same lab)
+        sub(owner, q("volume"), pool=media.pool, name=media.name)
     for note in spec.notes:
         root.append(ET.Comment(f" {note} "))
     sub(root, "memory", str(spec.memory_mib), unit="MiB")
