@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 
+from ..shared.parallel import parallel_map
 from .errors import NativeK8sError
-from .kinds import BgpSessionState
+from .kinds import BgpSessionState, RouterOS
 from .observe import KernelRoute, Observer
-from .plan import ExpectedRoute, Machine, NodePlan, Plan, RouteOrigin
+from .plan import ExpectedRoute, Machine, NodePlan, Plan, RouteOrigin, RouterPlan
 
 OVERLAY_KINDS = {"vxlan", "geneve", "gre", "gretap", "ipip", "sit", "ip6tnl", "wireguard"}
 
@@ -71,13 +71,15 @@ def _session_results(plan: Plan, machine: Machine, seen: dict[str, BgpSessionSta
     return results
 
 
-def bgp_of(plan: Plan, observer: Observer, router_os, machine: Machine) -> list[CheckResult]:
+def bgp_of(plan: Plan, observer: Observer, router_os: RouterOS,
+           machine: Machine) -> list[CheckResult]:
     """One machine's BGP sessions against the plan."""
     try:
-        if machine.kind == "router":
+        if isinstance(machine, RouterPlan):
             states = router_os.bgp_sessions(machine, observer.access(machine.name))
-            hint = f"birdc show protocols all on {machine.name}; its log"
+            hint = router_os.bgp_hint(machine) or f"the BGP daemon of {machine.name}"
         else:
+            assert isinstance(machine, NodePlan)
             states = observer.node_bgp_sessions(machine)
             hint = f"the BGP speaker of {machine.name}"
         seen, error = _by_peer(states), ""
@@ -86,13 +88,13 @@ def bgp_of(plan: Plan, observer: Observer, router_os, machine: Machine) -> list[
     return _session_results(plan, machine, seen, error, hint)
 
 
-def check_bgp(plan: Plan, observer: Observer, router_os) -> list[CheckResult]:
+def check_bgp(plan: Plan, observer: Observer, router_os: RouterOS) -> list[CheckResult]:
     return _each_machine(plan.machines, lambda m: bgp_of(plan, observer, router_os, m))
 
 
-def _each_machine(machines, fn) -> list[CheckResult]:
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return [r for rs in pool.map(fn, machines) for r in rs]
+def _each_machine(machines: Iterable[Machine],
+                  fn: Callable[[Machine], list[CheckResult]]) -> list[CheckResult]:
+    return [r for rs in parallel_map(fn, machines) for r in rs]
 
 
 def _route_matches(exp: ExpectedRoute, seen: list[KernelRoute]) -> tuple[bool, str]:
@@ -120,21 +122,23 @@ def observe_routes(observer: Observer, machine: str) -> list[KernelRoute]:
     return [KernelRoute.from_ip_json(item) for item in json.loads(raw or "[]")]
 
 
-def routes_of(observer: Observer, machine: Machine) -> list[CheckResult]:
+def routes_of(observer: Observer, machine: Machine, router_os: RouterOS) -> list[CheckResult]:
     """One machine's kernel routing table against its expected table."""
     try:
         seen = observe_routes(observer, machine.name)
     except NativeK8sError as exc:
         return [CheckResult("routes", machine.name, False, "its routing table", str(exc),
                             machine.datacentre, machine.name)]
-    return _compare_table(machine, seen)
+    # BGP-learned routes, by the kernel's protocol word of whoever installs them.
+    learned = (router_os.kernel_route_protocols if isinstance(machine, RouterPlan)
+               else observer.node_route_protocols)
+    return _compare_table(machine, seen, learned)
 
 
-def check_routes(plan: Plan, observer: Observer) -> list[CheckResult]:
-    return _each_machine(plan.machines, lambda m: routes_of(observer, m))
-
-
-def _compare_table(machine: Machine, seen: list[KernelRoute]) -> list[CheckResult]:
+def _compare_table(machine: Machine, seen: list[KernelRoute],
+                   learned: frozenset[str] = frozenset()) -> list[CheckResult]:
+    """``learned``: protocol words of BGP-installed routes; such a route the plan does not
+    expect fails."""
     out = []
     for exp in machine.routes:
         ok, observed = _route_matches(exp, seen)
@@ -146,7 +150,7 @@ def _compare_table(machine: Machine, seen: list[KernelRoute]) -> list[CheckResul
         ))
     expected = {e.prefix for e in machine.routes}
     for r in seen:
-        if r.protocol in ("bird", "bgp", "gobgp") and r.prefix not in expected:
+        if r.protocol in learned and r.prefix not in expected:
             out.append(CheckResult(
                 "routes", f"{machine.name} {r.prefix}", False, "no such route (not in the plan)",
                 _describe(r), machine.datacentre, machine.name,
@@ -205,8 +209,7 @@ def check_dataplane(plan: Plan, observer: Observer) -> list[CheckResult]:
             " → ".join(machines) or "no hops", **where, hint="traceroute from the pod"))
         return out
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return [r for rs in pool.map(one_pair, probe_pairs(plan)) for r in rs]
+    return [r for rs in parallel_map(one_pair, probe_pairs(plan)) for r in rs]
 
 
 def check_overlay(plan: Plan, observer: Observer) -> list[CheckResult]:
@@ -220,17 +223,16 @@ def check_overlay(plan: Plan, observer: Observer) -> list[CheckResult]:
     return _each_machine(plan.machines, one)
 
 
-def control_plane(plan: Plan, observer: Observer, router_os,
-                  machines: list[Machine]) -> dict[str, list[CheckResult]]:
+def control_plane(plan: Plan, observer: Observer, router_os: RouterOS,
+                  machines: Sequence[Machine]) -> dict[str, list[CheckResult]]:
     """BGP and routes of the given machines, by machine name."""
     def one(m: Machine) -> list[CheckResult]:
-        return bgp_of(plan, observer, router_os, m) + routes_of(observer, m)
+        return bgp_of(plan, observer, router_os, m) + routes_of(observer, m, router_os)
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return dict(zip((m.name for m in machines), pool.map(one, machines)))
+    return dict(zip((m.name for m in machines), parallel_map(one, machines), strict=True))
 
 
-def verify(plan: Plan, observer: Observer, router_os, wait: float = 0.0,
+def verify(plan: Plan, observer: Observer, router_os: RouterOS, wait: float = 0.0,
            on_wait: Callable[[list[CheckResult]], None] | None = None) -> list[CheckResult]:
     """All checks. With wait > 0, BGP and routes are polled until they pass or time runs out
     (a lab converging after deploy), then the data plane is probed once. Only machines that

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .options import composition, topology_file
+from .options import composition, parse_extras, plugin_option, topology_file
 
 output_option = click.option("-o", "--output", type=click.Choice(["table", "json"]),
                              default="table")
@@ -21,10 +21,11 @@ def _err(line: str) -> None:
 @click.command()
 @topology_file
 @composition
-@click.option("--speaker", type=click.Choice(["gobgp", "bird"]), default=None,
-              help="netns backend: the nodes' BGP speaker (default gobgp, as Cilium embeds).")
+@plugin_option
+# Kept from before -O existed: the same as -O netns.speaker=VALUE.
+@click.option("--speaker", default=None, hidden=True)
 @click.option("--routes/--no-routes", default=True, help="Print each machine's routing table.")
-def deploy(topology, speaker, routes, **choices):
+def deploy(topology, extras, speaker, routes, **choices):
     """Create the lab (or heal it), wait for BGP to converge and verify it.
 
     Run it again after a failure or an interrupt: finished work is checked, not redone.
@@ -39,8 +40,8 @@ def deploy(topology, speaker, routes, **choices):
     topo, reg = _load(topology, **choices)
     plan = build_plan(topo)
     state = LabState(plan.lab)
-    options = {"speaker": speaker} if speaker else {}
-    results = run_deploy(plan, state, reg, _err, **options)
+    options = parse_extras(extras + ((f"netns.speaker={speaker}",) if speaker else ()))
+    results = run_deploy(plan, state, reg, _err, options)
     if results is None:
         _err(f"lab {plan.lab}: deployed; NOT verified (see above)")
         return
@@ -138,7 +139,8 @@ def verify(lab, output, wait):
 @click.command()
 @topology_file
 @composition
-def doctor(topology, **choices):
+@plugin_option
+def doctor(topology, extras, **choices):
     """Check that this host can deploy the lab (tools, permissions, names), creating nothing."""
     from ..engine.lab import context
     from ..engine.state import LabState
@@ -151,7 +153,7 @@ def doctor(topology, **choices):
     state = LabState(plan.lab)
     fresh = outermost_missing(state.dir)
     try:
-        ctx = context(plan, state, reg, _err)
+        ctx = context(plan, state, reg, _err, parse_extras(extras))
         for name, hyp in ctx.plugins.hypervisors.items():
             hyp.preflight(ctx)
             click.echo(f"{name}: ready to deploy lab {plan.lab}")

@@ -6,8 +6,10 @@ import shutil
 import time
 from collections.abc import Callable
 
-from ..compose import select
-from ..errors import NativeK8sError
+from ..compose import Selected, select
+from ..errors import NativeK8sError, UsageError
+from ..kinds import CNI, Hypervisor, NodeOS, Unsupported
+from ..observe import Observer
 from ..paths import outermost_missing
 from ..plan import Plan
 from ..registry import Registry
@@ -22,12 +24,23 @@ CONVERGE_WAIT = 60.0  # seconds deploy waits for BGP to converge before it repor
 
 
 def context(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str], None],
-            **options: object) -> LabContext:
-    return LabContext(plan=plan, state=state, secrets=state.secrets(plan),
-                      plugins=select(plan, registry), echo=echo, options=dict(options))
+            extras: dict[str, dict[str, str]] | None = None) -> LabContext:
+    """``extras``: the command line's per-plugin options (``-O plugin.key=value``)."""
+    return _context(plan, state, select(plan, registry), echo, extras)
 
 
-def _hypervisor(ctx: LabContext):
+def _context(plan: Plan, state: LabState, selected: Selected, echo: Callable[[str], None],
+             extras: dict[str, dict[str, str]] | None) -> LabContext:
+    extras = dict(extras or {})
+    unknown = sorted(set(extras) - set(selected.named()))
+    if unknown:
+        raise UsageError(f"-O {unknown[0]}.…: no plugin named {unknown[0]!r} in this lab; "
+                         f"its plugins are {', '.join(sorted(selected.named()))}")
+    return LabContext(plan=plan, state=state, secrets=state.secrets(plan), plugins=selected,
+                      echo=echo, extras=extras)
+
+
+def _hypervisor(ctx: LabContext) -> Hypervisor:
     hyps = list(ctx.plugins.hypervisors.values())
     if len(hyps) != 1:
         raise NativeK8sError("datacentres on different hypervisors are not supported yet; "
@@ -36,9 +49,10 @@ def _hypervisor(ctx: LabContext):
 
 
 def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str], None],
-           **options: object) -> list[CheckResult] | None:
+           extras: dict[str, dict[str, str]] | None = None) -> list[CheckResult] | None:
     """Returns verify's results, or None when the hypervisor cannot observe the lab."""
-    ctx = context(plan, state, registry, echo, **options)
+    selected = select(plan, registry)
+    ctx = _context(plan, state, selected, echo, extras)
     hyp = _hypervisor(ctx)
     fresh = outermost_missing(state.dir)
     with LabLock(state.dir / "lock", plan.lab):
@@ -52,19 +66,19 @@ def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str]
         if previous is not None and previous != plan:
             echo(f"lab {plan.lab}: the plan changed since the last deploy; reconciling")
         state.save_plan(plan)
-        ctx.rendered = render_files(plan, ctx.plugins, ctx.secrets)
+        ctx.rendered = render_files(plan, selected, ctx.secrets)
         for name, files in ctx.rendered.items():
             state.save_rendered(name, files)
         # Phases: machines first, then the node OS on them, then the CNI on the cluster.
         phases: list[list[Step]] = [list(hyp.deploy_steps(ctx))]
-        for role in ("nodeos", "cni"):
+        later: list[tuple[str, NodeOS | CNI]] = [("nodeos", ctx.plugins.nodeos),
+                                                 ("cni", ctx.plugins.cni)]
+        for role, plugin in later:
             if role not in hyp.emulates:
-                plugin = getattr(ctx.plugins, role)
-                if not hasattr(plugin, "deploy_steps"):
-                    raise NativeK8sError(
-                        f"the {role} plugin {plugin.name!r} cannot deploy on real machines "
-                        f"yet (it has no deploy_steps); the {hyp.name} hypervisor needs it")
-                phases.append(list(plugin.deploy_steps(ctx)))
+                try:
+                    phases.append(list(plugin.deploy_steps(ctx)))
+                except Unsupported as exc:
+                    raise NativeK8sError(f"{exc}; the {hyp.name} hypervisor needs it") from exc
         progress = Progress(echo)
         for steps in phases:
             run_steps(steps, progress)
@@ -103,20 +117,22 @@ def lab_verify(state: LabState, registry: Registry, echo: Callable[[str], None],
     return results
 
 
-def _checks(ctx: LabContext, hyp, wait: float) -> tuple[list[CheckResult] | None, str | None]:
+def _checks(ctx: LabContext, hyp: Hypervisor,
+            wait: float) -> tuple[list[CheckResult] | None, str | None]:
     """(results, why the routers were not looked at). Where the hypervisor cannot look
     inside the machines, the CNI checks the cluster through Kubernetes if it can (sessions,
     running config, pod sources); else there are no results."""
     observer = hyp.observer(ctx)
-    reason = getattr(observer, "unverifiable", None)
+    reason = observer.unverifiable
     if not reason:
         return verify(ctx.plan, observer, ctx.plugins.router, wait=wait), None
-    cni = ctx.plugins.cni
-    if "cni" in hyp.emulates or not hasattr(cni, "cluster_checks"):
+    if "cni" in hyp.emulates:
         return None, reason
-    return list(cni.cluster_checks(ctx)), reason
+    checks = ctx.plugins.cni.cluster_checks(ctx)
+    return (None if checks is None else list(checks)), reason
 
 
-def lab_observer(state: LabState, registry: Registry, echo: Callable[[str], None]):
+def lab_observer(state: LabState, registry: Registry,
+                 echo: Callable[[str], None]) -> tuple[LabContext, Observer]:
     ctx = open_lab(state, registry, echo)
     return ctx, _hypervisor(ctx).observer(ctx)

@@ -7,12 +7,12 @@ atomic (write then rename) so an interrupted run never leaves a half-written fil
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import threading
 from pathlib import Path
 from typing import Any
 
+from ...shared.files import write_atomic
 from ..errors import UsageError
 from ..kinds import RenderedFile
 from ..paths import lab_dir, state_root
@@ -21,10 +21,7 @@ from ..secrets import SecretStore, write_private
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    write_atomic(path, text)
 
 
 class LabState:

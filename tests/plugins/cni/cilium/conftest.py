@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from nativek8s.core.secrets import SecretStore
+from nativek8s.api import SecretStore
 
 
 @pytest.fixture

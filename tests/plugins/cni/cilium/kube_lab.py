@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.plan import Plan
-from nativek8s.core.secrets import SecretStore
+from nativek8s.api import LabState, Plan, SecretStore
 from nativek8s.plugins.cni.cilium.kube import Kube, kubeconfig_path
 from nativek8s.plugins.cni.cilium.node_labels import kube_node_name
 

@@ -15,7 +15,7 @@ pytest.importorskip("kubernetes")
 from cilium_plans import make_plan, three_dc
 from kube_lab import Ctx, cluster, connect, make_ctx
 
-from nativek8s.core.plan import Plan
+from nativek8s.api import Plan
 from nativek8s.plugins.cni.cilium.apply import apply_bgp
 from nativek8s.plugins.cni.cilium.bgp_status import (
     cilium_cli_reader,
@@ -29,7 +29,7 @@ from nativek8s.plugins.cni.cilium.options import options_of
 from nativek8s.plugins.cni.cilium.probes import IMAGE, PROBE
 from nativek8s.plugins.cni.cilium.readiness import wait_cilium_ready
 from nativek8s.plugins.cni.cilium.running_config import config_checks
-from nativek8s.plugins.cni.cilium.wait import WaitTimeout
+from nativek8s.shared.waiting import WaitTimeout
 from tests.standins.kube_api import KubeApiServer, crds_or_skip
 
 V2 = "cilium.io/v2"

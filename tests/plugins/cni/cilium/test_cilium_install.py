@@ -14,7 +14,7 @@ pytest.importorskip("kubernetes")
 from cilium_plans import make_plan, with_cilium
 from kube_lab import calls, cluster, connect, make_ctx
 
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import NativeK8sError
 from nativek8s.plugins.cni.cilium.install import (
     Installer,
     choose_installer,
@@ -26,7 +26,7 @@ from nativek8s.plugins.cni.cilium.options import options_of
 from nativek8s.plugins.cni.cilium.readiness import wait_cilium_ready
 from nativek8s.plugins.cni.cilium.release import current_release
 from nativek8s.plugins.cni.cilium.values import helm_values
-from nativek8s.plugins.cni.cilium.wait import WaitTimeout
+from nativek8s.shared.waiting import WaitTimeout
 
 
 def which_of(*present: str):

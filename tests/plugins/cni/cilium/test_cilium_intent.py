@@ -8,9 +8,7 @@ import pytest
 import yaml
 from cilium_plans import make_plan, three_dc, with_cilium
 
-from nativek8s.core.intent import SpeakerIntent
-from nativek8s.core.kinds import RenderContext
-from nativek8s.core.plan import MD5_SECRET
+from nativek8s.api import MD5_SECRET, RenderContext, SpeakerIntent
 from nativek8s.plugins.cni.cilium.cilium import Cilium
 
 

@@ -14,7 +14,7 @@ pytest.importorskip("kubernetes")
 from cilium_plans import make_plan
 from kube_lab import cluster, connect, make_ctx
 
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import NativeK8sError
 from nativek8s.plugins.cni.cilium.kube import (
     ApplyConflict,
     Kube,
@@ -23,7 +23,7 @@ from nativek8s.plugins.cni.cilium.kube import (
     kubeconfig_path,
     require_kubernetes,
 )
-from nativek8s.plugins.cni.cilium.wait import Poll, WaitTimeout, wait_for
+from nativek8s.shared.waiting import Poll, WaitTimeout, wait_for
 
 SECRET = {"apiVersion": "v1", "kind": "Secret",
           "metadata": {"name": "s", "namespace": "kube-system"},

@@ -13,11 +13,8 @@ import yaml
 from cilium_plans import make_plan, three_dc, with_cilium
 from cilium_upstream import PROJECT_ROOT, crd_errors, snapshot_for, values_errors
 
-from nativek8s.core.errors import UsageError
-from nativek8s.core.kinds import RenderContext
-from nativek8s.core.plan import MD5_SECRET
+from nativek8s.api import MD5_SECRET, RenderContext, SecretStore, UsageError
 from nativek8s.core.render import write_rendered
-from nativek8s.core.secrets import SecretStore
 from nativek8s.plugins.cni.cilium.cilium import Cilium
 from nativek8s.plugins.cni.cilium.options import options_of
 from nativek8s.plugins.cni.cilium.values import helm_values

@@ -6,7 +6,11 @@ import pytest
 from cilium_plans import make_plan, three_dc, with_cilium
 from cilium_upstream import values_errors
 
-from nativek8s.plugins.cni.cilium.options import CiliumOptions, chart_version, options_of
+from nativek8s.plugins.cni.cilium.options import (
+    CiliumOptions,
+    chart_version,
+    options_of,
+)
 from nativek8s.plugins.cni.cilium.values import helm_values
 
 TALOS_ONLY = {"kubeProxyReplacement", "securityContext", "cgroup", "k8sServiceHost",

@@ -12,7 +12,7 @@ import pytest
 libvirt = pytest.importorskip("libvirt", reason="libvirt-python is not installed "
                               "(pip install nativek8s[libvirt])")
 
-from nativek8s.core.engine.state import LabState
+from nativek8s.api import LabState
 from nativek8s.core.registry import Registry
 from nativek8s.plugins.hypervisors.libvirt.connection import binding, pinned
 from tests.libvirt_env.fixtures import (  # noqa: F401 - tier-2 fixtures

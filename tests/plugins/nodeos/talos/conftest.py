@@ -14,7 +14,7 @@ from talos_lab import FAST, STANDINS, Lab
 from talos_plans import reference
 from talos_upstream import SCHEMAS, candidates
 
-from nativek8s.core.plan import Plan
+from nativek8s.api import Plan
 from nativek8s.plugins.nodeos.talos.versions import parse_version
 
 

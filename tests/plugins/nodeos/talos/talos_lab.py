@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.plan import Plan
+from nativek8s.api import LabContext, LabState, Plan
 
 STANDINS = Path(__file__).resolve().parents[3] / "standins"
 if str(STANDINS) not in sys.path:

@@ -10,7 +10,7 @@ import yaml
 from talos_plans import VERSIONS, reference, three_dc
 from talos_upstream import ERRATUM_DEF, ERRATUM_KINDS, raw_schema, schema_errors
 
-from nativek8s.core.plan import Plan
+from nativek8s.api import Plan
 from nativek8s.plugins.nodeos.talos.render import patch_files
 from nativek8s.plugins.nodeos.talos.versions import parse_version
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from nativek8s.shared.waiting import Poll, wait_for
+
 from .kube import Kube
-from .wait import Poll, wait_for
 
 NAMESPACE = "kube-system"
 AGENT, OPERATOR = "cilium", "cilium-operator"

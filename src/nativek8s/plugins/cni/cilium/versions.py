@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from nativek8s.core.errors import UsageError
+from nativek8s.api import UsageError
 
 MIN_SUPPORTED = (1, 16)  # first release with the BGPv2 kinds
 V2_FROM = (1, 18)  # BGPv2 kinds promoted to cilium.io/v2

@@ -14,16 +14,23 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.engine.steps import Step
-from nativek8s.core.errors import UsageError
-from nativek8s.core.kinds import BootMedia, RenderContext, RenderedFile
-from nativek8s.core.plan import NodePlan, RouterPlan
+from nativek8s.api import (
+    BootMedia,
+    Hypervisor,
+    LabContext,
+    NodePlan,
+    RenderContext,
+    RenderedFile,
+    RouterPlan,
+    Step,
+    UsageError,
+    os_plugin_of,
+)
 
 from . import capabilities, domains, networks, preflight, storage
 from .connection import Connections, is_remote, is_test_driver
 from .hostnet import HostNetwork
-from .media import boot_media, os_plugin, require_files
+from .media import boot_media, media_problems, require_files
 from .observer import LibvirtObserver
 from .options import options_of
 from .render import PLUGIN, render
@@ -48,9 +55,8 @@ def machine_key(machine: str) -> str:
     return f"libvirt:machine:{machine}"
 
 
-class Libvirt:
+class Libvirt(Hypervisor):
     name = PLUGIN
-    emulates: frozenset[str] = frozenset()
 
     def __init__(self, connections: Connections | None = None,
                  host: HostNetwork | None = None):
@@ -74,7 +80,7 @@ class Libvirt:
 
     def preflight(self, ctx: LabContext) -> None:
         found = preflight.check(ctx.plan, self.connections, self._state_dir(ctx),
-                                ctx.plugins.as_roles(), self._host_for)
+                                media_problems(ctx), self._host_for)
         for note in found.notes:
             ctx.echo(f"libvirt: {note}")
         with self._lock:
@@ -161,8 +167,7 @@ class Libvirt:
     def _ensure_machine(self, ctx: LabContext, machine: RouterPlan | NodePlan) -> str:
         spec, media = self._spec(ctx, machine, self._boots_from_disk(ctx, machine))
         if not is_remote(spec.uri):  # a remote host's files are its own business
-            plugin, _ = os_plugin(ctx.plugins, machine)
-            require_files(media, machine, plugin.name)
+            require_files(media, machine, os_plugin_of(ctx.plugins, machine).name)
         conn = self.connections.get(spec.uri)
         notes = [n for v in spec.volumes
                  if (n := storage.ensure_volume(conn, spec.uri, v, ctx.state))]

@@ -11,10 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.intent import SpeakerIntent
-from nativek8s.core.secrets import write_private
+from nativek8s.api import LabContext, NativeK8sError, SpeakerIntent, write_private
 
 from . import iproute, processes
 from .names import machine_ns, pod_ns

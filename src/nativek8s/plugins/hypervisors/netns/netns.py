@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import os
 import shutil
-from concurrent.futures import ThreadPoolExecutor
+from typing import ClassVar
 
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.engine.steps import Step
-from nativek8s.core.errors import NativeK8sError, UsageError
-from nativek8s.core.intent import SpeakerIntent
-from nativek8s.core.kinds import RenderContext, RenderedFile
+from nativek8s.api import (
+    Hypervisor,
+    LabContext,
+    NativeK8sError,
+    RenderContext,
+    RenderedFile,
+    RouterPlan,
+    SpeakerIntent,
+    Step,
+    UsageError,
+)
+from nativek8s.shared.parallel import parallel_map
 
 from . import daemons, iproute, processes
 from .inns import write_sysctls
@@ -37,24 +44,22 @@ def _links_or_none(namespace: str) -> list[dict] | None:
         return None
 
 
-def _parallel(fn, items) -> list:
-    items = list(items)
-    if not items:
-        return []
-    with ThreadPoolExecutor(max_workers=min(8, len(items))) as pool:
-        return list(pool.map(fn, items))
-
-
-class Netns:
+class Netns(Hypervisor):
     name = "netns"
-    emulates = frozenset({"nodeos", "cni"})
+    emulates: ClassVar[frozenset[str]] = frozenset({"nodeos", "cni"})
 
     # --- options ------------------------------------------------------------------------
     def _options(self, ctx: LabContext) -> NetnsOptions:
-        opts = NetnsOptions.model_validate(ctx.plan.options_for("netns"))
+        """The topology's options.netns, with -O netns.<key>=... over them. The speaker a
+        lab was deployed with stays its speaker unless the command line names another."""
+        opts = ctx.options(self.name, NetnsOptions)
+        if "speaker" in ctx.extras.get(self.name, {}):
+            return opts
         recorded = ctx.state.resources().get("netns:speaker", {}).get("speaker")
-        speaker = ctx.options.get("speaker") or recorded or opts.speaker
-        return opts.model_copy(update={"speaker": speaker})
+        return opts.model_copy(update={"speaker": recorded}) if recorded else opts
+
+    def _wiring(self, ctx: LabContext) -> list[Namespace]:
+        return wire(ctx.plan, ctx.plugins.router.lan_bridge)
 
     def _intents(self, ctx: LabContext) -> dict[str, SpeakerIntent]:
         return {i.node: i for i in ctx.plugins.cni.bgp_intent(ctx.plan)}
@@ -67,7 +72,7 @@ class Netns:
         md5 = ctx.plan.md5
         return [RenderedFile(path=f"{i.node}/gobgpd.toml", content=gobgp_config(i, ctx.secrets),
                              machine=i.node, secret=md5)
-                for i in ctx.plugins["cni"].bgp_intent(ctx.plan)]
+                for i in ctx.plugins.cni.bgp_intent(ctx.plan)]
 
     # --- preflight ----------------------------------------------------------------------
     def preflight(self, ctx: LabContext) -> None:
@@ -95,7 +100,7 @@ class Netns:
         ours = set(ctx.state.resources().get(NS_KEY, {}).get("names", []))
         existing = iproute.namespaces()
         out = []
-        for ns in wire(ctx.plan):
+        for ns in self._wiring(ctx):
             if ns.name in existing and ns.name not in ours and not self._owned(ns.name, ctx):
                 out.append(f"namespace {ns.name} exists and is not lab {ctx.plan.lab}'s; "
                            f"remove it (`ip netns del {ns.name}`) or rename the lab")
@@ -112,7 +117,7 @@ class Netns:
     def deploy_steps(self, ctx: LabContext) -> list[Step]:
         opts = self._options(ctx)
         ctx.state.record("netns:speaker", speaker=opts.speaker)
-        spaces = wire(ctx.plan)
+        spaces = self._wiring(ctx)
         intents = self._intents(ctx)
         before = processes.scan()  # daemons of earlier runs, found once for every step
         fresh: set[str] = set()  # namespaces this run creates: known to hold only lo
@@ -152,7 +157,7 @@ class Netns:
             # Recorded before creation: a crash in between still lets destroy find them.
             ctx.state.record(NS_KEY, names=sorted(names | set(missing)))
             iproute.batch([f"netns add {name}" for name in missing])
-        _parallel(lambda ns: write_sysctls(ns.name, ns.sysctls), spaces)
+        parallel_map(lambda ns: write_sysctls(ns.name, ns.sysctls), spaces)
         return f"{len(missing)} created" if missing else "all present"
 
     def _wire(self, spaces: list[Namespace], fresh: set[str]) -> str:
@@ -170,16 +175,16 @@ class Netns:
 
         made = 0
         for kinds in (("switch",), ("router", "node"), ("pod",)):
-            made += sum(_parallel(one, [ns for ns in spaces if ns.kind in kinds]))
+            made += sum(parallel_map(one, [ns for ns in spaces if ns.kind in kinds]))
         return f"{made} links created" if made else "all links present"
 
     def _ensure_router(self, ctx: LabContext, router: str, before: dict[int, str]) -> str:
         plan_router = ctx.plan.machine(router)
+        assert isinstance(plan_router, RouterPlan)
         spec = ctx.plugins.router.bgp_daemon(plan_router)
         rendered = ctx.rendered_file(ctx.plugins.router.name, router, spec.config_target)
         daemon = daemons.router_daemon(ctx, router)
-        text = rendered.content if isinstance(rendered.content, str) else rendered.content.decode()
-        changed = daemons.write_config(daemon.config, text, rendered.secret)
+        changed = daemons.write_config(daemon.config, rendered.text, rendered.secret)
         return daemons.ensure(ctx, daemon, changed, before)
 
     def _ensure_node(self, ctx: LabContext, intent: SpeakerIntent, speaker: str,
@@ -211,7 +216,7 @@ class Netns:
         recorded = set(resources.get(NS_KEY, {}).get("names", []))
         candidates = sorted(n for n in recorded & iproute.namespaces()
                             if is_lab_namespace(ctx.plan.lab, n))
-        links = dict(zip(candidates, _parallel(_links_or_none, candidates)))
+        links = dict(zip(candidates, parallel_map(_links_or_none, candidates)))
         mark = owner_alias(ctx.plan.lab)
         # Ours: marked as this lab's, or recorded by it and never configured (only lo).
         doomed = [n for n in candidates if links[n] is not None and (

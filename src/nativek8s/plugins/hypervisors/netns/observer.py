@@ -6,12 +6,17 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.intent import SpeakerIntent
-from nativek8s.core.kinds import BgpSessionState
-from nativek8s.core.observe import MachineStatus, ProbeResult
-from nativek8s.core.plan import NodePlan
+from nativek8s.api import (
+    BgpSessionState,
+    LabContext,
+    MachineStatus,
+    NativeK8sError,
+    NodePlan,
+    Observer,
+    ProbeResult,
+    SpeakerIntent,
+)
+from nativek8s.shared import bird
 
 from . import daemons, iproute
 from .names import machine_ns, pod_ns
@@ -39,11 +44,14 @@ class NetnsAccess:
         return iproute.run(iproute.ns_exec(self.namespace, argv), timeout=timeout).stdout
 
 
-class NetnsObserver:
+class NetnsObserver(Observer):
     def __init__(self, ctx: LabContext, speaker: str, port: int,
                  intents: dict[str, SpeakerIntent]):
         self.ctx, self.speaker, self.port, self.intents = ctx, speaker, port, intents
         self.lab = ctx.plan.lab
+        # The kernel's word on routes each speaker installs: verify flags unplanned ones.
+        self.node_route_protocols = frozenset(
+            {bird.KERNEL_PROTOCOL if speaker == "bird" else "gobgp"})
 
     def access(self, machine: str) -> NetnsAccess:
         m = self.ctx.plan.machine(machine)
@@ -123,19 +131,15 @@ class NetnsObserver:
         return out
 
 
-
-
-def _bird_speaker_sessions(intent: SpeakerIntent, daemon) -> list[BgpSessionState]:
+def _bird_speaker_sessions(intent: SpeakerIntent, daemon: daemons.Daemon) -> list[BgpSessionState]:
     """`birdc show protocols` of a BIRD node speaker; its protocols are peer0, peer1, ..."""
     peers = intent.peers
-    out = iproute.run(["birdc", "-s", str(daemon.socket), "show", "protocols"]).stdout
+    out = iproute.run(bird.birdc_argv(str(daemon.socket), "show", "protocols")).stdout
     states = []
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) >= 4 and parts[0].startswith("peer") and parts[1] == "BGP":
-            index = int(parts[0][4:])
-            if index < len(peers):
-                # Name Proto Table State Since Info: Info is the BGP state when up
-                info = parts[5] if len(parts) > 5 else parts[3]
-                states.append(BgpSessionState(parts[0], str(peers[index].address), info))
+    for protocol in bird.parse_protocols(out):
+        index = protocol.name[4:]
+        if protocol.proto == "BGP" and protocol.name.startswith("peer") and index.isdigit() \
+                and int(index) < len(peers):
+            state = protocol.bgp_state or protocol.state
+            states.append(BgpSessionState(protocol.name, str(peers[int(index)].address), state))
     return states

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nativek8s.core.hooks import hookimpl
-from nativek8s.core.kinds import HypervisorSpec
+from nativek8s.api import HypervisorSpec, hookimpl
 
 if TYPE_CHECKING:
     from .options import ProxmoxOptions

@@ -9,8 +9,7 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.plan import Plan
+from nativek8s.api import NativeK8sError, Plan
 
 from .connection import ApiError, Connection
 from .sdn import check_collisions

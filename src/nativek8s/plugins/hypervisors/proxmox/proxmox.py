@@ -4,11 +4,7 @@ its options name, networks as SDN vnets, machines as VMs booted from their OS pl
 
 from __future__ import annotations
 
-from typing import ClassVar
-
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.engine.steps import Step
-from nativek8s.core.kinds import RenderContext, RenderedFile
+from nativek8s.api import Hypervisor, LabContext, RenderContext, RenderedFile, Step
 
 from . import destroy, preflight, render
 from .deploy import Deployment
@@ -17,10 +13,8 @@ from .site import connect, gather
 from .vms import Vms
 
 
-class Proxmox:
+class Proxmox(Hypervisor):
     name = "proxmox"
-    emulates: frozenset[str] = frozenset()  # real machines: node OS and CNI deploy on them
-    optional: ClassVar[tuple[str, ...]] = ()
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
         return render.render(ctx)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from nativek8s.core.errors import Problem, UsageError
-from nativek8s.core.topology import Topology
+from nativek8s.api import Problem, Topology, UsageError
 
 from .options import PER_DATACENTRE, PLUGIN, TalosOptions
 from .versions import kubernetes_problem, parse_version, support_problem

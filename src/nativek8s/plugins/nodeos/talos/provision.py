@@ -22,11 +22,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.engine.steps import Step
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.plan import NodePlan
-from nativek8s.core.secrets import SECRET_MODE
+from nativek8s.api import SECRET_MODE, LabContext, NativeK8sError, NodePlan, Step
+from nativek8s.shared.waiting import Poll, wait_for
 
 from . import commands as cmd
 from .generate import SECRETS_NAME, digest, ensure_configs, ensure_secrets
@@ -43,7 +40,6 @@ from .status import (
 )
 from .talosctl import Talosctl, TalosctlError
 from .versions import kubernetes_version, supported
-from .waits import Answer, wait_for
 
 BOOTSTRAPPED = "bootstrapped"
 
@@ -148,24 +144,24 @@ class Provisioner:
                 exc.stderr or str(exc)
 
     def maintenance(self, node: NodePlan) -> str:
-        polled = cmd.shell_line(cmd.status_insecure(node))
+        polled = f"`{cmd.shell_line(cmd.status_insecure(node))}`"
         applied = self._applied(node)
 
-        def probe() -> Answer:
+        def probe() -> Poll:
             status, error = self._insecure(node)
             if status is not None:
-                return Answer(status.stage == "maintenance", status.describe())
+                return Poll(status.stage == "maintenance", status.describe())
             if CERT_REQUIRED in error:
-                return Answer(True, "configured already (its API wants a client certificate)")
+                return Poll(True, "configured already (its API wants a client certificate)")
             if applied is not None:  # installing or rebooting after an earlier apply
-                return Answer(True, f"configured by an earlier run ({short_error(error)})")
-            return Answer(False, short_error(error))
+                return Poll(True, f"configured by an earlier run ({short_error(error)})")
+            return Poll(False, short_error(error))
 
         return wait_for(f"{node.name} ({cmd.ip(node)}) in maintenance mode", polled, probe,
                         self.options.maintenance_timeout, self.options.poll_interval,
                         hint=(f"is the machine running and does {cmd.ip(node)} answer on TCP "
                               "50000? Check its console and that its datacentre router's "
-                              f"DHCP gives {node.interfaces[0].mac} that address"))
+                              f"DHCP gives {node.interfaces[0].mac} that address")).answer
 
     def apply(self, node: NodePlan) -> str:
         fingerprint = self._fingerprint(node)
@@ -208,15 +204,15 @@ class Provisioner:
     # --- cluster --------------------------------------------------------------------------
     def _wait_secure(self, what: str, node: NodePlan, done: Callable[[MachineStatus], bool],
                      timeout: float, hint: str) -> str:
-        polled = cmd.shell_line(cmd.status(self.plan, self.layout, [node]))
+        polled = f"`{cmd.shell_line(cmd.status(self.plan, self.layout, [node]))}`"
 
-        def probe() -> Answer:
+        def probe() -> Poll:
             statuses, error = self._secure([node])
             if not statuses:
-                return Answer(False, short_error(error))
-            return Answer(done(statuses[0]), statuses[0].describe())
+                return Poll(False, short_error(error))
+            return Poll(done(statuses[0]), statuses[0].describe())
 
-        return wait_for(what, polled, probe, timeout, self.options.poll_interval, hint)
+        return wait_for(what, polled, probe, timeout, self.options.poll_interval, hint).answer
 
     def bootstrap(self) -> str:
         node = self.first
@@ -279,9 +275,9 @@ class Provisioner:
 
     def ready(self) -> str:
         nodes = list(self.plan.nodes)
-        polled = cmd.shell_line(cmd.status(self.plan, self.layout, nodes))
+        polled = f"`{cmd.shell_line(cmd.status(self.plan, self.layout, nodes))}`"
 
-        def probe() -> Answer:
+        def probe() -> Poll:
             statuses, error = self._secure(nodes)
             seen = {s.node: s for s in statuses}
             waiting = []
@@ -291,7 +287,7 @@ class Provisioner:
                     waiting.append(f"{cmd.ip(n)}: {node_error(error, cmd.ip(n))}")
                 elif not status.registered:
                     waiting.append(status.describe())
-            return Answer(not waiting, "; ".join(waiting) or "all registered")
+            return Poll(not waiting, "; ".join(waiting) or "all registered")
 
         wait_for(f"{len(nodes)} node(s) registered with Kubernetes", polled, probe,
                  self.options.ready_timeout, self.options.poll_interval,

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import NativeK8sError
 
 
 class ProvisionRecord:

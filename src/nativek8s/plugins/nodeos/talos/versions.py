@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nativek8s.core.errors import UsageError
+from nativek8s.api import UsageError
 
 SUPPORTED_MINORS = ((1, 13), (1, 14))
 MULTIDOC_FROM = (1, 14)

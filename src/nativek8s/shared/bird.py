@@ -1,5 +1,6 @@
 """Reading BIRD 2's state: `birdc show protocols [all]` and `birdc show route [all]` parsed
-into typed records, and the router's BGP sessions for verify/status.
+into typed records, and a BIRD's BGP sessions for verify/status. Shared by every plugin that
+runs or reads BIRD (router OSes, backends running BIRD node speakers).
 
 Both birdc's plain output and its verbose one (`birdc -v`, every line prefixed by BIRD's
 4-digit reply code) are understood; in verbose output an error reply (8xxx/9xxx) raises.
@@ -14,6 +15,9 @@ from ipaddress import IPv4Address, IPv4Network
 
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.core.kinds import BgpSessionState, MachineAccess
+
+# The kernel's `proto` word on routes BIRD installs (`ip route`: "proto bird").
+KERNEL_PROTOCOL = "bird"
 
 _CODE = re.compile(r"^(\d{4})([- ])")
 # Error replies as plain birdc prints them (no reply code to go by).
@@ -246,6 +250,11 @@ def session_state(protocol: ProtocolStatus) -> BgpSessionState:
         state=protocol.bgp_state or protocol.state, info=protocol.last_error,
         refused=protocol.import_updates.get("filtered", 0),
     )
+
+
+def hint(machine: str) -> str:
+    """Where to look when a BIRD's session is not up."""
+    return f"birdc show protocols all on {machine}; its log"
 
 
 def session_states(access: MachineAccess) -> list[BgpSessionState]:
