@@ -124,7 +124,9 @@ def reference() -> str:
         out.append(f"| {k.title} | `{k.name}` | `{k.hook}` | `{k.spec.__name__}` | "
                    f"`{k.interface.__name__}` | `{k.default}` |")
     out.append("")
-    for cls in (kinds.Plugin, *(k.interface for k in kinds.KIND_LIST), observe.Observer):
+    classes: list[type] = [kinds.Plugin, *(k.interface for k in kinds.KIND_LIST),
+                           observe.Observer]
+    for cls in classes:
         out += [f"### `{cls.__name__}`", "", _doc(cls), ""]
         own = None if cls is kinds.Plugin else [
             n for n in kinds.interface_members(cls)
