@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nativek8s.api import LabContext, NativeK8sError, SpeakerIntent, write_private
+from nativek8s.shared.files import write_atomic
 
 from . import iproute, processes
 from .names import machine_ns, pod_ns
@@ -102,7 +103,7 @@ def write_config(path: Path, text: str, secret: bool) -> bool:
     if secret:
         write_private(path, text)
     else:
-        path.write_text(text)
+        write_atomic(path, text)  # a daemon reloading meanwhile reads the old or the new
     return True
 
 
