@@ -5,6 +5,8 @@ per-plugin options reach plugins from the topology and the command line."""
 from __future__ import annotations
 
 import inspect
+import textwrap
+import types
 from pathlib import Path
 
 import pytest
@@ -157,3 +159,47 @@ def test_plugin_option_for_a_plugin_not_in_the_lab(builtin_registry, isolated):
     assert "-O frr.…: no plugin named 'frr' in this lab; its plugins are cilium, netns, " \
            "openwrt, talos" in result.stderr
     assert isolated.untouched()
+
+
+# --- the examples in the base classes' docstrings ---------------------------------------
+
+def _example(cls: type) -> str:
+    """The code block of a class docstring (the indented lines after its `::`)."""
+    doc = inspect.getdoc(cls) or ""
+    _, sep, rest = doc.partition("::\n")
+    assert sep, f"{cls.__name__} has no example"
+    lines = []
+    for line in rest.splitlines():
+        if line and not line.startswith(" "):
+            break
+        lines.append(line)
+    return textwrap.dedent("\n".join(lines))
+
+
+@pytest.mark.parametrize("kind", KIND_LIST, ids=lambda k: k.name)
+def test_docstring_example_is_a_working_plugin(kind: kinds.Kind, tmp_path: Path):
+    from nativek8s.core.load import load_topology
+    from nativek8s.core.plan import build_plan
+
+    module = types.ModuleType(f"example_{kind.name}")
+    exec(compile(_example(kind.interface), f"<{kind.interface.__name__} docstring>", "exec"),
+         module.__dict__)
+    reg = Registry(make_plugin_manager([module]))
+    name = next(n for n in reg.names(kind.name) if reg.get(kind.name, n).module == module.__name__)
+    plugin = reg.create(kind.name, name)  # subclass, every required member defined
+    plan = build_plan(load_topology(None)[0])
+    state = api.LabState(plan.lab, root=tmp_path)
+    list(plugin.render(api.RenderContext(plan, state.secrets(plan))))
+    if isinstance(plugin, api.CNI):
+        assert [i.node for i in plugin.bgp_intent(plan)] == [n.name for n in plan.nodes]
+    if isinstance(plugin, api.Hypervisor):
+        ctx = api.LabContext.of(plan, state)
+        for step in plugin.deploy_steps(ctx):
+            assert step.run() == "recorded"
+        assert {m.state for m in plugin.observer(ctx).machines()} == {"running"}
+        assert len(plugin.destroy(ctx)) == len(plan.machines)
+    if isinstance(plugin, api.NodeOS):
+        ctx = api.LabContext.of(plan, state)
+        assert plugin.boot_media(ctx, plan.nodes[0]).iso is not None
+        with pytest.raises(api.NativeK8sError, match="not answering"):
+            plugin.deploy_steps(ctx)[0].run()

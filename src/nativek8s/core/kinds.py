@@ -5,32 +5,13 @@ Every method the engine (or another plugin) may call on a plugin is declared her
 documented; nothing is looked up by name. Required members are marked :func:`required`: a
 plugin class that does not define them is refused when it is created, naming them. Every
 other member has a working default, so adding an optional member to a kind is one method
-with a default here (and a line in docs/plugins.md, which a test checks).
+with a default here; then regenerate docs/plugins.md
+(``python -m nativek8s.core.contract_doc docs/plugins.md``), which a test checks.
 
-A complete router OS plugin, as one module with one entry point::
+Each base class's docstring holds a complete plugin of its kind (tests run them); a plugin
+is one module with one entry point::
 
-    # myrouter/plugin.py   pyproject: [project.entry-points.nativek8s] myrouter = "myrouter.plugin"
-    from nativek8s.api import (BgpDaemon, BgpSessionState, MachineAccess, RenderContext,
-                               RenderedFile, RouterOS, RouterOSSpec, RouterPlan, hookimpl)
-
-    class MyRouter(RouterOS):
-        name = "myrouter"
-
-        def render(self, ctx: RenderContext) -> list[RenderedFile]:
-            return [RenderedFile(path=f"{r.name}/bird.conf", machine=r.name,
-                                 target="/etc/bird.conf", content=f"router id {r.router_id};\\n")
-                    for r in ctx.plan.routers]
-
-        def bgp_daemon(self, router: RouterPlan) -> BgpDaemon:
-            return BgpDaemon(kind="bird2", config_target="/etc/bird.conf")
-
-        def bgp_sessions(self, router: RouterPlan,
-                         access: MachineAccess) -> list[BgpSessionState]:
-            return []
-
-    @hookimpl
-    def nativek8s_router_oses() -> list[RouterOSSpec]:
-        return [RouterOSSpec(name="myrouter", factory=MyRouter, description="BIRD on Debian")]
+    # pyproject.toml:  [project.entry-points.nativek8s]  myrouter = "myrouter.plugin"
 """
 
 from __future__ import annotations
@@ -156,7 +137,38 @@ class Plugin:
 
 
 class RouterOS(Plugin):
-    """Turns the plan into router configuration, and reads the router's BGP state."""
+    """Turns the plan into router configuration, and reads the router's BGP state.
+
+    A complete router OS (BIRD 2 on a Debian-like system)::
+
+        from nativek8s.api import (BgpDaemon, BgpSessionState, MachineAccess, RenderContext,
+                                   RenderedFile, RouterOS, RouterOSSpec, RouterPlan, hookimpl)
+        from nativek8s.shared import bird
+
+        class MyRouter(RouterOS):
+            name = "myrouter"
+            kernel_route_protocols = frozenset({bird.KERNEL_PROTOCOL})
+
+            def render(self, ctx: RenderContext) -> list[RenderedFile]:
+                return [RenderedFile(path=f"{r.name}/bird.conf", machine=r.name,
+                                     target="/etc/bird/bird.conf",
+                                     content=f"router id {r.router_id};\\n")
+                        for r in ctx.plan.routers]
+
+            def bgp_daemon(self, router: RouterPlan) -> BgpDaemon:
+                return BgpDaemon(kind="bird2", config_target="/etc/bird/bird.conf")
+
+            def bgp_sessions(self, router: RouterPlan,
+                             access: MachineAccess) -> list[BgpSessionState]:
+                return bird.session_states(access)
+
+            def bgp_hint(self, router: RouterPlan) -> str:
+                return bird.hint(router.name)
+
+        @hookimpl
+        def nativek8s_router_oses() -> list[RouterOSSpec]:
+            return [RouterOSSpec(name="myrouter", factory=MyRouter, description="BIRD 2")]
+    """
 
     kind_title: ClassVar[str] = "router OS"
     kernel_route_protocols: ClassVar[frozenset[str]] = frozenset()
@@ -204,6 +216,38 @@ class NodeOS(Plugin):
 
     Hypervisors that run real machines call ``boot_media`` for every node; the engine runs
     ``deploy_steps`` after the hypervisor's own steps unless the hypervisor emulates nodes.
+    A complete node OS (an installer ISO, a check that every node answers SSH)::
+
+        from pathlib import Path
+
+        from nativek8s.api import (BootMedia, LabContext, NodeOS, NodeOSSpec, NodePlan,
+                                   RenderContext, Step, hookimpl)
+        from nativek8s.shared.waiting import Poll, wait_for
+
+        ISO = Path("/var/cache/myos/installer.iso")
+
+        class MyOS(NodeOS):
+            name = "myos"
+
+            def boot_media(self, ctx: LabContext, node: NodePlan,
+                           kernel_boot: bool = True) -> BootMedia:
+                return BootMedia(iso=ISO, disk_size_gib=10)
+
+            def planned_boot_media(self, ctx: RenderContext, node: NodePlan,
+                                   kernel_boot: bool = True) -> BootMedia:
+                return BootMedia(iso=ISO, disk_size_gib=10)
+
+            def deploy_steps(self, ctx: LabContext) -> list[Step]:
+                def up(node: NodePlan) -> str:
+                    poll = lambda: Poll(False, f"{node.address.ip}:22 not answering")
+                    return wait_for(f"{node.name} up", "TCP 22", poll, timeout=0).answer
+
+                return [Step(key=f"myos:up:{n.name}", title="node up", machine=n.name,
+                             run=lambda n=n: up(n)) for n in ctx.plan.nodes]
+
+        @hookimpl
+        def nativek8s_node_oses() -> list[NodeOSSpec]:
+            return [NodeOSSpec(name="myos", factory=MyOS)]
     """
 
     kind_title: ClassVar[str] = "node OS"
@@ -224,7 +268,36 @@ class NodeOS(Plugin):
 
 
 class CNI(Plugin):
-    """Pod networking; says what each node's BGP speaker must do."""
+    """Pod networking; says what each node's BGP speaker must do.
+
+    A complete CNI that only says what each node's speaker must do (the netns backend runs
+    it; docs/plugins.md has a fuller one)::
+
+        from nativek8s.api import CNI, CNISpec, PeerIntent, Plan, SpeakerIntent, hookimpl
+
+        class MyCNI(CNI):
+            name = "mycni"
+
+            def bgp_intent(self, plan: Plan) -> list[SpeakerIntent]:
+                intents = []
+                for node in plan.nodes:
+                    peers = []
+                    for session in plan.sessions_of(node.name):
+                        _, remote = session.sides(node.name)
+                        peers.append(PeerIntent(
+                            address=remote.address, asn=remote.asn,
+                            hold_time=session.hold_time,
+                            keepalive_time=session.keepalive_time,
+                            connect_retry=session.connect_retry))
+                    intents.append(SpeakerIntent(
+                        node=node.name, router_id=node.router_id, local_asn=node.asn,
+                        peers=tuple(peers), prefixes=(node.pod_cidr,)))
+                return intents
+
+        @hookimpl
+        def nativek8s_cnis() -> list[CNISpec]:
+            return [CNISpec(name="mycni", factory=MyCNI)]
+    """
 
     kind_title: ClassVar[str] = "CNI"
 
@@ -249,7 +322,44 @@ class Hypervisor(Plugin):
 
     ``emulates`` names the roles it plays itself: the netns backend emulates nodes and
     pods (``frozenset({"nodeos", "cni"})``), so the engine does not run those plugins'
-    deploy steps.
+    deploy steps. A complete hypervisor (machines as records in the lab's state)::
+
+        from nativek8s.api import (Hypervisor, HypervisorSpec, LabContext, MachineStatus,
+                                   Observer, Step, hookimpl)
+
+        class Records(Observer):
+            unverifiable = "records have no BGP to look at"
+
+            def __init__(self, ctx: LabContext):
+                self.ctx = ctx
+
+            def machines(self) -> list[MachineStatus]:
+                made = self.ctx.state.resources()
+                return [MachineStatus(m.name, m.kind, "running" if f"rec:{m.name}" in made
+                                      else "missing") for m in self.ctx.plan.machines]
+
+        class MyHypervisor(Hypervisor):
+            name = "records"
+
+            def deploy_steps(self, ctx: LabContext) -> list[Step]:
+                def make(machine: str) -> str:
+                    ctx.state.record(f"rec:{machine}", made=True)
+                    return "recorded"
+
+                return [Step(key=f"rec:{m.name}", title="record", machine=m.name,
+                             run=lambda m=m.name: make(m)) for m in ctx.plan.machines]
+
+            def destroy(self, ctx: LabContext) -> list[str]:
+                mine = [k for k in ctx.state.resources() if k.startswith("rec:")]
+                ctx.state.forget(*mine)
+                return mine
+
+            def observer(self, ctx: LabContext) -> Observer:
+                return Records(ctx)
+
+        @hookimpl
+        def nativek8s_hypervisors() -> list[HypervisorSpec]:
+            return [HypervisorSpec(name="records", factory=MyHypervisor)]
     """
 
     kind_title: ClassVar[str] = "hypervisor"
