@@ -203,3 +203,14 @@ def test_docstring_example_is_a_working_plugin(kind: kinds.Kind, tmp_path: Path)
         assert plugin.boot_media(ctx, plan.nodes[0]).iso is not None
         with pytest.raises(api.NativeK8sError, match="not answering"):
             plugin.deploy_steps(ctx)[0].run()
+
+
+def test_contexts_give_each_datacentre_its_hypervisor(builtin_registry, tmp_path: Path):
+    from nativek8s.core.compose import select
+
+    ctx = _ctx(tmp_path, {})
+    ctx.plugins = select(ctx.plan, builtin_registry)
+    assert ctx.hypervisor_for("dc1").name == "netns"
+    assert ctx.plugins.router.name == "openwrt"
+    with pytest.raises(api.NativeK8sError, match="this render context has no router plugin"):
+        api.RenderContext(ctx.plan, ctx.secrets).plugins.router  # noqa: B018

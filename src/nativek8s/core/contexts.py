@@ -65,6 +65,11 @@ class RenderContext:
         by the datacentre's when ``datacentre`` is given), validated by ``model``."""
         return plugin_options(self.plan, plugin, model, datacentre)
 
+    def hypervisor_for(self, datacentre: str) -> Hypervisor:
+        """The hypervisor plugin of a datacentre."""
+        name = self.plan.composition.datacentre_hypervisors[datacentre]
+        return self.plugins.hypervisors[name]
+
 
 @dataclass(kw_only=True)
 class LabContext(RenderContext):
