@@ -491,6 +491,8 @@ def missing_members(obj: Plugin, interface: type[Plugin]) -> list[str]:
     unset."""
     missing = [] if obj.name else ["name"]
     for member, needed in interface_members(interface).items():
-        if needed and member not in _REQUIRED_ATTRIBUTES and getattr(type(obj), member, None) is getattr(interface, member):
+        if member in _REQUIRED_ATTRIBUTES or not needed:
+            continue
+        if getattr(type(obj), member, None) is getattr(interface, member):
             missing.append(member)
     return missing

@@ -2,8 +2,8 @@
 
 They stand in for the `openwrt` and `talos` plugins' side of the contract the libvirt
 hypervisor uses (``RouterOS.boot_media``, ``NodeOS.boot_media``, their
-``planned_boot_media`` and ``NodeOS.deploy_steps``): each returns a :class:`BootMedia` built by a function the test
-gives, usually small generated files. They render nothing and speak no BGP.
+``planned_boot_media`` and ``NodeOS.deploy_steps``): each returns a :class:`BootMedia`
+built by a function the test gives, usually small generated files. They render nothing and speak no BGP.
 """
 
 from __future__ import annotations

@@ -16,6 +16,9 @@ import subprocess
 from ipaddress import IPv4Address, IPv4Network
 
 import pytest
+
+from nativek8s.api import MD5_SECRET, NativeK8sError, RenderContext, SecretStore
+from nativek8s.plugins.routers.openwrt.openwrt import BIRD_CONF, Openwrt
 from nativek8s.shared.bird import (
     BirdError,
     best_routes,
@@ -23,9 +26,6 @@ from nativek8s.shared.bird import (
     parse_protocols,
     parse_routes,
 )
-
-from nativek8s.api import MD5_SECRET, NativeK8sError, RenderContext, SecretStore
-from nativek8s.plugins.routers.openwrt.openwrt import BIRD_CONF, Openwrt
 
 from .conftest import plan_of
 from .netns_lab import (
