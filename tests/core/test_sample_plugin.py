@@ -89,3 +89,12 @@ def test_renders_with_its_options(installed: Path, tmp_path: Path):
                 "--out", str(out))
     assert proc.returncode == 2
     assert "options.sample-bgp.announce" in proc.stderr
+
+
+def test_the_docs_show_this_very_plugin():
+    """docs/plugins.md's example is the sample plugin, so what the docs show type-checks,
+    builds and deploys (the tests above and tests/e2e/test_sample_plugin_netns.py)."""
+    docs = (HERE.parents[1] / "docs" / "plugins.md").read_text()
+    example = docs.split("```python\n", 1)[1].split("```", 1)[0]
+    assert example in PLUGIN.read_text()
+    assert example.startswith("from pydantic import") and "def nativek8s_cnis()" in example
