@@ -67,6 +67,8 @@ from .core.plan import (
     RouterPlan,
 )
 from .core.plan.naming import short_id
+from .core.report import Reporter
+from .core.report import current as current_reporter
 from .core.roles import Role
 from .core.secrets import SECRET_MODE, SecretStore, write_private
 from .core.topology import Topology
@@ -118,6 +120,7 @@ __all__ = [
     "Problem",
     "RenderContext",
     "RenderedFile",
+    "Reporter",
     "Role",
     "RouteOrigin",
     "RouterOS",
@@ -130,6 +133,7 @@ __all__ = [
     "Unsupported",
     "UsageError",
     "cached_path",
+    "current_reporter",
     "downloads",
     "fetch",
     "hookimpl",

@@ -66,7 +66,7 @@ def _cli(installed: Path, tmp_path: Path, *args: str) -> subprocess.CompletedPro
 def test_found_through_its_entry_point(installed: Path, tmp_path: Path):
     proc = _cli(installed, tmp_path, "plugins", "-o", "json")
     assert proc.returncode == 0, proc.stderr
-    rows = {r["name"]: r for r in json.loads(proc.stdout)}
+    rows = {r["name"]: r for r in json.loads(proc.stdout)["plugins"]}
     assert rows[ENTRY_POINT]["kind"] == "cni"
     assert rows[ENTRY_POINT]["distribution"] == f"{DIST} {VERSION}"
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import NativeK8sError, UsageError
 from .plan import Machine, RouterPlan
+from .report import Reporter
 
 if TYPE_CHECKING:
     from .engine.state import LabState
@@ -79,14 +80,17 @@ class LabContext(RenderContext):
     rendered: dict[str, list[RenderedFile]] = field(default_factory=dict)  # plugin → files
     echo: Callable[[str], None] = print  # progress lines for the user
     extras: dict[str, dict[str, str]] = field(default_factory=dict)  # plugin → -O key=value
+    # Progress and messages: plugins report waits through it and never print themselves.
+    report: Reporter = field(default_factory=lambda: Reporter(sink=print))
 
     @classmethod
     def of(cls, plan: Plan, state: LabState, plugins: PluginSet | None = None,
-           echo: Callable[[str], None] = print) -> LabContext:
+           echo: Callable[[str], None] = print, report: Reporter | None = None) -> LabContext:
         """A context for ``plan`` with ``state``'s secrets (tests and tools; the engine
         builds its own)."""
         return cls(plan=plan, secrets=state.secrets(plan), state=state,
-                   plugins=plugins or NoPlugins(), echo=echo)
+                   plugins=plugins or NoPlugins(), echo=echo,
+                   report=report or Reporter(sink=echo))
 
     def rendered_file(self, plugin: str, machine: str, target: str) -> RenderedFile:
         """The file a plugin rendered for a machine's path (e.g. a router's bird.conf)."""

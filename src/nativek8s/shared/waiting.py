@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from nativek8s.core.errors import NativeK8sError
+from nativek8s.core.report import Reporter, current
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,13 @@ class WaitTimeout(NativeK8sError):
 
 
 def wait_for(what: str, polled: str, probe: Callable[[], Poll], timeout: float,
-             interval: float = 2.0, hint: str = "",
+             interval: float = 2.0, hint: str = "", report: Reporter | None = None,
              clock: Callable[[], float] = time.monotonic,
              sleep: Callable[[float], None] = time.sleep) -> Poll:
     """Call ``probe`` until it answers done and return that answer; past ``timeout`` seconds
     raise :class:`WaitTimeout` saying ``what`` was awaited, ``polled`` (the objects read),
-    how many polls, the last answer and ``hint`` (where to look).
+    how many polls, the last answer and ``hint`` (where to look). ``report`` (default: the
+    run's reporter) shows the wait and its last answer while it lasts.
 
     A NativeK8sError from the probe counts as a not-done answer quoting it (a service coming
     up refuses requests for a while); the deadline still holds. At least one poll is made,
@@ -36,18 +38,20 @@ def wait_for(what: str, polled: str, probe: Callable[[], Poll], timeout: float,
     """
     deadline = clock() + timeout
     polls = 0
-    while True:
-        polls += 1
-        try:
-            result = probe()
-        except NativeK8sError as exc:
-            result = Poll(False, str(exc))
-        if result.done:
-            return result
-        left = deadline - clock()
-        if left <= 0:
-            look = f"; look at: {hint}" if hint else ""
-            raise WaitTimeout(f"{what}: not done after {timeout:g} s; polled {polled} "
-                              f"{polls} time{'s' if polls != 1 else ''}; last answer: "
-                              f"{result.answer}{look}")
-        sleep(min(interval, left))
+    with (report or current()).waiting(what) as waiting:
+        while True:
+            polls += 1
+            try:
+                result = probe()
+            except NativeK8sError as exc:
+                result = Poll(False, str(exc))
+            if result.done:
+                return result
+            waiting.note(result.answer)
+            left = deadline - clock()
+            if left <= 0:
+                look = f"; look at: {hint}" if hint else ""
+                raise WaitTimeout(f"{what}: not done after {timeout:g} s; polled {polled} "
+                                  f"{polls} time{'s' if polls != 1 else ''}; last answer: "
+                                  f"{result.answer}{look}")
+            sleep(min(interval, left))

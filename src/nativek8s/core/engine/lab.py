@@ -14,6 +14,7 @@ from ..paths import outermost_missing
 from ..plan import Plan
 from ..registry import Registry
 from ..render import render_files
+from ..report import Reporter, reporting
 from ..verify import CheckResult, summary, verify
 from .context import LabContext
 from .lock import LabLock
@@ -23,21 +24,25 @@ from .steps import Progress, Step, run_steps
 CONVERGE_WAIT = 60.0  # seconds deploy waits for BGP to converge before it reports
 
 
-def context(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str], None],
+Echo = Callable[[str], None] | Reporter  # a Reporter, or any callable taking a line
+
+
+def context(plan: Plan, state: LabState, registry: Registry, echo: Echo,
             extras: dict[str, dict[str, str]] | None = None) -> LabContext:
     """``extras``: the command line's per-plugin options (``-O plugin.key=value``)."""
     return _context(plan, state, select(plan, registry), echo, extras)
 
 
-def _context(plan: Plan, state: LabState, selected: Selected, echo: Callable[[str], None],
+def _context(plan: Plan, state: LabState, selected: Selected, echo: Echo,
              extras: dict[str, dict[str, str]] | None) -> LabContext:
     extras = dict(extras or {})
     unknown = sorted(set(extras) - set(selected.named()))
     if unknown:
         raise UsageError(f"-O {unknown[0]}.…: no plugin named {unknown[0]!r} in this lab; "
                          f"its plugins are {', '.join(sorted(selected.named()))}")
+    report = echo if isinstance(echo, Reporter) else Reporter.to(echo)
     return LabContext(plan=plan, state=state, secrets=state.secrets(plan), plugins=selected,
-                      echo=echo, extras=extras)
+                      echo=report.say, extras=extras, report=report)
 
 
 def _hypervisor(ctx: LabContext) -> Hypervisor:
@@ -48,11 +53,18 @@ def _hypervisor(ctx: LabContext) -> Hypervisor:
     return hyps[0]
 
 
-def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str], None],
+def deploy(plan: Plan, state: LabState, registry: Registry, echo: Echo,
            extras: dict[str, dict[str, str]] | None = None) -> list[CheckResult] | None:
     """Returns verify's results, or None when the hypervisor cannot observe the lab."""
     selected = select(plan, registry)
     ctx = _context(plan, state, selected, echo, extras)
+    with reporting(ctx.report):
+        return _deploy(ctx, selected, plan, state)
+
+
+def _deploy(ctx: LabContext, selected: Selected, plan: Plan,
+            state: LabState) -> list[CheckResult] | None:
+    echo = ctx.report.say
     hyp = _hypervisor(ctx)
     fresh = outermost_missing(state.dir)
     with LabLock(state.dir / "lock", plan.lab):
@@ -79,42 +91,50 @@ def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str]
                     phases.append(list(plugin.deploy_steps(ctx)))
                 except Unsupported as exc:
                     raise NativeK8sError(f"{exc}; the {hyp.name} hypervisor needs it") from exc
-        progress = Progress(echo)
+        progress = Progress(ctx.report)
         for steps in phases:
             run_steps(steps, progress)
         t0 = time.monotonic()
         results, reason = _checks(ctx, hyp, CONVERGE_WAIT)
-        if reason:
-            echo(f"{time.monotonic() - progress.started:6.2f}s routers not verified: {reason}")
+        elapsed = ctx.report.elapsed
+        if reason:  # shown with -q too: the final line refers to it
+            ctx.report.error(f"{elapsed():6.2f}s routers not verified: {reason}")
         if results is None:
             return None
-        echo(f"{time.monotonic() - progress.started:6.2f}s verified in "
-             f"{time.monotonic() - t0:.2f}s: {summary(results)}")
+        echo(f"{elapsed():6.2f}s verified in {time.monotonic() - t0:.2f}s: {summary(results)}")
     return results
 
 
-def open_lab(state: LabState, registry: Registry, echo: Callable[[str], None]) -> LabContext:
+def open_lab(state: LabState, registry: Registry, echo: Echo) -> LabContext:
     return context(state.load_plan(), state, registry, echo)
 
 
-def destroy(state: LabState, registry: Registry, echo: Callable[[str], None]) -> list[str]:
+def destroy(state: LabState, registry: Registry, echo: Echo) -> list[str]:
     """Remove what the lab created (from its state alone) and forget the lab."""
     ctx = open_lab(state, registry, echo)
-    with LabLock(state.dir / "lock", state.lab):
+    with LabLock(state.dir / "lock", state.lab), reporting(ctx.report), \
+            ctx.report.waiting(f"removing lab {state.lab}"):
         removed = _hypervisor(ctx).destroy(ctx)
     state.remove()
     return removed
 
 
-def lab_verify(state: LabState, registry: Registry, echo: Callable[[str], None],
+def lab_verify(state: LabState, registry: Registry, echo: Echo,
                wait: float = 0.0) -> list[CheckResult]:
+    results, reason = lab_verify_all(state, registry, echo, wait)
+    if results is None:
+        raise NativeK8sError(f"lab {state.lab} cannot be verified: {reason}")
+    return results
+
+
+def lab_verify_all(state: LabState, registry: Registry, echo: Echo, wait: float = 0.0
+                   ) -> tuple[list[CheckResult] | None, str | None]:
+    """(results or None when nothing could be checked, why the routers were not looked at)."""
     ctx = open_lab(state, registry, echo)
     results, reason = _checks(ctx, _hypervisor(ctx), wait)
-    if results is None:
-        raise NativeK8sError(f"lab {ctx.plan.lab} cannot be verified: {reason}")
-    if reason:
-        echo(f"routers not verified: {reason}")
-    return results
+    if reason and results is not None:
+        ctx.report.error(f"routers not verified: {reason}")
+    return results, reason
 
 
 def _checks(ctx: LabContext, hyp: Hypervisor,
@@ -125,7 +145,8 @@ def _checks(ctx: LabContext, hyp: Hypervisor,
     observer = hyp.observer(ctx)
     reason = observer.unverifiable
     if not reason:
-        return verify(ctx.plan, observer, ctx.plugins.router, wait=wait), None
+        return verify(ctx.plan, observer, ctx.plugins.router, wait=wait,
+                      report=ctx.report), None
     if "cni" in hyp.emulates:
         return None, reason
     checks = ctx.plugins.cni.cluster_checks(ctx)
@@ -133,6 +154,6 @@ def _checks(ctx: LabContext, hyp: Hypervisor,
 
 
 def lab_observer(state: LabState, registry: Registry,
-                 echo: Callable[[str], None]) -> tuple[LabContext, Observer]:
+                 echo: Echo) -> tuple[LabContext, Observer]:
     ctx = open_lab(state, registry, echo)
     return ctx, _hypervisor(ctx).observer(ctx)

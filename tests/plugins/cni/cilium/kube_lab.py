@@ -10,11 +10,10 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nativek8s.api import LabState, Plan, SecretStore
+from nativek8s.api import LabContext, LabState, Plan
 from nativek8s.plugins.cni.cilium.kube import Kube, kubeconfig_path
 from nativek8s.plugins.cni.cilium.node_labels import kube_node_name
 
@@ -27,23 +26,13 @@ from tests.standins.kube_api import KubeApiServer, kube_api_server
 STANDIN_BIN = PROJECT_ROOT / "tests" / "standins" / "bin"
 
 
-@dataclass
-class Ctx:
-    """The parts of core's LabContext the plugin's deploy steps and checks use."""
-
-    plan: Plan
-    state: LabState
-    secrets: SecretStore
-    echoed: list[str] = field(default_factory=list)
-
-    def echo(self, line: str) -> None:
-        self.echoed.append(line)
+Ctx = LabContext  # the real context, with no other plugins (cilium's steps need none)
 
 
-def make_ctx(plan: Plan, root: Path) -> Ctx:
+def make_ctx(plan: Plan, root: Path) -> LabContext:
     state = LabState(plan.lab, root=root)
     state.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return Ctx(plan, state, state.secrets(plan))
+    return LabContext.of(plan, state, echo=lambda _line: None)
 
 
 def write_launchers(directory: Path, tools: tuple[str, ...] = ("helm", "cilium")) -> Path:

@@ -54,12 +54,13 @@ def deploy_steps(ctx: LabContext) -> list[Step]:
     require_kubernetes()
     installer = choose_installer(options.installer)
     kubeconfig = kubeconfig_path(ctx)
+    report = ctx.report  # shows the long waits (agents ready, BGP sessions up)
 
     def install() -> str:
         kube = connect(ctx, "install")
         note = ensure_installed(kube, installer, plan, options, kubeconfig,
                                 ctx.state.backend_dir(PLUGIN) / "values.yaml")
-        return f"{note}; {wait_cilium_ready(kube, options.ready_timeout)}"
+        return f"{note}; {wait_cilium_ready(kube, options.ready_timeout, report=report)}"
 
     def labels() -> str:
         return ensure_node_labels(connect(ctx, "labels"), plan)
@@ -71,7 +72,7 @@ def deploy_steps(ctx: LabContext) -> list[Step]:
         read, source = peer_reader(connect(ctx, "bgp-wait"), plan, kubeconfig)
         if read is None:
             return f"not waited: {source}"
-        return wait_bgp(plan, read, source, options.bgp_timeout)
+        return wait_bgp(plan, read, source, options.bgp_timeout, report=report)
 
     return [
         Step(INSTALL, f"install Cilium {chart_version(plan)} ({installer.kind})", install),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from nativek8s.api import Reporter
 from nativek8s.shared.waiting import Poll, wait_for
 
 from .kube import Kube
@@ -83,7 +84,8 @@ def cilium_ready(kube: Kube) -> Poll:
     return Poll(agents_ok and op_ok, answer)
 
 
-def wait_cilium_ready(kube: Kube, timeout: float, interval: float = 2.0) -> str:
+def wait_cilium_ready(kube: Kube, timeout: float, interval: float = 2.0,
+                      report: Reporter | None = None) -> str:
     """Wait for the agents and the operator; the last answer, as a step note."""
     return wait_for("Cilium agents and operator ready", POLLED, lambda: cilium_ready(kube),
-                    timeout, interval, HINT).answer
+                    timeout, interval, HINT, report=report).answer

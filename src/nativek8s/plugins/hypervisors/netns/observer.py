@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from nativek8s.api import (
     BgpSessionState,
@@ -66,15 +68,8 @@ class NetnsObserver(Observer):
             raise NativeK8sError(f"the {daemon.kind} of {node.name} is not running "
                                  f"(log: {daemon.log})")
         if daemon.kind == "gobgpd":
-            out = []
-            for n in daemons.gobgp_neighbors(daemon.socket):
-                state = n.get("state", {})
-                fsm = state.get("session_state", 0)
-                out.append(BgpSessionState(
-                    name=state.get("neighbor_address", "?"),
-                    peer=n.get("conf", {}).get("neighbor_address", "?"),
-                    state=_FSM.get(fsm, str(fsm))))
-            return out
+            now = time.time()
+            return [gobgp_session(n, now) for n in daemons.gobgp_neighbors(daemon.api_socket)]
         return _bird_speaker_sessions(self.intents[node.name], daemon)
 
     def ping(self, src: NodePlan, dst: NodePlan) -> ProbeResult:
@@ -131,15 +126,45 @@ class NetnsObserver(Observer):
         return out
 
 
-def _bird_speaker_sessions(intent: SpeakerIntent, daemon: daemons.Daemon) -> list[BgpSessionState]:
-    """`birdc show protocols` of a BIRD node speaker; its protocols are peer0, peer1, ..."""
+def gobgp_session(neighbor: dict, now: float) -> BgpSessionState:
+    """One entry of `gobgp neighbor -j`. Its JSON leaves out zero counters, and its
+    uptime is the epoch second the session came up."""
+    conf, state = neighbor.get("conf", {}), neighbor.get("state", {})
+    fsm = state.get("session_state", 0)
+    up = fsm == 6
+    families = [a.get("state", {}) for a in neighbor.get("afi_safis", [])]
+    since = neighbor.get("timers", {}).get("state", {}).get("uptime", {}).get("seconds")
+    return BgpSessionState(
+        name=state.get("neighbor_address", "?"),
+        peer=conf.get("neighbor_address", "?"),
+        state=_FSM.get(fsm, str(fsm)),
+        local_as=conf.get("local_asn"), peer_as=conf.get("peer_asn") or state.get("peer_asn"),
+        since=(datetime.fromtimestamp(since, UTC).isoformat(timespec="seconds")
+               if up and since else ""),
+        uptime_seconds=max(now - since, 0.0) if up and since else None,
+        received=sum(f.get("received", 0) for f in families) if up else None,
+        accepted=sum(f.get("accepted", 0) for f in families) if up else None,
+    )
+
+
+def _bird_speaker_sessions(intent: SpeakerIntent,
+                           daemon: daemons.Daemon) -> list[BgpSessionState]:
+    """`birdc show protocols` of a BIRD node speaker; its protocols are peer0, peer1, ...
+    The AS numbers are the ones its configuration gives it (made from the intent)."""
     peers = intent.peers
     out = iproute.run(bird.birdc_argv(str(daemon.socket), "show", "protocols")).stdout
+    now = datetime.now()
     states = []
     for protocol in bird.parse_protocols(out):
         index = protocol.name[4:]
-        if protocol.proto == "BGP" and protocol.name.startswith("peer") and index.isdigit() \
-                and int(index) < len(peers):
-            state = protocol.bgp_state or protocol.state
-            states.append(BgpSessionState(protocol.name, str(peers[int(index)].address), state))
+        if protocol.proto != "BGP" or not protocol.name.startswith("peer") \
+                or not index.isdigit() or int(index) >= len(peers):
+            continue
+        peer = peers[int(index)]
+        state = protocol.bgp_state or protocol.state
+        up = state.lower() == "established"
+        states.append(BgpSessionState(
+            protocol.name, str(peer.address), state,
+            local_as=intent.local_asn, peer_as=peer.asn, since=protocol.since,
+            uptime_seconds=bird.uptime_of(protocol.since, now) if up else None))
     return states

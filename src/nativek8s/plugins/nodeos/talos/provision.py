@@ -49,6 +49,7 @@ class Provisioner:
 
     def __init__(self, ctx: LabContext):
         self.ctx = ctx
+        self.report = ctx.report  # shows the long waits (install, bootstrap, ready)
         self.plan = ctx.plan
         self.version = supported(self.plan.versions["talos"])
         self.kubernetes = kubernetes_version(self.version, self.plan.versions.get("kubernetes"))
@@ -161,7 +162,8 @@ class Provisioner:
                         self.options.maintenance_timeout, self.options.poll_interval,
                         hint=(f"is the machine running and does {cmd.ip(node)} answer on TCP "
                               "50000? Check its console and that its datacentre router's "
-                              f"DHCP gives {node.interfaces[0].mac} that address")).answer
+                              f"DHCP gives {node.interfaces[0].mac} that address"),
+                        report=self.report).answer
 
     def apply(self, node: NodePlan) -> str:
         fingerprint = self._fingerprint(node)
@@ -212,7 +214,8 @@ class Provisioner:
                 return Poll(False, short_error(error))
             return Poll(done(statuses[0]), statuses[0].describe())
 
-        return wait_for(what, polled, probe, timeout, self.options.poll_interval, hint).answer
+        return wait_for(what, polled, probe, timeout, self.options.poll_interval, hint,
+                        report=self.report).answer
 
     def bootstrap(self) -> str:
         node = self.first
@@ -292,6 +295,7 @@ class Provisioner:
         wait_for(f"{len(nodes)} node(s) registered with Kubernetes", polled, probe,
                  self.options.ready_timeout, self.options.poll_interval,
                  hint="a node's kubelet must reach the API server at "
-                      f"{self.plan.cluster.endpoint}; check its routes to the control plane")
+                      f"{self.plan.cluster.endpoint}; check its routes to the control plane",
+                 report=self.report)
         return (f"{len(nodes)} node(s) registered; NotReady until the CNI runs (Talos waits "
                 "about 10 minutes for it)")
