@@ -214,3 +214,11 @@ def test_contexts_give_each_datacentre_its_hypervisor(builtin_registry, tmp_path
     assert ctx.plugins.router.name == "openwrt"
     with pytest.raises(api.NativeK8sError, match="this render context has no router plugin"):
         api.RenderContext(ctx.plan, ctx.secrets).plugins.router  # noqa: B018
+
+
+def test_a_bad_plugin_option_value_on_the_command_line(builtin_registry, isolated):
+    result = run_cli(["doctor", "-O", "netns.speaker=frr"])
+    assert result.exit_code == 2
+    assert "bad plugin option: -O netns.speaker: Input should be 'gobgp' or 'bird'" \
+        in result.stderr
+    assert isolated.untouched()

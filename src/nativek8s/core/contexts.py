@@ -125,5 +125,5 @@ def plugin_options(plan: Plan, plugin: str, model: type[OptionsT],
     except ValidationError as exc:
         bad = "; ".join(f"-O {plugin}.{'.'.join(map(str, e['loc']))}: {e['msg']}"
                         for e in exc.errors())
-        raise UsageError(f"bad plugin option: {bad}; see `nativek8s plugins` for the "
-                         f"options of {plugin}") from exc
+        raise UsageError(f"bad plugin option: {bad}; -O {plugin}.<key>=<value> sets a key of "
+                         f"options.{plugin} (see the plugin's documentation)") from exc
