@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .core import downloads
 from .core.contexts import LabContext, RenderContext, os_plugin_of, plugin_options
+from .core.doctor import Finding, role_is_deployed
 from .core.downloads import (
     SIDECAR_SUFFIX,
     CachedFile,
@@ -43,6 +44,7 @@ from .core.kinds import (
     RenderedFile,
     RouterOS,
     RouterOSSpec,
+    SystemDisk,
     Unsupported,
     required,
 )
@@ -66,7 +68,9 @@ from .core.plan import (
     RouteOrigin,
     RouterPlan,
 )
+from .core.plan.build import build_plan
 from .core.plan.naming import short_id
+from .core.registry import create_plugin
 from .core.report import Reporter
 from .core.report import current as current_reporter
 from .core.roles import Role
@@ -75,6 +79,7 @@ from .core.topology import Topology
 from .core.verify import CheckResult
 
 __all__ = [
+    "Finding", "SystemDisk", "build_plan", "create_plugin", "role_is_deployed",
     "CNI",
     "KINDS",
     "MD5_SECRET",

@@ -17,6 +17,7 @@ from nativek8s.api import (
     BgpDaemon,
     BgpSessionState,
     CNISpec,
+    Finding,
     Hypervisor,
     HypervisorSpec,
     LabContext,
@@ -153,6 +154,15 @@ class SamplePlugin:
             return [Problem("bgp.hold_time", "sample-router keeps hold times of 30 s or less; "
                                              "lower bgp.hold_time")]
         return []
+
+    @hookimpl
+    def nativek8s_doctor_checks(self, ctx: LabContext) -> list[Finding]:
+        if ctx.plan.composition.router != "sample-router":
+            return []
+        return [Finding("sample-router", "sample-routerctl", False,
+                        "sample-routerctl is not on PATH: install it"),
+                Finding("sample-router", "router images", False, "none cached; the first "
+                        "deploy downloads them", warning=True)]
 
 
 SAMPLE_COMPOSITION = ["--hypervisor", "sample-hv", "--router", "sample-router",

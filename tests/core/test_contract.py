@@ -210,7 +210,9 @@ def test_contexts_give_each_datacentre_its_hypervisor(builtin_registry, tmp_path
 
     ctx = _ctx(tmp_path, {})
     ctx.plugins = select(ctx.plan, builtin_registry)
-    assert ctx.hypervisor_for("dc1").name == "netns"
+    hypervisor = ctx.hypervisor_for("dc1")
+    assert hypervisor is not None and hypervisor.name == "netns"
+    assert api.RenderContext(ctx.plan, ctx.secrets).hypervisor_for("dc1") is None
     assert ctx.plugins.router.name == "openwrt"
     with pytest.raises(api.NativeK8sError, match="this render context has no router plugin"):
         api.RenderContext(ctx.plan, ctx.secrets).plugins.router  # noqa: B018

@@ -66,10 +66,13 @@ class RenderContext:
         by the datacentre's when ``datacentre`` is given), validated by ``model``."""
         return plugin_options(self.plan, plugin, model, datacentre)
 
-    def hypervisor_for(self, datacentre: str) -> Hypervisor:
-        """The hypervisor plugin of a datacentre."""
-        name = self.plan.composition.datacentre_hypervisors[datacentre]
-        return self.plugins.hypervisors[name]
+    def hypervisor_for(self, datacentre: str) -> Hypervisor | None:
+        """The hypervisor plugin of a datacentre (None for a context made without the
+        composition's plugins)."""
+        name = self.plan.composition.datacentre_hypervisors.get(datacentre)
+        if name is None or isinstance(self.plugins, NoPlugins):
+            return None
+        return self.plugins.hypervisors.get(name)
 
 
 @dataclass(kw_only=True)

@@ -74,6 +74,14 @@ class RenderedFile:
 
 
 @dataclass(frozen=True)
+class SystemDisk:
+    """The disk a hypervisor gives a machine to install its OS on, as the guest sees it."""
+
+    bus: str  # how it is attached: "virtio-blk", "virtio-scsi"
+    device: str  # its Linux device path in the guest: "/dev/vda", "/dev/sda"
+
+
+@dataclass(frozen=True)
 class BgpDaemon:
     """Which BGP daemon a router OS runs, and which rendered file configures it."""
 
@@ -97,6 +105,7 @@ class BgpSessionState:
     uptime_seconds: float | None = None  # how long it has been Established
     received: int | None = None  # prefixes the peer announces
     accepted: int | None = None  # of those, in the table (passed the import filter)
+    advertised: int | None = None  # IPv4 unicast routes sent to the peer (None: not known)
 
     @property
     def established(self) -> bool:
@@ -373,6 +382,23 @@ class Hypervisor(Plugin):
     emulates: ClassVar[frozenset[str]] = frozenset()
     """The roles it plays itself (netns: ``frozenset({"nodeos", "cni"})``): the engine skips
     those plugins' deploy steps and lets the observer check nodes and pods. Default: none."""
+    kernel_boot: ClassVar[bool | None] = None
+    """Whether its machines boot a kernel directly (libvirt: True) or only self-booting media
+    (Proxmox: False). Default: None (it runs no real machines, e.g. netns)."""
+
+    def system_disk(self, plan: Plan, machine: RouterPlan | NodePlan) -> SystemDisk:
+        """The disk this hypervisor attaches to a machine for its OS, and what the guest
+        calls it (so a node OS installs to a disk that exists). Default: Unsupported (it
+        runs no real machines)."""
+        raise Unsupported(self, "system_disk", "say which disk its machines install to")
+
+    def boot_from_disk(self, ctx: LabContext, machine: str, restart: bool = False) -> str:
+        """After the OS installed itself to the machine's disk: boot that disk from now on,
+        not the media it was installed from (a directly booted kernel would come back on
+        every reboot, and OS upgrades would change nothing). ``restart`` power-cycles the
+        machine now. Default: Unsupported (its machines do so by themselves, or it runs
+        none)."""
+        raise Unsupported(self, "boot_from_disk", "switch a machine to boot from its disk")
 
     def preflight(self, ctx: LabContext) -> None:
         """Raise NativeK8sError listing every unmet requirement (tools, permissions), before
@@ -503,3 +529,13 @@ def missing_members(obj: Plugin, interface: type[Plugin]) -> list[str]:
         if getattr(type(obj), member, None) is getattr(interface, member):
             missing.append(member)
     return missing
+
+
+def __getattr__(name: str) -> object:
+    # RenderContext lived here before the contexts had their own module; code written
+    # against that still imports it from here (plugins import it from nativek8s.api).
+    if name == "RenderContext":
+        from .contexts import RenderContext
+
+        return RenderContext
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -241,3 +241,9 @@ def reset_registry(reg: Registry | None = None) -> None:
     """For tests and embedders: replace (or forget) the process-wide registry."""
     global _REGISTRY
     _REGISTRY = reg
+
+
+def create_plugin(kind: str, name: str) -> Plugin:
+    """A new object of an installed plugin, checked against its kind (e.g. a topology check
+    asking the chosen hypervisor which disk it attaches)."""
+    return registry().create(kind, name)

@@ -10,7 +10,7 @@ from nativek8s.api import CNISpec, Problem, hookimpl
 from .options import PLUGIN, CiliumOptions
 
 if TYPE_CHECKING:
-    from nativek8s.api import Topology  # the hook's argument, typed only
+    from nativek8s.api import Finding, LabContext, Topology  # the hooks' arguments, typed only
 
 
 
@@ -34,3 +34,10 @@ def nativek8s_validate_topology(topology: Topology) -> list[Problem]:
 
     errors, warnings = topology_problems(topology)
     return errors + [replace(w, warning=True) for w in warnings]
+
+
+@hookimpl
+def nativek8s_doctor_checks(ctx: LabContext) -> list[Finding]:
+    from .doctor import checks
+
+    return checks(ctx)

@@ -19,10 +19,12 @@ from nativek8s.api import (
     Hypervisor,
     LabContext,
     NodePlan,
+    Plan,
     RenderContext,
     RenderedFile,
     RouterPlan,
     Step,
+    SystemDisk,
     UsageError,
     os_plugin_of,
 )
@@ -35,6 +37,7 @@ from .observer import LibvirtObserver
 from .options import options_of
 from .render import PLUGIN, render
 from .specs import (
+    FIRST_DISK,
     DomainSpec,
     NetworkSpec,
     PoolSpec,
@@ -57,6 +60,7 @@ def machine_key(machine: str) -> str:
 
 class Libvirt(Hypervisor):
     name = PLUGIN
+    kernel_boot = True  # direct kernel boot: kernel + initramfs
 
     def __init__(self, connections: Connections | None = None,
                  host: HostNetwork | None = None):
@@ -65,8 +69,13 @@ class Libvirt(Hypervisor):
         self._media: dict[str, BootMedia] = {}
         self._types: dict[str, str] = {}  # uri → kvm | qemu, once known
         self._lock = threading.Lock()
+        self.preflight_notes: list[str] = []  # from the last preflight, for doctor
 
     # --- render ---------------------------------------------------------------------------
+    def system_disk(self, plan: Plan, machine: RouterPlan | NodePlan) -> SystemDisk:
+        """Every machine's first disk is virtio-blk (``vda``): the guest's /dev/vda."""
+        return SystemDisk(bus="virtio-blk", device=f"/dev/{FIRST_DISK}")
+
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
         return render(ctx)
 
@@ -81,13 +90,18 @@ class Libvirt(Hypervisor):
     def preflight(self, ctx: LabContext) -> None:
         found = preflight.check(ctx.plan, self.connections, self._state_dir(ctx),
                                 media_problems(ctx), self._host_for)
-        for note in found.notes:
-            ctx.echo(f"libvirt: {note}")
-        with self._lock:
+        with self._lock:  # doctor's checks report the notes (e.g. TCG) as warnings
             self._types.update(found.domain_types)
+            self.preflight_notes = list(found.notes)
         if found.problems:
             problems = list(dict.fromkeys(found.problems))
             raise UsageError("cannot deploy on libvirt:\n  " + "\n  ".join(problems))
+
+    @property
+    def domain_types(self) -> dict[str, str]:
+        """URI → kvm | qemu, as the last preflight found them."""
+        with self._lock:
+            return dict(self._types)
 
     def _domain_type(self, ctx: LabContext, uri: str) -> str:
         with self._lock:
@@ -174,14 +188,14 @@ class Libvirt(Hypervisor):
         notes.append(domains.ensure(conn, spec, ctx.state))
         return ", ".join(notes)
 
-    def boot_from_disk(self, ctx: LabContext, node: str, restart: bool = False) -> str:
+    def boot_from_disk(self, ctx: LabContext, machine: str, restart: bool = False) -> str:
         """After the OS installed itself to disk: boot the domain from its disk from now on
         (its kernel, installer ISO and command line are dropped). ``restart`` power-cycles
         it now; otherwise the change applies at its next power cycle."""
-        machine = ctx.plan.machine(node)
-        uri = machine_uri(ctx.plan, machine)
-        ctx.state.record(domains.state_key(uri, machine.resource_name), boot="disk")
-        spec, _ = self._spec(ctx, machine, boot_disk=True)
+        node = ctx.plan.machine(machine)
+        uri = machine_uri(ctx.plan, node)
+        ctx.state.record(domains.state_key(uri, node.resource_name), boot="disk")
+        spec, _ = self._spec(ctx, node, boot_disk=True)
         conn = self.connections.get(uri)
         domains.ensure(conn, spec, ctx.state, start=False)
         if restart:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nativek8s.api import HypervisorSpec, hookimpl
+from nativek8s.api import Finding, HypervisorSpec, LabContext, hookimpl
 
 from .options import LibvirtOptions
 
@@ -17,3 +17,10 @@ def _factory():
 def nativek8s_hypervisors() -> list[HypervisorSpec]:
     return [HypervisorSpec(name="libvirt", factory=_factory, options=LibvirtOptions,
                            description="libvirt/QEMU virtual machines (local or remote URI)")]
+
+
+@hookimpl
+def nativek8s_doctor_checks(ctx: LabContext) -> list[Finding]:
+    from .doctor import checks
+
+    return checks(ctx)

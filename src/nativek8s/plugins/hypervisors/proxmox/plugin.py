@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nativek8s.api import HypervisorSpec, hookimpl
+from nativek8s.api import Finding, HypervisorSpec, LabContext, hookimpl
 
 if TYPE_CHECKING:
     from .options import ProxmoxOptions
@@ -28,3 +28,10 @@ def _options() -> type[ProxmoxOptions]:
 def nativek8s_hypervisors() -> list[HypervisorSpec]:
     return [HypervisorSpec(name="proxmox", factory=_factory, options=_options(),
                            description="Proxmox VE cluster (datacentres spread over its nodes)")]
+
+
+@hookimpl
+def nativek8s_doctor_checks(ctx: LabContext) -> list[Finding]:
+    from .doctor import checks
+
+    return checks(ctx)

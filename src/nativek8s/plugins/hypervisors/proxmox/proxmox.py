@@ -4,9 +4,19 @@ its options name, networks as SDN vnets, machines as VMs booted from their OS pl
 
 from __future__ import annotations
 
-from nativek8s.api import Hypervisor, LabContext, RenderContext, RenderedFile, Step
+from nativek8s.api import (
+    Hypervisor,
+    LabContext,
+    NodePlan,
+    Plan,
+    RenderContext,
+    RenderedFile,
+    RouterPlan,
+    Step,
+    SystemDisk,
+)
 
-from . import destroy, preflight, render
+from . import destroy, preflight, render, vmconfig
 from .deploy import Deployment
 from .observer import ProxmoxObserver
 from .site import connect, gather
@@ -15,6 +25,11 @@ from .vms import Vms
 
 class Proxmox(Hypervisor):
     name = "proxmox"
+    kernel_boot = False  # API tokens cannot set a kernel: ISOs and whole disks
+
+    def system_disk(self, plan: Plan, machine: RouterPlan | NodePlan) -> SystemDisk:
+        """Nodes install to scsi0 on virtio-scsi (/dev/sda); routers boot virtio0."""
+        return vmconfig.system_disk(machine)
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
         return render.render(ctx)

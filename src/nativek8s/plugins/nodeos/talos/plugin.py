@@ -9,7 +9,7 @@ from nativek8s.api import NodeOSSpec, Problem, hookimpl
 from .options import PLUGIN, TalosOptions
 
 if TYPE_CHECKING:
-    from nativek8s.api import Topology  # the hook's argument, typed only
+    from nativek8s.api import Finding, LabContext, Topology  # the hooks' arguments, typed only
 
 
 def _factory():
@@ -31,3 +31,10 @@ def nativek8s_validate_topology(topology: Topology) -> list[Problem]:
     from .checks import topology_problems
 
     return topology_problems(topology)
+
+
+@hookimpl
+def nativek8s_doctor_checks(ctx: LabContext) -> list[Finding]:
+    from .doctor import checks
+
+    return checks(ctx)

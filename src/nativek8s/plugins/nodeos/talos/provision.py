@@ -22,10 +22,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from nativek8s.api import SECRET_MODE, LabContext, NativeK8sError, NodePlan, Step
+from nativek8s.api import SECRET_MODE, Hypervisor, LabContext, NativeK8sError, NodePlan, Step
 from nativek8s.shared.waiting import Poll, wait_for
 
 from . import commands as cmd
+from .disks import disks_of
 from .generate import SECRETS_NAME, digest, ensure_configs, ensure_secrets
 from .options import PLUGIN, options_of
 from .record import ProvisionRecord
@@ -68,6 +69,7 @@ class Provisioner:
             raise NativeK8sError(f"lab {self.plan.lab} has no control-plane node; mark one "
                                  "node `role: controlplane` in the topology")
         self.first = self.control_planes[0]
+        self.disks = disks_of(ctx)
         self._talosctl: Talosctl | None = None
 
     # --- the steps ------------------------------------------------------------------------
@@ -86,15 +88,25 @@ class Provisioner:
             steps.append(Step(f"talos:apply:{n.name}", "apply Talos config",
                               functools.partial(self.apply, n), machine=n.name,
                               after=("talos:config", f"talos:maintenance:{n.name}")))
+            if self._disk_booter(n) is not None:
+                steps.append(Step(f"talos:disk-boot:{n.name}", "boot from the installed disk",
+                                  functools.partial(self.disk_boot, n), machine=n.name,
+                                  after=(f"talos:apply:{n.name}",)))
+        installed = {s.key for s in steps}
+
+        def settled(node: NodePlan) -> str:  # installed, and booting its own disk
+            key = f"talos:disk-boot:{node.name}"
+            return key if key in installed else f"talos:apply:{node.name}"
+
         steps += [
             Step("talos:bootstrap", "bootstrap the cluster", self.bootstrap,
-                 machine=self.first.name, after=(f"talos:apply:{self.first.name}",)),
+                 machine=self.first.name, after=(settled(self.first),)),
             Step("talos:api", "wait for the Kubernetes API", self.api, machine=self.first.name,
                  after=("talos:bootstrap",)),
             Step("talos:kubeconfig", "fetch the kubeconfig", self.kubeconfig,
                  after=("talos:api",)),
             Step("talos:ready", "wait for the nodes to register", self.ready,
-                 after=("talos:kubeconfig", *(f"talos:apply:{n.name}" for n in nodes))),
+                 after=("talos:kubeconfig", *(settled(n) for n in nodes))),
         ]
         return steps
 
@@ -116,7 +128,7 @@ class Provisioner:
 
     def config(self) -> str:
         return ensure_configs(self.talosctl, self.plan, self.layout, self.version,
-                              self.kubernetes, self.options, self.record)
+                              self.kubernetes, self.options, self.record, self.disks)
 
     # --- per node -------------------------------------------------------------------------
     def _fingerprint(self, node: NodePlan) -> str:
@@ -203,6 +215,30 @@ class Provisioner:
         self.record.set(f"applied:{node.name}", fingerprint)
         return "configuration changed: applied again"
 
+    def _disk_booter(self, node: NodePlan) -> Hypervisor | None:
+        """The node's hypervisor, if it must be told to boot the installed disk (libvirt's
+        direct kernel boot would otherwise bring the cached kernel back on every reboot)."""
+        hypervisor = self.ctx.hypervisor_for(node.datacentre)
+        return hypervisor if hypervisor is not None and hypervisor.kernel_boot else None
+
+    def disk_boot(self, node: NodePlan) -> str:
+        """Once Talos runs from its disk: the machine boots that disk from now on, so
+        `talosctl upgrade` (which writes the disk and reboots) takes effect. Once per node."""
+        key = f"disk_boot:{node.name}"
+        if self.record.get(key):
+            return "boots from its disk (since an earlier run)"
+        hint = ("the node installs to disk and reboots after apply-config; check its console "
+                f"and the install disk ({self.disks[node.name]})")
+        self._wait_secure(f"{node.name} ({cmd.ip(node)}) installed and running", node,
+                          lambda s: s.stage == "running", self.options.install_timeout, hint)
+        booter = self._disk_booter(node)
+        assert booter is not None  # the step exists only for such nodes
+        note = booter.boot_from_disk(self.ctx, node.name, restart=True)
+        self.record.set(key, time.strftime("%Y-%m-%d %H:%M:%S"))
+        self._wait_secure(f"{node.name} ({cmd.ip(node)}) running from its disk", node,
+                          lambda s: s.stage == "running", self.options.install_timeout, hint)
+        return note
+
     # --- cluster --------------------------------------------------------------------------
     def _wait_secure(self, what: str, node: NodePlan, done: Callable[[MachineStatus], bool],
                      timeout: float, hint: str) -> str:
@@ -226,7 +262,7 @@ class Provisioner:
                           lambda s: s.stage == "running", self.options.install_timeout,
                           hint="the node installs to disk and reboots after apply-config; "
                                "check its console, the install disk "
-                               f"({self.options.install_disk}) and that the installer image "
+                               f"({self.disks[node.name]}) and that the installer image "
                                "can be pulled")
         try:
             self.talosctl.run(cmd.bootstrap(self.plan, self.layout, node))

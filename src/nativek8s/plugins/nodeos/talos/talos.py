@@ -14,6 +14,7 @@ from nativek8s.api import (
 )
 
 from . import images
+from .disks import disks_of
 from .options import node_options
 from .render import rendered
 from .versions import supported
@@ -23,7 +24,7 @@ class Talos(NodeOS):
     name = "talos"
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
-        return rendered(ctx.plan)
+        return rendered(ctx.plan, disks_of(ctx))
 
     def boot_media(self, ctx: LabContext, node: NodePlan, kernel_boot: bool = True) -> BootMedia:
         """Kernel + initramfs + the article's kernel arguments (``media: kernel``, the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nativek8s.api import RouterOSSpec, hookimpl
+from nativek8s.api import Finding, LabContext, RouterOSSpec, hookimpl
 
 from .options import OpenWrtOptions
 
@@ -17,3 +17,10 @@ def _factory():
 def nativek8s_router_oses() -> list[RouterOSSpec]:
     return [RouterOSSpec(name="openwrt", factory=_factory, description="OpenWrt with BIRD 2",
                          options=OpenWrtOptions)]
+
+
+@hookimpl
+def nativek8s_doctor_checks(ctx: LabContext) -> list[Finding]:
+    from .doctor import checks
+
+    return checks(ctx)
