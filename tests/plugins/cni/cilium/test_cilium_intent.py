@@ -6,10 +6,10 @@ from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 import yaml
-from cilium_plans import make_plan, three_dc, with_cilium
 
 from nativek8s.api import MD5_SECRET, RenderContext, SpeakerIntent
 from nativek8s.plugins.cni.cilium.cilium import Cilium
+from tests.plugins.cni.cilium.cilium_plans import make_plan, three_dc, with_cilium
 
 
 def test_reference_intent():

@@ -4,7 +4,6 @@ test folder uses (tests import it; ``conftest`` only holds fixtures)."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,12 +11,7 @@ from typing import Any
 from nativek8s.api import CNI, Hypervisor, LabContext, LabState, NodeOS, Plan, PluginSet, RouterOS
 from nativek8s.core.compose import select
 from nativek8s.core.registry import registry
-
-STANDINS = Path(__file__).resolve().parents[3] / "standins"
-if str(STANDINS) not in sys.path:
-    sys.path.insert(0, str(STANDINS))  # talos_sim: the stand-in's simulation helpers
-
-import talos_sim
+from tests.standins import talos_sim
 
 FAST = {"poll_interval": 0.02, "maintenance_timeout": 20.0, "install_timeout": 20.0,
         "api_timeout": 20.0, "ready_timeout": 20.0, "command_timeout": 30.0}

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from talos_plans import reference
 
 from nativek8s.api import LabContext, LabState, NativeK8sError, Plan
 from nativek8s.plugins.nodeos.talos.options import (
     QEMU_GUEST_AGENT_SCHEMATIC as SCHEMATIC,
 )
 from nativek8s.plugins.nodeos.talos.talos import Talos
-from tests.http_site import Site, serve
+from tests.plugins.nodeos.talos.talos_plans import reference
+from tests.support.http_site import Site, serve
 
 KERNEL = b"\x4d\x5a fake kernel " * 4096
 INITRAMFS = b"\xfd7zXZ fake initramfs " * 8192
