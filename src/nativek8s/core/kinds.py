@@ -97,7 +97,8 @@ class BgpSessionState:
     peer: str  # peer address
     state: str  # daemon's word: "Established", "Active", "Connect", ...
     info: str = ""  # last error or extra detail from the daemon
-    refused: int = 0  # announcements from the peer its import filter refused
+    refused: int = 0  # announcements from the peer its import filter refuses now
+    refused_prefixes: tuple[str, ...] = ()  # which, where the daemon can say
     # For status (None where the daemon does not say):
     local_as: int | None = None
     peer_as: int | None = None
@@ -418,6 +419,13 @@ class Hypervisor(Plugin):
     def observer(self, ctx: LabContext) -> Observer:
         """An :class:`Observer` of the deployed lab."""
         raise NotImplementedError
+
+    def destroy_marked(self, lab: str, plan: Plan | None,
+                       echo: Callable[[str], None]) -> list[str]:
+        """Remove what carries this lab's ownership mark, without its state (lost or
+        damaged); ``plan`` is the lab's plan when a topology file gave it, else None.
+        Return what was removed. Default: Unsupported (it cannot find them by mark)."""
+        raise Unsupported(self, "destroy_marked", "find a lab's resources without its state")
 
 
 class PluginSet(Protocol):

@@ -10,6 +10,7 @@ only that.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -235,6 +236,19 @@ class Libvirt(Hypervisor):
             conn = self.connections.get(rec["uri"])
             self._report(ctx, removed, *networks.destroy(conn, rec["name"], lab))
             ctx.state.forget(key)
+        return removed
+
+    def destroy_marked(self, lab: str, plan: Plan | None,
+                       echo: Callable[[str], None]) -> list[str]:
+        """Without state: what the lab's hosts hold with this lab's metadata. Which hosts
+        only the topology says, so without a plan (no -f FILE) there is nothing to look at."""
+        if plan is None:
+            return []
+        from .marked import destroy_marked
+
+        removed, notes = destroy_marked(self.connections, lab, plan)
+        for note in notes:
+            echo(f"libvirt: {note}")
         return removed
 
     @staticmethod

@@ -4,9 +4,14 @@ its options name, networks as SDN vnets, machines as VMs booted from their OS pl
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
 from nativek8s.api import (
     Hypervisor,
     LabContext,
+    LabState,
     NodePlan,
     Plan,
     RenderContext,
@@ -42,6 +47,19 @@ class Proxmox(Hypervisor):
 
     def destroy(self, ctx: LabContext) -> list[str]:
         return destroy.destroy(ctx)
+
+    def destroy_marked(self, lab: str, plan: Plan | None,
+                       echo: Callable[[str], None]) -> list[str]:
+        """Without state: VMs by the lab's tags and SDN objects by their aliases, on the
+        cluster the topology's plan names (without a plan there is no cluster to ask).
+        Uploaded boot disks are known from the state only and stay."""
+        if plan is None:
+            return []
+        with tempfile.TemporaryDirectory() as tmp:
+            state = LabState(lab, root=Path(tmp))  # empty: every lookup goes by the marks
+            ctx = LabContext(plan=plan, state=state, secrets=state.secrets(plan),
+                             plugins=None, echo=echo)  # type: ignore[arg-type]
+            return destroy.destroy(ctx)
 
     def observer(self, ctx: LabContext) -> ProxmoxObserver:
         conn, options = connect(ctx.plan)
