@@ -103,7 +103,7 @@ def plan(topology, output, **choices):
         emit("Plan", json.loads(p.model_dump_json()), output)
         return
     click.echo(plan_table(p))
-    mgmt = management_of(select(p, reg).as_roles(), p)  # the hypervisor decides its WAN
+    mgmt = management_of(select(p, reg), p)  # the hypervisor decides its WAN
     if mgmt is not None:
         click.echo("\nmanagement path (how this host reaches the lab):")
         click.echo("\n".join(f"  {line}" for line in mgmt.lines()))

@@ -71,13 +71,14 @@ def management_plan(plan: Plan, wan: IPv4Network) -> Management:
                       dhcp_range=(hosts[len(hosts) // 2], hosts[-1]))
 
 
-def management_of(roles: dict[str, Any], plan: Plan) -> Management | None:
+def management_of(plugins: Any, plan: Plan) -> Management | None:
     """The lab's management path, from its hypervisor (``Hypervisor.management``); None
     when the hypervisor needs none (netns: the host is inside the lab already) or has
-    no WAN of its own (a host bridge: the user's network decides)."""
-    for role, plugin in roles.items():
-        if role.startswith("hypervisor") and hasattr(plugin, "management"):
-            found = plugin.management(plan)
-            if found is not None:
-                return found
+    no WAN of its own (a host bridge: the user's network decides). ``plugins``: a
+    context's plugin set (``.hypervisors``)."""
+    for hyp in getattr(plugins, "hypervisors", {}).values():
+        get = getattr(hyp, "management", None)
+        found = get(plan) if get is not None else None
+        if found is not None:
+            return found
     return None

@@ -49,8 +49,7 @@ VIA_NODES = "inside the node VMs, through the QEMU guest agent (stand-in CNI)"
 
 def _media(ctx: Any, guest: Any, machine: Machine) -> BootMedia:
     addrs = {i.mac: str(i.address) for i in machine.interfaces if i.address is not None}
-    roles = ctx.plugins if isinstance(ctx.plugins, dict) else ctx.plugins.as_roles()
-    mgmt = management_of(roles, ctx.plan)
+    mgmt = management_of(ctx.plugins, ctx.plan)
     if mgmt is not None and machine.name in mgmt.routers:
         # The fixed WAN address libvirt's DHCP host entry hands out (no DHCP client here).
         addrs[machine.interface("wan").mac] = str(mgmt.routers[machine.name])

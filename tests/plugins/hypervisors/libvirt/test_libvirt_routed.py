@@ -102,7 +102,7 @@ def test_reference_lab_routes_inside_vms(libvirt_uri, libvirt_conn, libvirt_daem
 
     # The management path: from the libvirt host's namespace (the private daemon's) to
     # every node's Talos and Kubernetes ports, through the LAN routes libvirt added there.
-    mgmt = management_of(_ctx(state, registry).plugins.as_roles(), plan)
+    mgmt = management_of(_ctx(state, registry).plugins, plan)
     assert mgmt is not None
     routes = host_routes(libvirt_daemon.netns)
     for route in mgmt.routes:

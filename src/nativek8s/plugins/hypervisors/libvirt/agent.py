@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import NativeK8sError
 
 from .connection import binding, lookup
 

@@ -11,9 +11,14 @@ from __future__ import annotations
 from collections import deque
 from pathlib import Path
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.observe import MachineStatus, ProbeResult
-from nativek8s.core.plan import NodePlan, Plan
+from nativek8s.api import (
+    MachineStatus,
+    NativeK8sError,
+    NodePlan,
+    Observer,
+    Plan,
+    ProbeResult,
+)
 
 from . import domains
 from .agent import AgentAccess
@@ -26,7 +31,7 @@ _NOT_YET = ("is not observable through libvirt on nodes (their OS may have no sh
 AGENT = "through the QEMU guest agent"
 
 
-class LibvirtObserver:
+class LibvirtObserver(Observer):
     unverifiable = f"BGP, routes and pod traffic on the nodes {_NOT_YET}"
     inside = {"router": AGENT}
 

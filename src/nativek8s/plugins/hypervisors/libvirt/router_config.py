@@ -14,10 +14,7 @@ import hashlib
 import time
 from typing import Any
 
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.kinds import RenderedFile
-from nativek8s.core.plan import RouterPlan
+from nativek8s.api import LabState, NativeK8sError, RenderedFile, RouterPlan
 
 from .agent import AgentAccess
 

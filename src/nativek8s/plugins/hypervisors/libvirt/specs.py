@@ -13,10 +13,16 @@ from ipaddress import IPv4Network
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from nativek8s.core.errors import UsageError
-from nativek8s.core.kinds import BootMedia
-from nativek8s.core.plan import NetworkKind, NodePlan, Plan, RouterPlan
-from nativek8s.core.plan.management import Management, management_plan
+from nativek8s.api import (
+    BootMedia,
+    Management,
+    NetworkKind,
+    NodePlan,
+    Plan,
+    RouterPlan,
+    UsageError,
+    management_plan,
+)
 
 from .options import LibvirtOptions, options_of, wan_cidr
 

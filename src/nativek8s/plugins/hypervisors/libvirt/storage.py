@@ -12,8 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import LabState, NativeK8sError
 
 from .connection import binding, is_test_driver, keep_running, lookup, message
 from .ownership import owned_by
