@@ -26,18 +26,32 @@ import time
 from functools import partial
 from typing import Any
 
-from nativek8s.core.engine.steps import Step
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.hooks import hookimpl
-from nativek8s.core.kinds import BootMedia, CNISpec, NodeOSSpec, RouterOSSpec
-from nativek8s.core.observe import ProbeResult
-from nativek8s.core.plan import Machine, NodePlan, Plan
-from nativek8s.core.plan.management import NODE_PORTS, management_of
-from nativek8s.core.verify import CheckResult, bgp_of, check_dataplane, observed_via
+from nativek8s.api import (
+    CNI as CNIBase,
+)
+from nativek8s.api import (
+    NODE_PORTS,
+    BootMedia,
+    CheckResult,
+    CNISpec,
+    Machine,
+    NativeK8sError,
+    NodeOS,
+    NodeOSSpec,
+    NodePlan,
+    Plan,
+    ProbeResult,
+    RouterOS,
+    RouterOSSpec,
+    Step,
+    hookimpl,
+    management_of,
+)
+from nativek8s.core.verify import bgp_of, check_dataplane, observed_via
 from nativek8s.plugins.cni.cilium.cilium import Cilium
 from nativek8s.plugins.hypervisors.netns.speakers import bird_config
-from nativek8s.plugins.routers.openwrt.birdc import session_states
 from nativek8s.plugins.routers.openwrt.openwrt import Openwrt
+from nativek8s.shared.bird import session_states
 from tests.libvirt_env.console import kernel_cmdline
 
 ROUTER, NODE, CNI = "routed-router", "routed-node", "routed-cni"
@@ -56,7 +70,7 @@ def _media(ctx: Any, guest: Any, machine: Machine) -> BootMedia:
     return BootMedia(kernel=guest.kernel, initrd=guest.initrd, cmdline=kernel_cmdline(addrs))
 
 
-class RoutedRouter:
+class RoutedRouter(RouterOS):
     name = ROUTER
 
     def __init__(self, guest: Any):
@@ -76,8 +90,10 @@ class RoutedRouter:
         return [["sh", "-c", "if pidof bird >/dev/null; then birdc configure; "
                  f"else bird -c {BIRD_CONF} </dev/null >/dev/null 2>&1; fi"]]
 
-    def boot_media(self, ctx: Any, router: Machine, kernel_boot: bool = True,
-                   prepare: bool = True) -> BootMedia:
+    def boot_media(self, ctx: Any, router: Any, kernel_boot: bool = True) -> BootMedia:
+        return _media(ctx, self.guest, router)
+
+    def planned_boot_media(self, ctx: Any, router: Any, kernel_boot: bool = True) -> BootMedia:
         return _media(ctx, self.guest, router)
 
 
@@ -159,7 +175,7 @@ def _node_setup(ctx: Any, node: NodePlan) -> str:
     return f"agent after {waited:.1f} s, pod {node.probe_pod}, BIRD speaker"
 
 
-class RoutedNode:
+class RoutedNode(NodeOS):
     name = NODE
 
     def __init__(self, guest: Any):
@@ -168,8 +184,10 @@ class RoutedNode:
     def render(self, ctx: Any) -> list:
         return []
 
-    def boot_media(self, ctx: Any, node: Machine, kernel_boot: bool = True,
-                   prepare: bool = True) -> BootMedia:
+    def boot_media(self, ctx: Any, node: Any, kernel_boot: bool = True) -> BootMedia:
+        return _media(ctx, self.guest, node)
+
+    def planned_boot_media(self, ctx: Any, node: Any, kernel_boot: bool = True) -> BootMedia:
         return _media(ctx, self.guest, node)
 
     def deploy_steps(self, ctx: Any) -> list[Step]:
@@ -225,7 +243,7 @@ class NodeAgentObserver:
         return [m.group(1) for ln in out.splitlines() if (m := _HOP.match(ln))]
 
 
-class RoutedCNI:
+class RoutedCNI(CNIBase):
     name = CNI
 
     def __init__(self) -> None:
