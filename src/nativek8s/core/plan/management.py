@@ -76,7 +76,13 @@ def management_of(plugins: Any, plan: Plan) -> Management | None:
     when the hypervisor needs none (netns: the host is inside the lab already) or has
     no WAN of its own (a host bridge: the user's network decides). ``plugins``: a
     context's plugin set (``.hypervisors``)."""
-    for hyp in getattr(plugins, "hypervisors", {}).values():
+    from ..errors import NativeK8sError
+
+    try:
+        hypervisors = dict(getattr(plugins, "hypervisors", {}))
+    except NativeK8sError:  # a render context made without a composition (a plugin's test)
+        return None
+    for hyp in hypervisors.values():
         get = getattr(hyp, "management", None)
         found = get(plan) if get is not None else None
         if found is not None:

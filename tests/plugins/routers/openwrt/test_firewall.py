@@ -149,7 +149,9 @@ class _Hypervisor:
 
 
 def test_strict_management_path_from_the_host_only(tmp_path):
-    from nativek8s.core.kinds import RenderContext
+    from types import SimpleNamespace
+
+    from nativek8s.api import RenderContext
     from nativek8s.core.secrets import SecretStore
     from nativek8s.plugins.routers.openwrt.openwrt import Openwrt
 
@@ -157,7 +159,7 @@ def test_strict_management_path_from_the_host_only(tmp_path):
 
     plan = plan_of(tmp_path, None)
     ctx = RenderContext(plan=plan, secrets=SecretStore(tmp_path / "secrets"),
-                        plugins={"hypervisor:libvirt": _Hypervisor()})
+                        plugins=SimpleNamespace(hypervisors={"libvirt": _Hypervisor()}))
     files = {(f.machine, f.target): f.content for f in Openwrt().render(ctx)}
     by_name = rules(read_uci(files[("router-1", FIREWALL)]))
     nodes, ssh = by_name["Allow-Management-Nodes"], by_name["Allow-Management-SSH"]
