@@ -9,7 +9,7 @@ import click
 
 from ... import __version__
 from ..errors import EXIT_USAGE, NativeK8sError
-from . import commands_lab, commands_topology
+from . import commands_graph, commands_lab, commands_machine, commands_topology
 
 
 class _Group(click.Group):
@@ -50,7 +50,8 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     ctx.obj = {"verbose": verbose, "quiet": quiet}
 
 
-for command in (*commands_topology.COMMANDS, *commands_lab.COMMANDS):
+for command in (*commands_topology.COMMANDS, *commands_lab.COMMANDS, *commands_graph.COMMANDS,
+                *commands_machine.COMMANDS):
     cli.add_command(command)
 
 

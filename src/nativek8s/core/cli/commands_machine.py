@@ -1,0 +1,5 @@
+"""Commands that get into one machine: exec, console."""
+
+from __future__ import annotations
+
+COMMANDS: tuple = ()
