@@ -117,6 +117,19 @@ class MachineAccess(Protocol):
 
 
 @runtime_checkable
+class InteractiveAccess(MachineAccess, Protocol):
+    """A MachineAccess that can hand the user's terminal to a command in the machine
+    (`nativek8s exec`); accesses without it (a guest agent) only ``run`` commands."""
+
+    def host_command(self, argv: Sequence[str]) -> list[str]:
+        """The command to run on this host so that argv runs inside the machine with this
+        terminal's stdin/stdout/stderr, its exit code being argv's. Tools that talk to the
+        machine's BGP daemon (``birdc``, ``gobgp``) are pointed at its control socket.
+        Raise UsageError when argv cannot run there (e.g. ``birdc`` where GoBGP runs)."""
+        ...
+
+
+@runtime_checkable
 class Plugin(Protocol):
     """Every plugin object. Members named in ``optional`` are needed only by some
     compositions (e.g. ``boot_media`` only by hypervisors that run real machines); the
@@ -160,11 +173,16 @@ class NodeOS(Plugin, Protocol):
     ``deploy_steps`` after the hypervisor's own steps unless the hypervisor emulates nodes.
     """
 
-    optional: ClassVar[tuple[str, ...]] = ("boot_media", "deploy_steps")
+    optional: ClassVar[tuple[str, ...]] = ("boot_media", "deploy_steps", "access_hint")
 
     def boot_media(self, ctx: Any, node: Any, kernel_boot: bool = True,
                    prepare: bool = True) -> BootMedia:
         """As RouterOS.boot_media, for a node."""
+        ...
+
+    def access_hint(self, ctx: Any, node: Any) -> str:
+        """How a user runs commands on a real node of this OS (`nativek8s exec` prints it
+        when the node has no shell to enter), with this lab's paths filled in."""
         ...
 
     def deploy_steps(self, ctx: Any) -> list[Any]: ...
@@ -193,6 +211,7 @@ class Hypervisor(Plugin, Protocol):
     """
 
     emulates: frozenset[str]
+    optional: ClassVar[tuple[str, ...]] = ("console_command",)
 
     def preflight(self, ctx: Any) -> None:
         """Raise NativeK8sError listing every unmet requirement (tools, permissions)."""
@@ -208,6 +227,12 @@ class Hypervisor(Plugin, Protocol):
 
     def observer(self, ctx: Any) -> Any:
         """An :class:`~nativek8s.core.observe.Observer` of the deployed lab."""
+        ...
+
+    def console_command(self, ctx: Any, machine: str) -> list[str]:
+        """The host command that attaches this terminal to the machine's serial console
+        (`nativek8s console`). Raise UsageError saying what to use instead where there is
+        no console to attach to."""
         ...
 
 

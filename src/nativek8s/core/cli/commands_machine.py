@@ -1,5 +1,110 @@
-"""Commands that get into one machine: exec, console."""
+"""Commands that get into one machine of a lab: exec, console."""
 
 from __future__ import annotations
 
-COMMANDS: tuple = ()
+import os
+import sys
+
+import click
+
+lab_option = click.option("--lab", "lab", metavar="LAB", default=None,
+                          help="The lab (default: the only lab there is).")
+
+
+def _err(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def _open(lab: str | None, machine: str):
+    """(context, the machine's plan, its hypervisor); unknown machine: exit 2 naming them."""
+    from ..engine.lab import _hypervisor, open_lab
+    from ..engine.state import resolve_lab
+    from ..errors import UsageError
+    from ..registry import registry
+
+    ctx = open_lab(resolve_lab(lab), registry(), _err)
+    try:
+        m = ctx.plan.machine(machine)
+    except KeyError:
+        names = ", ".join(m.name for m in ctx.plan.machines)
+        raise UsageError(f"lab {ctx.plan.lab} has no machine {machine!r}; its machines: "
+                         f"{names}") from None
+    return ctx, m, _hypervisor(ctx)
+
+
+def _replace_process(argv: list[str]) -> None:
+    """Hand this terminal over: argv's exit code becomes ours, signals reach it directly."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvp(argv[0], argv)
+    except FileNotFoundError:
+        from ..errors import UsageError
+
+        raise UsageError(f"{argv[0]} is not installed on this host") from None
+
+
+@click.command("exec", context_settings={"ignore_unknown_options": True,
+                                         "allow_interspersed_args": False})
+@lab_option
+@click.argument("machine")
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+def exec_(lab, machine, command):
+    """Run COMMAND inside MACHINE, or a shell when there is none; exit with its code.
+
+    \b
+      nativek8s exec router-1 birdc show route      # birdc finds the router's BIRD
+      nativek8s exec node-1 -- ip route             # `--` when COMMAND has options
+      nativek8s exec node-1 gobgp neighbor          # the node's GoBGP, on netns
+      nativek8s exec router-1                       # an interactive shell
+    """
+    from ..errors import UsageError
+    from ..kinds import InteractiveAccess
+
+    ctx, m, hyp = _open(lab, machine)
+    if m.kind == "node" and "nodeos" not in hyp.emulates:
+        hint = getattr(ctx.plugins.nodeos, "access_hint", None)
+        raise UsageError(hint(ctx, m) if hint else
+                         f"{machine} runs {ctx.plugins.nodeos.name}: nativek8s cannot run "
+                         "commands on its nodes; use that OS's own tools")
+    observer = hyp.observer(ctx)
+    try:
+        access = observer.access(machine)
+    except Exception as exc:  # the hypervisor says why it cannot reach inside
+        raise UsageError(f"{exc}; `nativek8s console {machine}` attaches to its serial "
+                         "console instead") from None
+    argv = list(command)
+    if argv[:1] == ["--"]:  # click keeps the separator once parsing stops at MACHINE
+        argv = argv[1:]
+    if isinstance(access, InteractiveAccess):
+        if not argv:
+            argv = [os.environ.get("SHELL") or "/bin/sh"]
+            if sys.stdin.isatty():
+                _err(f"{machine} (lab {ctx.plan.lab}): a shell inside it; `exit` leaves")
+        _replace_process(access.host_command(argv))
+        return
+    if not argv:  # a guest agent runs one command at a time, with no terminal
+        raise UsageError(f"{machine} is reached through {hyp.name}'s guest agent, which has "
+                         f"no interactive shell: give a command (`nativek8s exec {machine} -- "
+                         f"ip route`), or `nativek8s console {machine}`")
+    click.echo(access.run(argv, timeout=60.0), nl=False)
+
+
+@click.command()
+@lab_option
+@click.argument("machine")
+def console(lab, machine):
+    """Attach to MACHINE's serial console (libvirt VMs); says what to use elsewhere."""
+    from ..errors import UsageError
+
+    ctx, m, hyp = _open(lab, machine)
+    attach = getattr(hyp, "console_command", None)
+    if attach is None:
+        raise UsageError(f"the {hyp.name} hypervisor offers no console to attach to")
+    argv = attach(ctx, machine)
+    _err(f"{machine}: serial console of {m.resource_name}; detach with Ctrl+] "
+         "(press Enter if no prompt shows)")
+    _replace_process(argv)
+
+
+COMMANDS = (exec_, console)

@@ -20,7 +20,7 @@ from nativek8s.core.errors import UsageError
 from nativek8s.core.kinds import BootMedia, RenderContext, RenderedFile
 from nativek8s.core.plan import NodePlan, RouterPlan
 
-from . import capabilities, domains, networks, preflight, storage
+from . import capabilities, console, domains, networks, preflight, storage
 from .connection import Connections, is_remote, is_test_driver
 from .hostnet import HostNetwork
 from .media import boot_media, os_plugin, require_files
@@ -228,6 +228,10 @@ class Libvirt:
     # --- observe --------------------------------------------------------------------------
     def observer(self, ctx: LabContext) -> LibvirtObserver:
         return LibvirtObserver(ctx.plan, self.connections, self._state_dir(ctx))
+
+    def console_command(self, ctx: LabContext, machine: str) -> list[str]:
+        """`virsh console` on the machine's pty serial port."""
+        return console.attach_command(ctx.plan, self.connections, self._state_dir(ctx), machine)
 
 
 __all__ = ["READY", "Libvirt", "machine_key"]

@@ -16,7 +16,7 @@ from .versions import supported
 
 class Talos:
     name = "talos"
-    optional: ClassVar[tuple[str, ...]] = ("boot_media", "deploy_steps")
+    optional: ClassVar[tuple[str, ...]] = ("boot_media", "deploy_steps", "access_hint")
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
         return rendered(ctx.plan)
@@ -37,6 +37,14 @@ class Talos:
         """The installer ISO whatever ``media`` says (for hypervisors that cannot boot a
         kernel directly)."""
         return images.iso_media(node_options(ctx.plan, node), supported(ctx.plan.versions["talos"]))
+
+    def access_hint(self, ctx: Any, node: NodePlan) -> str:
+        """Talos has no shell or SSH: its API, through talosctl, is the way in."""
+        ip = node.address.ip
+        return (f"{node.name} runs Talos, which has no shell: use talosctl with this lab's "
+                f"talosconfig, e.g.\n  talosctl --talosconfig {ctx.state.dir / 'talosconfig'} "
+                f"-n {ip} -e {ip} dmesg\n(other commands: services, logs kubelet, get "
+                "addresses, get routes, read /proc/net/route)")
 
     def deploy_steps(self, ctx: Any) -> list[Any]:
         from .provision import Provisioner
