@@ -171,3 +171,18 @@ def test_observer_reports_domain_states_and_console(conn, test_uri, registry, st
         obs.addresses("router-1")
     with pytest.raises(Exception, match="not observable through libvirt"):
         obs.access("router-1")
+
+
+def test_console_command_refuses_what_it_cannot_attach_to(conn, test_uri, registry, state):
+    """(Attaching for real is in tier 2: test_libvirt_tier2.)"""
+    from nativek8s.core.errors import UsageError
+
+    plan = make_plan(registry, uri=test_uri)
+    ctx = deploy(plan, state, registry)
+    hyp = ctx.plugins.hypervisors["libvirt"]
+    conn.lookupByName("reference-router-2").destroy()
+    with pytest.raises(UsageError, match=r"router-2 \(reference-router-2\) is stopped: .*"
+                                         r"console/reference-router-2\.log"):
+        hyp.console_command(ctx, "router-2")
+    with pytest.raises(UsageError, match="test driver .* has no consoles"):
+        hyp.console_command(ctx, "router-1")

@@ -29,9 +29,9 @@ def attach_command(plan: Plan, conns: Connections, state_dir: Path, machine: str
     serial = ET.fromstring(dom.XMLDesc(0)).find("devices/serial")
     if serial is None or serial.get("type") != "pty":
         kind = "none" if serial is None else serial.get("type")
-        raise UsageError(f"{m.resource_name}'s serial port is {kind!r}, not a pty (a domain "
-                         "defined by an older nativek8s): `nativek8s destroy` and `deploy` to "
-                         f"redefine it; its console log is {log}")
+        raise UsageError(f"{m.resource_name}'s serial port is {kind!r}, not a pty (defined "
+                         "by an older nativek8s): `nativek8s deploy` redefines it, and it takes "
+                         f"effect when the machine next starts; its console log is {log}")
     if is_test_driver(uri):
         raise UsageError(f"libvirt's test driver ({uri}) has no consoles to attach to")
     if shutil.which("virsh") is None:
