@@ -5,7 +5,6 @@ drop fails here."""
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -170,39 +169,6 @@ def test_cli_writes_each_format(tmp_path, builtin_registry, isolated):
 
 
 # --- HTML in a real browser -----------------------------------------------------------------
-PROBE = """
-<script>
-// Test-only: measure what chromium laid out, so the test sees rendering, not just markup.
-const svg = document.querySelector('.picture svg');
-const out = {svg: svg ? [svg.getBoundingClientRect().width, svg.getBoundingClientRect().height]
-                      : null, nodes: {}, rows: [], external: []};
-for (const g of document.querySelectorAll('.picture g.node')) {
-  const r = g.getBoundingClientRect();
-  out.nodes[g.querySelector('title').textContent] = {
-    w: r.width, h: r.height,
-    texts: [...g.querySelectorAll('text')].filter(t => t.getComputedTextLength() > 0)
-                                          .map(t => t.textContent)};
-}
-for (const tr of document.querySelectorAll('tr.route')) {
-  if (tr.offsetHeight > 0) out.rows.push([tr.dataset.machine, tr.dataset.prefix]);
-}
-for (const el of document.querySelectorAll('[src],[href],link')) out.external.push(el.outerHTML);
-const pre = document.createElement('pre'); pre.id = 'probe';
-pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
-</script>
-"""
-
-
-def rendered(page: Path) -> dict:
-    probed = page.with_name("probed.html")
-    probed.write_text(page.read_text().replace("</body>", PROBE + "</body>"))
-    dom = browser.dump_dom(probed)
-    found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
-    assert found, dom[-2000:]
-    return json.loads(found.group(1).replace("&amp;", "&").replace("&lt;", "<")
-                      .replace("&gt;", ">").replace("&quot;", '"'))
-
-
 @needs_dot
 @pytest.mark.skipif(browser.missing_reason() is not None, reason=str(browser.missing_reason()))
 @pytest.mark.parametrize("name", PLANS)
@@ -210,7 +176,7 @@ def test_html_renders_in_chromium_with_every_machine_and_route(name, tmp_path):
     plan = PLANS[name]()
     page = tmp_path / "lab.html"
     page.write_text(write(graph_of_plan(plan), "html"))
-    seen = rendered(page)
+    seen = browser.probe_graph_page(page)
     assert seen["svg"][0] > 300 and seen["svg"][1] > 150
     assert seen["external"] == []  # self-contained: nothing to fetch
     for m in plan.machines:
@@ -219,6 +185,6 @@ def test_html_renders_in_chromium_with_every_machine_and_route(name, tmp_path):
         assert m.name in node["texts"]
         assert planned_routes(plan)[m.name] <= set(node["texts"]), m.name
     rows: dict[str, set[str]] = {}
-    for machine, prefix in seen["rows"]:
+    for machine, prefix, _ in seen["rows"]:
         rows.setdefault(machine, set()).add(prefix)
     assert rows == planned_routes(plan)

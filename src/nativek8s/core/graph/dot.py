@@ -7,7 +7,7 @@ from html import escape
 
 from .model import LabGraph, MachineBox, Mark, NetworkBox
 from .style import (FONT, HEADER_FILL, MARK_COLOURS, MARK_GLYPHS, MONO, NETWORK_FILL,
-                    machine_lines, session_colour)
+                    machine_lines, session_colour, short_note)
 
 
 def _q(text: str) -> str:
@@ -24,9 +24,8 @@ def _machine_label(m: MachineBox, live: bool) -> str:
     rows = [f'<tr><td colspan="{span}" bgcolor="{HEADER_FILL.get(m.kind, "#eeeeee")}">'
             f'<b>{_h(m.name)}</b></td></tr>']
     rows += [f'<tr><td colspan="{span}">{_h(line)}</td></tr>' for line in machine_lines(m)]
-    if m.note:
-        rows.append(f'<tr><td colspan="{span}"><font color="{MARK_COLOURS[Mark.unknown]}">'
-                    f'{_h(m.note[:90])}</font></td></tr>')
+    rows += [f'<tr><td colspan="{span}"><font color="{MARK_COLOURS[Mark.unknown]}" '
+             f'point-size="9">{_h(line)}</font></td></tr>' for line in short_note(m.note)]
     if m.routes:
         rows.append(f'<tr><td colspan="{span}" align="left"><font point-size="9"><i>routing table'
                     '</i></font></td></tr>')

@@ -5,7 +5,8 @@ from __future__ import annotations
 from html import escape
 
 from .model import LabGraph, MachineBox, Mark
-from .style import HEADER_FILL, MARK_GLYPHS, NETWORK_FILL, machine_lines, session_colour
+from .style import (HEADER_FILL, MARK_GLYPHS, NETWORK_FILL, machine_lines, session_colour,
+                    short_note)
 
 
 def _text(text: str) -> str:
@@ -15,8 +16,7 @@ def _text(text: str) -> str:
 
 def _machine_label(m: MachineBox) -> str:
     lines = [f"<b>{_text(m.name)}</b>", *map(_text, machine_lines(m))]
-    if m.note:
-        lines.append(f"<i>{_text(m.note[:90])}</i>")
+    lines += [f"<i>{_text(line)}</i>" for line in short_note(m.note)]
     for r in m.routes:
         glyph = MARK_GLYPHS[r.mark]
         lines.append(f"{glyph + ' ' if glyph else ''}{_text(r.text)}")

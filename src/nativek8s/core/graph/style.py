@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from .model import Mark
 
 FONT = "DejaVu Sans"
@@ -36,3 +38,8 @@ def machine_lines(m) -> list[str]:
     if m.state:
         lines.append(f"state: {m.state}")
     return lines
+
+
+def short_note(note: str, width: int = 48, lines: int = 2) -> list[str]:
+    """A note wrapped to fit a machine's box; the HTML tables carry it whole."""
+    return textwrap.wrap(note, width, max_lines=lines, placeholder=" …")
