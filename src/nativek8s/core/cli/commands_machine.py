@@ -58,7 +58,7 @@ def exec_(lab, machine, command):
       nativek8s exec node-1 gobgp neighbor          # the node's GoBGP, on netns
       nativek8s exec router-1                       # an interactive shell
     """
-    from ..errors import UsageError
+    from ..errors import NativeK8sError, UsageError
     from ..kinds import InteractiveAccess
 
     ctx, m, hyp = _open(lab, machine)
@@ -70,7 +70,7 @@ def exec_(lab, machine, command):
     observer = hyp.observer(ctx)
     try:
         access = observer.access(machine)
-    except Exception as exc:  # the hypervisor says why it cannot reach inside
+    except NativeK8sError as exc:  # the hypervisor says why it cannot reach inside
         raise UsageError(f"{exc}; `nativek8s console {machine}` attaches to its serial "
                          "console instead") from None
     argv = list(command)

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
-from ..plan import ExpectedRoute, Machine, NetworkKind, Plan
-from .model import Address, DatacentreBox, LabGraph, Link, MachineBox, NetworkBox, RouteRow, SessionEdge
+from ..plan import ExpectedRoute, NetworkKind, NodePlan, Plan, RouterPlan
+from .model import (
+    Address,
+    DatacentreBox,
+    LabGraph,
+    Link,
+    MachineBox,
+    NetworkBox,
+    RouteRow,
+    SessionEdge,
+)
 
 SHOWN_NETWORKS = (NetworkKind.lan, NetworkKind.peering)  # the WAN is the hypervisor's NAT
 
@@ -28,21 +38,18 @@ def planned_row(route: ExpectedRoute) -> RouteRow:
                     dev=route.dev or "", origin=route.origin.value)
 
 
-def _box(plan: Plan, m: Machine) -> MachineBox:
+def _box(m: RouterPlan | NodePlan) -> MachineBox:
     addresses = tuple(Address(i.name, i.network, str(i.address) if i.address else "dhcp")
                       for i in m.interfaces)
-    extra: dict = {}
-    if m.kind == "node":
-        extra = {"role": m.role.value, "pod_cidr": str(m.pod_cidr)}  # type: ignore[attr-defined]
-    else:
-        extra = {"route_reflector": m.route_reflector}  # type: ignore[attr-defined]
-    return MachineBox(id=machine_id(m.name), name=m.name, kind=m.kind,  # type: ignore[attr-defined]
-                      datacentre=m.datacentre, asn=m.asn, router_id=str(m.router_id),
-                      addresses=addresses, routes=tuple(planned_row(r) for r in m.routes),
-                      **extra)
+    box = MachineBox(id=machine_id(m.name), name=m.name, kind=m.kind, datacentre=m.datacentre,
+                     asn=m.asn, router_id=str(m.router_id), addresses=addresses,
+                     routes=tuple(planned_row(r) for r in m.routes))
+    if isinstance(m, NodePlan):
+        return replace(box, role=m.role.value, pod_cidr=str(m.pod_cidr))
+    return replace(box, route_reflector=m.route_reflector)
 
 
-def _link_label(plan: Plan, iface) -> str:
+def _link_label(iface) -> str:
     return f"{iface.name} {iface.address.ip}" if iface.address else iface.name
 
 
@@ -54,7 +61,7 @@ def graph_of_plan(plan: Plan) -> LabGraph:
                            n.datacentre or "")
                 for n in plan.networks if n.kind in SHOWN_NETWORKS]
     shown = {n.key for n in networks}
-    links = [Link(machine_id(m.name), network_id(i.network), _link_label(plan, i))
+    links = [Link(machine_id(m.name), network_id(i.network), _link_label(i))
              for m in plan.machines for i in m.interfaces if i.network in shown]
     sessions = [SessionEdge(s.name, s.kind.value, machine_id(s.a.machine),
                             machine_id(s.b.machine), s.a.asn, s.b.asn)
@@ -64,5 +71,5 @@ def graph_of_plan(plan: Plan) -> LabGraph:
                          network_id(dc.lan))
            for dc in plan.datacentres]
     return LabGraph(lab=plan.lab, summary=summary, datacentres=dcs, networks=networks,
-                    machines=[_box(plan, m) for m in plan.machines], links=links,
+                    machines=[_box(m) for m in plan.machines], links=links,
                     sessions=sessions)

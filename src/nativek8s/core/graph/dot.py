@@ -6,8 +6,17 @@ from __future__ import annotations
 from html import escape
 
 from .model import LabGraph, MachineBox, Mark, NetworkBox
-from .style import (FONT, HEADER_FILL, MARK_COLOURS, MARK_GLYPHS, MONO, NETWORK_FILL,
-                    machine_lines, session_colour, short_note)
+from .style import (
+    FONT,
+    HEADER_FILL,
+    MARK_COLOURS,
+    MARK_GLYPHS,
+    MONO,
+    NETWORK_FILL,
+    machine_lines,
+    session_colour,
+    short_note,
+)
 
 
 def _q(text: str) -> str:
@@ -21,8 +30,8 @@ def _h(text: str) -> str:
 
 def _machine_label(m: MachineBox, live: bool) -> str:
     span = 5 if live else 4
-    rows = [f'<tr><td colspan="{span}" bgcolor="{HEADER_FILL.get(m.kind, "#eeeeee")}">'
-            f'<b>{_h(m.name)}</b></td></tr>']
+    header = HEADER_FILL.get(m.kind, "#eeeeee")
+    rows = [f'<tr><td colspan="{span}" bgcolor="{header}"><b>{_h(m.name)}</b></td></tr>']
     rows += [f'<tr><td colspan="{span}">{_h(line)}</td></tr>' for line in machine_lines(m)]
     rows += [f'<tr><td colspan="{span}"><font color="{MARK_COLOURS[Mark.unknown]}" '
              f'point-size="9">{_h(line)}</font></td></tr>' for line in short_note(m.note)]
@@ -51,8 +60,8 @@ def to_dot(graph: LabGraph) -> str:
     title = f"lab {graph.lab}{' (live)' if graph.live else ''}\n{graph.summary}"
     out = [
         f"graph {_q(graph.lab)} {{",
-        f'  graph [fontname="{FONT}", label={_q(title)}, labelloc=t, fontsize=14, '
-        'nodesep=0.5, ranksep=0.45, newrank=true, bgcolor="white", pad=0.3];',
+        (f'  graph [fontname="{FONT}", label={_q(title)}, labelloc=t, fontsize=14, '
+         'nodesep=0.5, ranksep=0.45, newrank=true, bgcolor="white", pad=0.3];'),
         f'  node [fontname="{FONT}", fontsize=11, shape=plain];',
         f'  edge [fontname="{FONT}", fontsize=9, color="#888888"];',
     ]

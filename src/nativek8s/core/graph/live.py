@@ -11,19 +11,22 @@ from dataclasses import replace
 from ..errors import NativeK8sError
 from ..kinds import BgpSessionState
 from ..observe import KernelRoute, Observer
-from ..plan import Machine, Plan
-from ..verify import _compare_table as compare_table  # verify's own judgement of a table
+from ..plan import Machine, NodePlan, Plan, RouterPlan
+from ..verify import (
+    _compare_table as compare_table,  # verify's own judgement of a table
+)
 from ..verify import observe_routes
 from .build import planned_row
 from .model import LabGraph, MachineBox, Mark, RouteRow, SessionEdge
 
 
-def _sessions_seen(observer: Observer, router_os, m: Machine) -> dict[str, BgpSessionState]:
+def _sessions_seen(observer: Observer, router_os,
+                   m: RouterPlan | NodePlan) -> dict[str, BgpSessionState]:
     """Peer address → the session as m's BGP daemon reports it."""
-    if m.kind == "router":
-        states = router_os.bgp_sessions(m, observer.access(m.name))
+    if isinstance(m, NodePlan):
+        states = observer.node_bgp_sessions(m)
     else:
-        states = observer.node_bgp_sessions(m)  # type: ignore[arg-type]
+        states = router_os.bgp_sessions(m, observer.access(m.name))
     return {s.peer: s for s in states}
 
 
@@ -55,7 +58,7 @@ def route_rows(m: Machine, seen: list[KernelRoute]) -> list[RouteRow]:
     return rows
 
 
-def _look(observer: Observer, router_os, m: Machine):
+def _look(observer: Observer, router_os, m: RouterPlan | NodePlan):
     """(sessions seen or None, why not; route rows, why not) of one machine."""
     try:
         sessions, session_error = _sessions_seen(observer, router_os, m), ""

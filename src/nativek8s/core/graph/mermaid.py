@@ -5,8 +5,14 @@ from __future__ import annotations
 from html import escape
 
 from .model import LabGraph, MachineBox, Mark
-from .style import (HEADER_FILL, MARK_GLYPHS, NETWORK_FILL, machine_lines, session_colour,
-                    short_note)
+from .style import (
+    HEADER_FILL,
+    MARK_GLYPHS,
+    NETWORK_FILL,
+    machine_lines,
+    session_colour,
+    short_note,
+)
 
 
 def _text(text: str) -> str:
@@ -58,6 +64,6 @@ def to_mermaid(graph: LabGraph) -> str:
     out += styles
     out += [f"  classDef nk_{kind} fill:{fill},stroke:#888" for kind, fill in HEADER_FILL.items()]
     out += [f"  classDef nk_{kind} fill:{fill},stroke:#999" for kind, fill in NETWORK_FILL.items()]
-    out.append("  %% routes: ✓ as planned, ✗ differs from the plan, + not in the plan (a fault), "
-               "· not in the plan (harmless)")
+    out.append("  %% routes: ✓ as planned, ✗ differs from the plan, + not in the plan "
+               "(a fault), · not in the plan (harmless)")
     return "\n".join(out) + "\n"

@@ -87,7 +87,8 @@ class SessionEdge:
     @property
     def label(self) -> str:
         kind = "iBGP" if self.kind == "ibgp" else "eBGP"
-        asns = f"AS {self.a_asn}" if self.a_asn == self.b_asn else f"AS {self.a_asn} ↔ {self.b_asn}"
+        same = self.a_asn == self.b_asn
+        asns = f"AS {self.a_asn}" if same else f"AS {self.a_asn} ↔ {self.b_asn}"
         return f"{kind} {asns}"
 
 

@@ -15,7 +15,7 @@ def render_svg(dot_text: str, timeout: float = 60.0) -> str:
                          "`apt-get install graphviz` (scripts/install-deps.sh does it), or "
                          "choose --format dot, mermaid (text) instead")
     proc = subprocess.run([dot, "-Tsvg"], input=dot_text, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, check=False)
     if proc.returncode != 0:
         raise NativeK8sError(f"dot failed to render the graph: {proc.stderr.strip()}")
     return proc.stdout

@@ -22,10 +22,10 @@ def attach_command(plan: Plan, conns: Connections, state_dir: Path, machine: str
     log = console_log(plan, options_of(plan, m.datacentre), m, state_dir)
     conn = conns.get(uri)
     state, _ = state_of(conn, m.resource_name)
-    if state != "running":
+    dom = lookup(conn.lookupByName, m.resource_name)
+    if dom is None or state != "running":
         raise UsageError(f"{machine} ({m.resource_name}) is {state}: there is no console to "
                          f"attach to; what it printed is in {log}; `nativek8s deploy` starts it")
-    dom = lookup(conn.lookupByName, m.resource_name)
     serial = ET.fromstring(dom.XMLDesc(0)).find("devices/serial")
     if serial is None or serial.get("type") != "pty":
         kind = "none" if serial is None else serial.get("type")
