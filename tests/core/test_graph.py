@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -187,3 +188,12 @@ def test_html_renders_in_chromium_with_every_machine_and_route(name, tmp_path):
     for machine, prefix, _ in seen["rows"]:
         rows.setdefault(machine, set()).add(prefix)
     assert rows == planned_routes(plan)
+
+
+@needs_dot
+def test_the_readme_picture_is_the_reference_plan():
+    """docs/images/reference-lab.svg (in README.md) draws what the plan says today; after a
+    deliberate change: `nativek8s graph -o docs/images/reference-lab.svg`."""
+    committed = Path(__file__).resolve().parents[2] / "docs/images/reference-lab.svg"
+    fresh = write(graph_of_plan(reference()), "svg")
+    assert svg_nodes(committed.read_text()) == svg_nodes(fresh)

@@ -9,8 +9,12 @@ from .model import LabGraph, MachineBox, Mark
 from .style import FONT, MARK_COLOURS, MARK_GLYPHS, MONO, session_colour
 from .svg import inline_svg
 
+def _family(fonts: str) -> str:
+    return ", ".join(f'"{f}"' if " " in f else f for f in fonts.split(","))
+
+
 CSS = f"""
-body {{ font-family: "{FONT}", sans-serif; margin: 1.5em; color: #222; }}
+body {{ font-family: {_family(FONT)}; margin: 1.5em; color: #222; }}
 h1 {{ font-size: 1.4em; margin-bottom: 0.2em; }}
 .summary {{ color: #555; margin-top: 0; }}
 .picture {{ overflow: auto; border: 1px solid #ddd; padding: 0.5em; }}
@@ -18,7 +22,7 @@ h1 {{ font-size: 1.4em; margin-bottom: 0.2em; }}
 table {{ border-collapse: collapse; margin: 0.4em 0 1.2em; }}
 th, td {{ border: 1px solid #ddd; padding: 0.2em 0.6em; text-align: left; }}
 th {{ background: #f4f4f4; }}
-td.mono {{ font-family: "{MONO}", monospace; }}
+td.mono {{ font-family: {_family(MONO)}; }}
 .machines {{ display: flex; flex-wrap: wrap; gap: 1.5em; }}
 .machine h3 {{ margin-bottom: 0.2em; }}
 """ + "".join(f".mark-{m.value} {{ color: {c}; }}\n" for m, c in MARK_COLOURS.items())

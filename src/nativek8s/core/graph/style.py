@@ -6,8 +6,8 @@ import textwrap
 
 from .model import Mark
 
-FONT = "DejaVu Sans"
-MONO = "DejaVu Sans Mono"
+FONT = "DejaVu Sans,Verdana,sans-serif"  # Pango and CSS both take a list
+MONO = "DejaVu Sans Mono,Menlo,Consolas,monospace"
 
 SESSION_COLOURS = {"ibgp": "#1f5fbf", "ebgp": "#d9730d"}  # planned sessions, by kind
 MARK_COLOURS = {
