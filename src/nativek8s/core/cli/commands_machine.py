@@ -81,6 +81,8 @@ def exec_(lab, machine, command):
             argv = [os.environ.get("SHELL") or "/bin/sh"]
             if sys.stdin.isatty():
                 _err(f"{machine} (lab {ctx.plan.lab}): a shell inside it; `exit` leaves")
+                # Say where the shell is (shells whose rc files set PS1 keep their own).
+                os.environ["PS1"] = f"[{ctx.plan.lab} {machine}]# "
         _replace_process(access.host_command(argv))
         return
     if not argv:  # a guest agent runs one command at a time, with no terminal
