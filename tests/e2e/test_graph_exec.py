@@ -109,6 +109,7 @@ def test_exec_without_a_command_is_a_shell_on_a_terminal(make_lab):
             proc.kill()
         os.close(leader)
     assert b"a shell inside it" in seen and b"10.2.0.1/24" in seen
+    assert f"[{lab.name} router-2]# ".encode() in seen  # the prompt says where it is
 
 
 def test_exec_birdc_on_a_bird_node_speaker(make_lab):
