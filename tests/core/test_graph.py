@@ -197,3 +197,29 @@ def test_the_readme_picture_is_the_reference_plan():
     committed = Path(__file__).resolve().parents[2] / "docs/images/reference-lab.svg"
     fresh = write(graph_of_plan(reference()), "svg")
     assert svg_nodes(committed.read_text()) == svg_nodes(fresh)
+
+
+# --- live marks, on a routing table made up from the plan (the lab itself: tests/e2e) ------
+def test_live_route_marks():
+    from ipaddress import IPv4Address, IPv4Network
+
+    from nativek8s.core.graph.live import route_rows
+    from nativek8s.core.graph.model import Mark
+    from nativek8s.core.observe import KernelRoute
+
+    r1 = reference().machine("router-1")
+    seen = [KernelRoute(r.prefix, r.via[:1], r.dev, "bird" if r.via else "kernel")
+            for r in r1.routes if str(r.prefix) != "10.244.1.0/24"]  # dc2's pods: lost
+    seen = [KernelRoute(r.prefix, (IPv4Address("10.255.0.9"),), r.dev, r.protocol)
+            if str(r.prefix) == "10.2.0.0/24" else r for r in seen]  # dc2's LAN: wrong hop
+    seen += [KernelRoute(IPv4Network("10.244.9.0/24"), (IPv4Address("10.1.0.10"),), "eth0",
+                         "bird"),  # a hijack
+             KernelRoute(IPv4Network("169.254.0.0/16"), (), "eth1", "kernel")]
+    rows = {r.prefix: r for r in route_rows(r1, seen)}
+    assert rows["10.244.1.0/24"].mark == Mark.failed
+    assert rows["10.244.1.0/24"].observed == "no route"
+    assert rows["10.2.0.0/24"].mark == Mark.failed and "10.255.0.9" in rows["10.2.0.0/24"].observed
+    assert rows["10.244.0.0/24"].mark == Mark.ok and rows["10.244.0.0/24"].via == "10.1.0.10"
+    assert rows["10.244.9.0/24"].mark == Mark.unexpected
+    assert rows["169.254.0.0/16"].mark == Mark.extra
+    assert list(rows)[:len(r1.routes)] == [str(r.prefix) for r in r1.routes]  # plan's order

@@ -9,6 +9,7 @@ from .model import LabGraph, MachineBox, Mark
 from .style import FONT, MARK_COLOURS, MARK_GLYPHS, MONO, session_colour
 from .svg import inline_svg
 
+
 def _family(fonts: str) -> str:
     return ", ".join(f'"{f}"' if " " in f else f for f in fonts.split(","))
 

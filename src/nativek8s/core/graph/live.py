@@ -4,7 +4,6 @@ comparison verify makes)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
@@ -87,8 +86,9 @@ def _session(edge: SessionEdge, plan: Plan, seen: dict) -> SessionEdge:
     return replace(edge, mark=Mark.ok if all(marks) else Mark.failed, state=", ".join(words))
 
 
-def observe(graph: LabGraph, plan: Plan, observer: Observer, router_os,
-            parallel: Callable = ThreadPoolExecutor) -> LabGraph:
+def observe(graph: LabGraph, plan: Plan, observer: Observer, router_os) -> LabGraph:
+    """The graph of ``plan`` with what ``observer`` sees; what it cannot see is marked
+    unknown, with the reason, never passed off as seen."""
     notes = []
     reason = getattr(observer, "unverifiable", None)
     if reason:
@@ -98,7 +98,7 @@ def observe(graph: LabGraph, plan: Plan, observer: Observer, router_os,
     except NativeK8sError as exc:
         states = {}
         notes.append(f"machine states: {exc}")
-    with parallel(max_workers=8) as pool:
+    with ThreadPoolExecutor(max_workers=8) as pool:
         looks = dict(zip((m.name for m in plan.machines),
                          pool.map(lambda m: _look(observer, router_os, m), plan.machines)))
     machines: list[MachineBox] = []
