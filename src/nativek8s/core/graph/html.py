@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .model import LabGraph, MachineBox, Mark
+from .model import LabGraph, MachineBox
 from .style import FONT, MARK_COLOURS, MARK_GLYPHS, MONO, session_colour
 from .svg import inline_svg
 
@@ -47,26 +47,32 @@ def _sessions(graph: LabGraph) -> str:
             "<th>state</th></tr>" + "".join(rows) + "</table>")
 
 
-def _machine(m: MachineBox) -> str:
+def _machine(m: MachineBox, live: bool) -> str:
     head = " · ".join([m.kind, *([m.role] if m.role else []), f"AS {m.asn}",
                        f"router id {m.router_id}", *([f"PodCIDR {m.pod_cidr}"] if m.pod_cidr
                                                     else []),
                        *([f"state {m.state}"] if m.state else [])])
     addrs = "".join(f"<tr><td>{_h(a.interface)}</td><td>{_h(a.network)}</td>"
                     f'<td class="mono">{_h(a.address)}</td></tr>' for a in m.addresses)
-    routes = "".join(
-        f'<tr class="route mark-{r.mark.value}" data-machine="{_h(m.name)}" '
-        f'data-prefix="{_h(r.prefix)}"><td>{MARK_GLYPHS[r.mark]}</td>'
-        f'<td class="mono">{_h(r.prefix)}</td><td class="mono">{_h(r.via)}</td>'
-        f"<td>{_h(r.dev)}</td><td>{_h(r.origin)}</td><td>{_h(r.observed)}</td></tr>"
-        for r in m.routes)
+
+    def row(r) -> str:
+        cells = [f'<td class="mono">{_h(r.prefix)}</td>', f'<td class="mono">{_h(r.via)}</td>',
+                 f"<td>{_h(r.dev)}</td>", f"<td>{_h(r.origin)}</td>"]
+        if live:  # the mark first, what was seen last
+            cells = [f"<td>{MARK_GLYPHS[r.mark]}</td>", *cells, f"<td>{_h(r.observed)}</td>"]
+        return (f'<tr class="route mark-{r.mark.value}" data-machine="{_h(m.name)}" '
+                f'data-prefix="{_h(r.prefix)}">{"".join(cells)}</tr>')
+
+    heads = ["prefix", "via", "dev", "origin"]
+    heads = ["", *heads, "observed"] if live else heads
+    routes = ("<tr>" + "".join(f"<th>{h}</th>" for h in heads) + "</tr>"
+              + "".join(map(row, m.routes)))
     note = f'<p class="mark-unknown">{_h(m.note)}</p>' if m.note else ""
     return (f'<div class="machine" id="machine-{_h(m.name)}"><h3>{_h(m.name)}</h3>'
             f"<div>{_h(head)}</div>{note}"
             "<table><tr><th>interface</th><th>network</th><th>address</th></tr>"
             f"{addrs}</table>"
-            "<table><tr><th></th><th>prefix</th><th>via</th><th>dev</th><th>origin</th>"
-            f"<th>observed</th></tr>{routes}</table></div>")
+            f"<table>{routes}</table></div>")
 
 
 def to_html(graph: LabGraph, svg: str) -> str:
@@ -85,9 +91,10 @@ def to_html(graph: LabGraph, svg: str) -> str:
     if graph.notes:
         parts.append("<ul>" + "".join(f'<li class="mark-unknown">{_h(n)}</li>'
                                       for n in graph.notes) + "</ul>")
-    legend = ", ".join(f"{MARK_GLYPHS[m] or '(none)'} {m.value}" for m in Mark)
-    parts += ["<h2>BGP sessions</h2>", _sessions(graph),
-              "<h2>Machines and routing tables</h2>", f"<p>marks: {_h(legend)}</p>",
-              '<div class="machines">', *map(_machine, graph.machines), "</div>",
-              "</body></html>"]
+    legend = ("✓ as planned, ✗ differs from the plan, + not in the plan (a fault), "
+              "· not in the plan (harmless), ? not observable")
+    parts += ["<h2>BGP sessions</h2>", _sessions(graph), "<h2>Machines and routing tables</h2>",
+              f"<p>routes: {_h(legend)}</p>" if graph.live else "",
+              '<div class="machines">', *(_machine(m, graph.live) for m in graph.machines),
+              "</div>", "</body></html>"]
     return "\n".join(parts) + "\n"
