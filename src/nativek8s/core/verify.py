@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from .errors import NativeK8sError
-from .kinds import BgpSessionState
+from .kinds import BgpSessionState, RouterOS
 from .observe import KernelRoute, Observer
-from .plan import ExpectedRoute, Machine, NodePlan, Plan, RouteOrigin
+from .plan import ExpectedRoute, Machine, NodePlan, Plan, RouteOrigin, RouterPlan
+from .report import Reporter, current
 
 OVERLAY_KINDS = {"vxlan", "geneve", "gre", "gretap", "ipip", "sit", "ip6tnl", "wireguard"}
 
@@ -44,7 +45,7 @@ def _by_peer(states: list[BgpSessionState]) -> dict[str, BgpSessionState]:
     return {s.peer: s for s in states}
 
 
-def _session_results(plan: Plan, machine: Machine, seen: dict[str, BgpSessionState],
+def _session_results(plan: Plan, machine: RouterPlan | NodePlan, seen: dict[str, BgpSessionState],
                      error: str, hint: str) -> list[CheckResult]:
     results = []
     for session in plan.sessions_of(machine.name):
@@ -71,7 +72,8 @@ def _session_results(plan: Plan, machine: Machine, seen: dict[str, BgpSessionSta
     return results
 
 
-def bgp_of(plan: Plan, observer: Observer, router_os, machine: Machine) -> list[CheckResult]:
+def bgp_of(plan: Plan, observer: Observer, router_os: RouterOS,
+           machine: RouterPlan | NodePlan) -> list[CheckResult]:
     """One machine's BGP sessions against the plan."""
     try:
         if machine.kind == "router":
@@ -86,11 +88,12 @@ def bgp_of(plan: Plan, observer: Observer, router_os, machine: Machine) -> list[
     return _session_results(plan, machine, seen, error, hint)
 
 
-def check_bgp(plan: Plan, observer: Observer, router_os) -> list[CheckResult]:
+def check_bgp(plan: Plan, observer: Observer, router_os: RouterOS) -> list[CheckResult]:
     return _each_machine(plan.machines, lambda m: bgp_of(plan, observer, router_os, m))
 
 
-def _each_machine(machines, fn) -> list[CheckResult]:
+def _each_machine(machines: Iterable[RouterPlan | NodePlan],
+                  fn: Callable[[RouterPlan | NodePlan], list[CheckResult]]) -> list[CheckResult]:
     with ThreadPoolExecutor(max_workers=8) as pool:
         return [r for rs in pool.map(fn, machines) for r in rs]
 
@@ -157,7 +160,8 @@ def _compare_table(machine: Machine, seen: list[KernelRoute]) -> list[CheckResul
 
 def probe_pairs(plan: Plan) -> list[tuple[NodePlan, NodePlan]]:
     """The first node of every datacentre against the first node of every other."""
-    firsts = [plan.machine(dc.nodes[0]) for dc in plan.datacentres if dc.nodes]
+    nodes = {n.name: n for n in plan.nodes}
+    firsts = [nodes[dc.nodes[0]] for dc in plan.datacentres if dc.nodes]
     return [(a, b) for a in firsts for b in firsts if a.datacentre != b.datacentre]
 
 
@@ -199,7 +203,7 @@ def check_dataplane(plan: Plan, observer: Observer) -> list[CheckResult]:
         hops = observer.trace(src, dst)
         machines = [owners.get(h, h) for h in hops]
         exp = expected_path(plan, src, dst)
-        ok = len(machines) == len(exp) and all(m in e for m, e in zip(machines, exp))
+        ok = len(machines) == len(exp) and all(m in e for m, e in zip(machines, exp, strict=True))
         out.append(CheckResult(
             "path", subject, ok, " → ".join("|".join(sorted(e)) for e in exp),
             " → ".join(machines) or "no hops", **where, hint="traceroute from the pod"))
@@ -220,38 +224,82 @@ def check_overlay(plan: Plan, observer: Observer) -> list[CheckResult]:
     return _each_machine(plan.machines, one)
 
 
-def control_plane(plan: Plan, observer: Observer, router_os,
-                  machines: list[Machine]) -> dict[str, list[CheckResult]]:
+def control_plane(plan: Plan, observer: Observer, router_os: RouterOS,
+                  machines: list[RouterPlan | NodePlan]) -> dict[str, list[CheckResult]]:
     """BGP and routes of the given machines, by machine name."""
-    def one(m: Machine) -> list[CheckResult]:
+    def one(m: RouterPlan | NodePlan) -> list[CheckResult]:
         return bgp_of(plan, observer, router_os, m) + routes_of(observer, m)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return dict(zip((m.name for m in machines), pool.map(one, machines)))
+        return dict(zip((m.name for m in machines), pool.map(one, machines), strict=True))
 
 
-def verify(plan: Plan, observer: Observer, router_os, wait: float = 0.0,
-           on_wait: Callable[[list[CheckResult]], None] | None = None) -> list[CheckResult]:
+def verify(plan: Plan, observer: Observer, router_os: RouterOS, wait: float = 0.0,
+           on_wait: Callable[[list[CheckResult]], None] | None = None,
+           report: Reporter | None = None) -> list[CheckResult]:
     """All checks. With wait > 0, BGP and routes are polled until they pass or time runs out
     (a lab converging after deploy), then the data plane is probed once. Only machines that
-    still fail are polled again."""
+    still fail are polled again; ``report`` shows the wait while it lasts."""
     deadline = time.monotonic() + wait
-    by_machine = control_plane(plan, observer, router_os, list(plan.machines))
-    while True:
-        failing = [plan.machine(n) for n, rs in by_machine.items() if not all(r.ok for r in rs)]
-        if not failing or time.monotonic() >= deadline:
-            break
-        if on_wait:
-            on_wait([r for rs in by_machine.values() for r in rs])
-        time.sleep(0.1)
-        by_machine.update(control_plane(plan, observer, router_os, failing))
+    with (report or current()).waiting("BGP sessions and routes to converge") as waiting:
+        by_machine = control_plane(plan, observer, router_os, list(plan.machines))
+        while True:
+            failing = [plan.machine(n) for n, rs in by_machine.items()
+                       if not all(r.ok for r in rs)]
+            if not failing or time.monotonic() >= deadline:
+                break
+            waiting.note(_still_failing(by_machine))
+            if on_wait:
+                on_wait([r for rs in by_machine.values() for r in rs])
+            time.sleep(0.1)
+            by_machine.update(control_plane(plan, observer, router_os, failing))
     results = [r for m in plan.machines for r in by_machine[m.name]]
-    return results + check_dataplane(plan, observer) + check_overlay(plan, observer)
+    with (report or current()).waiting("pod-to-pod probes (ping, TCP, traceroute)"):
+        probes = check_dataplane(plan, observer)
+    return results + probes + check_overlay(plan, observer)
 
 
-def summary(results: list[CheckResult]) -> str:
+def _still_failing(by_machine: dict[str, list[CheckResult]]) -> str:
+    bad = [r for rs in by_machine.values() for r in rs if not r.ok]
+    sessions = [r for r in bad if r.check == "bgp"]
+    return (f"{len(sessions)} session(s) not Established, "
+            f"{len(bad) - len(sessions)} other check(s) failing; first: {bad[0].subject}")
+
+
+def summary(results: list[CheckResult], not_run: list[NotRun] | None = None) -> str:
     failed = [r for r in results if not r.ok]
-    return f"{len(results) - len(failed)} passed, {len(failed)} failed"
+    tail = f", {len(not_run)} not run" if not_run else ""
+    return f"{len(results) - len(failed)} passed, {len(failed)} failed{tail}"
+
+
+@dataclass(frozen=True)
+class NotRun:
+    """A check that could not run, and why."""
+
+    check: str
+    subject: str
+    reason: str
+
+    def line(self) -> str:
+        return f"skip {self.check:<8} {self.subject}\n       not run: {self.reason}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def not_run(plan: Plan, results: list[CheckResult], unobserved: str | None) -> list[NotRun]:
+    """The checks the results lack: the routers' when the hypervisor cannot look inside
+    them (``unobserved`` says why), and a source address where no TCP answer came back."""
+    out = []
+    if unobserved:
+        for router in plan.routers:
+            out += [NotRun("bgp", router.name, unobserved),
+                    NotRun("routes", router.name, unobserved)]
+    for result in results:
+        if result.check == "tcp" and not result.ok:
+            out.append(NotRun("source", result.subject,
+                              "the TCP probe got no answer, so no client address to compare"))
+    return out
 
 
 def route_table(observer: Observer, machine: str) -> list[str]:

@@ -8,10 +8,13 @@ from collections.abc import Callable
 
 from ..compose import select
 from ..errors import NativeK8sError
+from ..kinds import Hypervisor
+from ..observe import Observer
 from ..paths import outermost_missing
 from ..plan import Plan
 from ..registry import Registry
 from ..render import render_files
+from ..report import Reporter, reporting
 from ..verify import CheckResult, summary, verify
 from .context import LabContext
 from .lock import LabLock
@@ -21,13 +24,18 @@ from .steps import Progress, Step, run_steps
 CONVERGE_WAIT = 60.0  # seconds deploy waits for BGP to converge before it reports
 
 
-def context(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str], None],
+Echo = Callable[[str], None] | Reporter  # a Reporter, or any callable taking a line
+
+
+def context(plan: Plan, state: LabState, registry: Registry, echo: Echo,
             **options: object) -> LabContext:
+    report = echo if isinstance(echo, Reporter) else Reporter.to(echo)
     return LabContext(plan=plan, state=state, secrets=state.secrets(plan),
-                      plugins=select(plan, registry), echo=echo, options=dict(options))
+                      plugins=select(plan, registry), echo=report.say, options=dict(options),
+                      report=report)
 
 
-def _hypervisor(ctx: LabContext):
+def _hypervisor(ctx: LabContext) -> Hypervisor:
     hyps = list(ctx.plugins.hypervisors.values())
     if len(hyps) != 1:
         raise NativeK8sError("datacentres on different hypervisors are not supported yet; "
@@ -35,10 +43,16 @@ def _hypervisor(ctx: LabContext):
     return hyps[0]
 
 
-def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str], None],
+def deploy(plan: Plan, state: LabState, registry: Registry, echo: Echo,
            **options: object) -> list[CheckResult] | None:
     """Returns verify's results, or None when the hypervisor cannot observe the lab."""
     ctx = context(plan, state, registry, echo, **options)
+    with reporting(ctx.report):
+        return _deploy(ctx, plan, state)
+
+
+def _deploy(ctx: LabContext, plan: Plan, state: LabState) -> list[CheckResult] | None:
+    echo = ctx.report.say
     hyp = _hypervisor(ctx)
     fresh = outermost_missing(state.dir)
     with LabLock(state.dir / "lock", plan.lab):
@@ -65,58 +79,68 @@ def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str]
                         f"the {role} plugin {plugin.name!r} cannot deploy on real machines "
                         f"yet (it has no deploy_steps); the {hyp.name} hypervisor needs it")
                 phases.append(list(plugin.deploy_steps(ctx)))
-        progress = Progress(echo)
+        progress = Progress(ctx.report)
         for steps in phases:
             run_steps(steps, progress)
         t0 = time.monotonic()
         results, reason = _checks(ctx, hyp, CONVERGE_WAIT)
-        if reason:
-            echo(f"{time.monotonic() - progress.started:6.2f}s routers not verified: {reason}")
+        elapsed = ctx.report.elapsed
+        if reason:  # shown with -q too: the final line refers to it
+            ctx.report.error(f"{elapsed():6.2f}s routers not verified: {reason}")
         if results is None:
             return None
-        echo(f"{time.monotonic() - progress.started:6.2f}s verified in "
-             f"{time.monotonic() - t0:.2f}s: {summary(results)}")
+        echo(f"{elapsed():6.2f}s verified in {time.monotonic() - t0:.2f}s: {summary(results)}")
     return results
 
 
-def open_lab(state: LabState, registry: Registry, echo: Callable[[str], None]) -> LabContext:
+def open_lab(state: LabState, registry: Registry, echo: Echo) -> LabContext:
     return context(state.load_plan(), state, registry, echo)
 
 
-def destroy(state: LabState, registry: Registry, echo: Callable[[str], None]) -> list[str]:
+def destroy(state: LabState, registry: Registry, echo: Echo) -> list[str]:
     """Remove what the lab created (from its state alone) and forget the lab."""
     ctx = open_lab(state, registry, echo)
-    with LabLock(state.dir / "lock", state.lab):
+    with LabLock(state.dir / "lock", state.lab), reporting(ctx.report), \
+            ctx.report.waiting(f"removing lab {state.lab}"):
         removed = _hypervisor(ctx).destroy(ctx)
     state.remove()
     return removed
 
 
-def lab_verify(state: LabState, registry: Registry, echo: Callable[[str], None],
+def lab_verify(state: LabState, registry: Registry, echo: Echo,
                wait: float = 0.0) -> list[CheckResult]:
-    ctx = open_lab(state, registry, echo)
-    results, reason = _checks(ctx, _hypervisor(ctx), wait)
+    results, reason = lab_verify_all(state, registry, echo, wait)
     if results is None:
-        raise NativeK8sError(f"lab {ctx.plan.lab} cannot be verified: {reason}")
-    if reason:
-        echo(f"routers not verified: {reason}")
+        raise NativeK8sError(f"lab {state.lab} cannot be verified: {reason}")
     return results
 
 
-def _checks(ctx: LabContext, hyp, wait: float) -> tuple[list[CheckResult] | None, str | None]:
+def lab_verify_all(state: LabState, registry: Registry, echo: Echo, wait: float = 0.0
+                   ) -> tuple[list[CheckResult] | None, str | None]:
+    """(results or None when nothing could be checked, why the routers were not looked at)."""
+    ctx = open_lab(state, registry, echo)
+    results, reason = _checks(ctx, _hypervisor(ctx), wait)
+    if reason and results is not None:
+        ctx.report.error(f"routers not verified: {reason}")
+    return results, reason
+
+
+def _checks(ctx: LabContext, hyp: Hypervisor, wait: float) -> tuple[list[CheckResult] | None, str | None]:
     """(results, why the routers were not looked at). Where the hypervisor cannot look
     inside the machines, the CNI checks the cluster through Kubernetes if it can (sessions,
     running config, pod sources); else there are no results."""
     observer = hyp.observer(ctx)
     reason = getattr(observer, "unverifiable", None)
     if not reason:
-        return verify(ctx.plan, observer, ctx.plugins.router, wait=wait), None
+        return verify(ctx.plan, observer, ctx.plugins.router, wait=wait,
+                      report=ctx.report), None
     cni = ctx.plugins.cni
     if "cni" in hyp.emulates or not hasattr(cni, "cluster_checks"):
         return None, reason
     return list(cni.cluster_checks(ctx)), reason
 
 
-def lab_observer(state: LabState, registry: Registry, echo: Callable[[str], None]):
+def lab_observer(state: LabState, registry: Registry,
+                 echo: Echo) -> tuple[LabContext, Observer]:
     ctx = open_lab(state, registry, echo)
     return ctx, _hypervisor(ctx).observer(ctx)
