@@ -68,7 +68,7 @@ def test_dot_has_every_machine_route_network_and_session(name):
     sessions = [(a, b, attrs) for a, b, attrs in edges if "dashed" in attrs]
     assert {(a, b) for a, b, _ in sessions} == {
         (machine_id(s.a.machine), machine_id(s.b.machine)) for s in plan.sessions}
-    for s, (_, _, attrs) in zip(plan.sessions, sessions):
+    for s, (_, _, attrs) in zip(plan.sessions, sessions, strict=True):
         assert ("iBGP" if s.kind == "ibgp" else "eBGP") in attrs and f"AS {s.a.asn}" in attrs
     links = {(a, b) for a, b, attrs in edges if "dashed" not in attrs}
     for m in plan.machines:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ..engine.state import LabState
+    from ..plan import Plan
 
 from .options import composition, topology_file
 
 FORMAT_NAMES = ["svg", "html", "dot", "mermaid"]
 
 
-def _plan_and_state(lab, topology, live: bool, choices):
+def _plan_and_state(lab: str | None, topology: str | None, live: bool,
+                    choices: dict[str, str | None]) -> tuple[Plan, LabState]:
     """Which lab: a named lab's state; else -f FILE (or the reference lab) for its plan."""
     from ..engine.state import LabState, resolve_lab
     from ..errors import UsageError

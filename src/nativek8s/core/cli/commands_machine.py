@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ..engine.context import LabContext
+    from ..kinds import Hypervisor
+    from ..plan import NodePlan, RouterPlan
 
 lab_option = click.option("--lab", "lab", metavar="LAB", default=None,
                           help="The lab (default: the only lab there is).")
@@ -15,7 +21,8 @@ def _err(line: str) -> None:
     click.echo(line, err=True)
 
 
-def _open(lab: str | None, machine: str):
+def _open(lab: str | None,
+          machine: str) -> tuple[LabContext, RouterPlan | NodePlan, Hypervisor]:
     """(context, the machine's plan, its hypervisor); unknown machine: exit 2 naming them."""
     from ..engine.lab import _hypervisor, open_lab
     from ..engine.state import resolve_lab

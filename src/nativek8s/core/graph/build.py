@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from ..plan import ExpectedRoute, NetworkKind, NodePlan, Plan, RouterPlan
+from ..plan import ExpectedRoute, Interface, NetworkKind, NodePlan, Plan, RouterPlan
 from .model import (
     Address,
     DatacentreBox,
@@ -49,7 +49,7 @@ def _box(m: RouterPlan | NodePlan) -> MachineBox:
     return replace(box, route_reflector=m.route_reflector)
 
 
-def _link_label(iface) -> str:
+def _link_label(iface: Interface) -> str:
     return f"{iface.name} {iface.address.ip}" if iface.address else iface.name
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .model import LabGraph, MachineBox
+from .model import LabGraph, MachineBox, RouteRow
 from .style import FONT, MARK_COLOURS, MARK_GLYPHS, MONO, session_colour
 from .svg import inline_svg
 
@@ -55,7 +55,7 @@ def _machine(m: MachineBox, live: bool) -> str:
     addrs = "".join(f"<tr><td>{_h(a.interface)}</td><td>{_h(a.network)}</td>"
                     f'<td class="mono">{_h(a.address)}</td></tr>' for a in m.addresses)
 
-    def row(r) -> str:
+    def row(r: RouteRow) -> str:
         cells = [f'<td class="mono">{_h(r.prefix)}</td>', f'<td class="mono">{_h(r.via)}</td>',
                  f"<td>{_h(r.dev)}</td>", f"<td>{_h(r.origin)}</td>"]
         if live:  # the mark first, what was seen last

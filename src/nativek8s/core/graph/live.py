@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from ..errors import NativeK8sError
-from ..kinds import BgpSessionState
+from ..kinds import BgpSessionState, RouterOS
 from ..observe import KernelRoute, Observer
 from ..plan import Machine, NodePlan, Plan, RouterPlan
 from ..verify import (
@@ -18,8 +18,11 @@ from ..verify import observe_routes
 from .build import planned_row
 from .model import LabGraph, MachineBox, Mark, RouteRow, SessionEdge
 
+# (sessions seen by peer address, or None; why not; route rows; why not)
+Look = tuple[dict[str, BgpSessionState] | None, str, list[RouteRow], str]
 
-def _sessions_seen(observer: Observer, router_os,
+
+def _sessions_seen(observer: Observer, router_os: RouterOS,
                    m: RouterPlan | NodePlan) -> dict[str, BgpSessionState]:
     """Peer address → the session as m's BGP daemon reports it."""
     if isinstance(m, NodePlan):
@@ -40,7 +43,7 @@ def route_rows(m: Machine, seen: list[KernelRoute]) -> list[RouteRow]:
     plan does not have: faults verify reports (+), or harmless ones like pods' /32s (·)."""
     checks = compare_table(m, seen)
     rows = []
-    for planned, check in zip(m.routes, checks):
+    for planned, check in zip(m.routes, checks, strict=False):  # then the unplanned
         same = [r for r in seen if r.prefix == planned.prefix]
         if check.ok and same:
             rows.append(_observed_row(same[0], Mark.ok))
@@ -57,7 +60,7 @@ def route_rows(m: Machine, seen: list[KernelRoute]) -> list[RouteRow]:
     return rows
 
 
-def _look(observer: Observer, router_os, m: RouterPlan | NodePlan):
+def _look(observer: Observer, router_os: RouterOS, m: RouterPlan | NodePlan) -> Look:
     """(sessions seen or None, why not; route rows, why not) of one machine."""
     try:
         sessions, session_error = _sessions_seen(observer, router_os, m), ""
@@ -71,7 +74,7 @@ def _look(observer: Observer, router_os, m: RouterPlan | NodePlan):
     return sessions, session_error, rows, route_error
 
 
-def _session(edge: SessionEdge, plan: Plan, seen: dict) -> SessionEdge:
+def _session(edge: SessionEdge, plan: Plan, seen: dict[str, Look]) -> SessionEdge:
     s = next(x for x in plan.sessions if x.name == edge.name)
     words, marks = [], []
     for local, remote in ((s.a, s.b), (s.b, s.a)):
@@ -86,7 +89,8 @@ def _session(edge: SessionEdge, plan: Plan, seen: dict) -> SessionEdge:
     return replace(edge, mark=Mark.ok if all(marks) else Mark.failed, state=", ".join(words))
 
 
-def observe(graph: LabGraph, plan: Plan, observer: Observer, router_os) -> LabGraph:
+def observe(graph: LabGraph, plan: Plan, observer: Observer,
+            router_os: RouterOS) -> LabGraph:
     """The graph of ``plan`` with what ``observer`` sees; what it cannot see is marked
     unknown, with the reason, never passed off as seen."""
     notes = []
@@ -100,7 +104,8 @@ def observe(graph: LabGraph, plan: Plan, observer: Observer, router_os) -> LabGr
         notes.append(f"machine states: {exc}")
     with ThreadPoolExecutor(max_workers=8) as pool:
         looks = dict(zip((m.name for m in plan.machines),
-                         pool.map(lambda m: _look(observer, router_os, m), plan.machines)))
+                         pool.map(lambda m: _look(observer, router_os, m), plan.machines),
+                         strict=True))
     machines: list[MachineBox] = []
     for box in graph.machines:
         _, session_error, rows, route_error = looks[box.name]

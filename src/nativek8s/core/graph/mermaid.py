@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .model import LabGraph, MachineBox, Mark
+from .model import LabGraph, MachineBox, Mark, NetworkBox
 from .style import (
     HEADER_FILL,
     MARK_GLYPHS,
@@ -40,7 +40,7 @@ def to_mermaid(graph: LabGraph) -> str:
     lans = {dc.lan for dc in graph.datacentres}
     machines = {m.id: m for m in graph.machines}
 
-    def network(n) -> str:
+    def network(n: NetworkBox) -> str:
         title = f"{n.datacentre} LAN" if n.kind == "lan" else f"{n.key} network"
         return f'{n.id}[["{_text(title)}<br/>{n.cidr}"]]:::nk_{n.kind}'
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
-from .model import Mark
+from .model import MachineBox, Mark
 
 FONT = "DejaVu Sans,Verdana,sans-serif"  # Pango and CSS both take a list
 MONO = "DejaVu Sans Mono,Menlo,Consolas,monospace"
@@ -28,7 +28,7 @@ def session_colour(kind: str, mark: Mark) -> str:
     return SESSION_COLOURS.get(kind, "#444444") if mark == Mark.planned else MARK_COLOURS[mark]
 
 
-def machine_lines(m) -> list[str]:
+def machine_lines(m: MachineBox) -> list[str]:
     """The machine's heading lines, after its name."""
     lines = [f"{m.kind}{' · ' + m.role if m.role else ''} · AS {m.asn} · id {m.router_id}"]
     if m.pod_cidr:
