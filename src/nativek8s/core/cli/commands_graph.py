@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from ..plan import Plan
 
 from .options import composition, topology_file
+from .output import reporter
 
 FORMAT_NAMES = ["svg", "html", "dot", "mermaid"]
 
@@ -42,7 +43,7 @@ def _plan_and_state(lab: str | None, topology: str | None, live: bool,
 @click.option("--live", is_flag=True,
               help="Observe the running lab: sessions coloured by state, observed routes, "
                    "differences from the plan marked.")
-@click.option("-o", "--output", metavar="FILE", default=None,
+@click.option("-o", "--out", "--output", "output", metavar="FILE", default=None,
               help="Write here; the extension picks the format (.svg .html .dot .gv .mmd). "
                    "Default: stdout.")
 @click.option("--format", "fmt", type=click.Choice(FORMAT_NAMES), default=None,
@@ -64,17 +65,17 @@ def graph(lab, topology, live, output, fmt, **choices):
         from ..graph.live import observe
         from ..registry import registry
 
-        ctx, observer = lab_observer(state, registry(), lambda line: click.echo(line, err=True))
+        ctx, observer = lab_observer(state, registry(), reporter())
         picture = observe(picture, ctx.plan, observer, ctx.plugins.router)
         for note in picture.notes:
-            click.echo(f"note: {note}", err=True)
+            reporter().say(f"note: {note}")
     text = write(picture, chosen)
     if output is None or output == "-":
         click.echo(text, nl=False)
         return
     Path(output).write_text(text)
     diffs = f", {len(picture.differences)} difference(s) from the plan" if live else ""
-    click.echo(f"wrote {output} ({chosen}, lab {plan.lab}{diffs})", err=True)
+    reporter().final(f"wrote {output} ({chosen}, lab {plan.lab}{diffs})")
 
 
 COMMANDS = (graph,)

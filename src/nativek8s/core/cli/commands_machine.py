@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .output import reporter
+
 if TYPE_CHECKING:
     from ..engine.context import LabContext
     from ..kinds import Hypervisor
@@ -15,10 +17,6 @@ if TYPE_CHECKING:
 
 lab_option = click.option("--lab", "lab", metavar="LAB", default=None,
                           help="The lab (default: the only lab there is).")
-
-
-def _err(line: str) -> None:
-    click.echo(line, err=True)
 
 
 def _open(lab: str | None,
@@ -29,7 +27,7 @@ def _open(lab: str | None,
     from ..errors import UsageError
     from ..registry import registry
 
-    ctx = open_lab(resolve_lab(lab), registry(), _err)
+    ctx = open_lab(resolve_lab(lab), registry(), reporter())
     try:
         m = ctx.plan.machine(machine)
     except KeyError:
@@ -41,6 +39,7 @@ def _open(lab: str | None,
 
 def _replace_process(argv: list[str]) -> None:
     """Hand this terminal over: argv's exit code becomes ours, signals reach it directly."""
+    reporter().close()  # no progress line left on the terminal
     sys.stdout.flush()
     sys.stderr.flush()
     try:
@@ -87,7 +86,8 @@ def exec_(lab, machine, command):
         if not argv:
             argv = [os.environ.get("SHELL") or "/bin/sh"]
             if sys.stdin.isatty():
-                _err(f"{machine} (lab {ctx.plan.lab}): a shell inside it; `exit` leaves")
+                reporter().say(f"{machine} (lab {ctx.plan.lab}): a shell inside it; "
+                               "`exit` leaves")
                 # Say where the shell is (shells whose rc files set PS1 keep their own).
                 os.environ["PS1"] = f"[{ctx.plan.lab} {machine}]# "
         _replace_process(access.host_command(argv))
@@ -111,8 +111,8 @@ def console(lab, machine):
     if attach is None:
         raise UsageError(f"the {hyp.name} hypervisor offers no console to attach to")
     argv = attach(ctx, machine)
-    _err(f"{machine}: serial console of {m.resource_name}; detach with Ctrl+] "
-         "(press Enter if no prompt shows)")
+    reporter().say(f"{machine}: serial console of {m.resource_name}; detach with Ctrl+] "
+                   "(press Enter if no prompt shows)")
     _replace_process(argv)
 
 
