@@ -8,28 +8,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from ..errors import NativeK8sError
-from ..kinds import BgpSessionState, RouterOS
+from ..kinds import RouterOS
 from ..observe import KernelRoute, Observer
 from ..plan import Machine, NodePlan, Plan, RouterPlan
+from ..status import SessionStatus, session_statuses
 from ..verify import (
     _compare_table as compare_table,  # verify's own judgement of a table
 )
 from ..verify import observe_routes
 from .build import planned_row
 from .model import LabGraph, MachineBox, Mark, RouteRow, SessionEdge
-
-# (sessions seen by peer address, or None; why not; route rows; why not)
-Look = tuple[dict[str, BgpSessionState] | None, str, list[RouteRow], str]
-
-
-def _sessions_seen(observer: Observer, router_os: RouterOS,
-                   m: RouterPlan | NodePlan) -> dict[str, BgpSessionState]:
-    """Peer address → the session as m's BGP daemon reports it."""
-    if isinstance(m, NodePlan):
-        states = observer.node_bgp_sessions(m)
-    else:
-        states = router_os.bgp_sessions(m, observer.access(m.name))
-    return {s.peer: s for s in states}
 
 
 def _observed_row(r: KernelRoute, mark: Mark) -> RouteRow:
@@ -60,33 +48,29 @@ def route_rows(m: Machine, seen: list[KernelRoute]) -> list[RouteRow]:
     return rows
 
 
-def _look(observer: Observer, router_os: RouterOS, m: RouterPlan | NodePlan) -> Look:
-    """(sessions seen or None, why not; route rows, why not) of one machine."""
+def _routes(observer: Observer, m: RouterPlan | NodePlan) -> tuple[list[RouteRow], str]:
+    """(route rows, why they could not be observed) of one machine."""
     try:
-        sessions, session_error = _sessions_seen(observer, router_os, m), ""
+        return route_rows(m, observe_routes(observer, m.name)), ""
     except NativeK8sError as exc:
-        sessions, session_error = None, str(exc)
-    try:
-        rows, route_error = route_rows(m, observe_routes(observer, m.name)), ""
-    except NativeK8sError as exc:
-        rows = [replace(planned_row(r), mark=Mark.unknown) for r in m.routes]
-        route_error = str(exc)
-    return sessions, session_error, rows, route_error
+        return [replace(planned_row(r), mark=Mark.unknown) for r in m.routes], str(exc)
 
 
-def _session(edge: SessionEdge, plan: Plan, seen: dict[str, Look]) -> SessionEdge:
-    s = next(x for x in plan.sessions if x.name == edge.name)
-    words, marks = [], []
-    for local, remote in ((s.a, s.b), (s.b, s.a)):
-        sessions = seen[local.machine][0]
-        if sessions is None:
-            continue
-        state = sessions.get(str(remote.address))
-        words.append(f"{local.machine}: {state.state if state else 'no such session'}")
-        marks.append(bool(state and state.established))
-    if not marks:
+def _side(st: SessionStatus) -> str:
+    word = "not observable" if st.state == "unknown" else st.state
+    if st.received is not None:
+        word += f", {st.received} received"
+    return f"{st.machine}: {word}"
+
+
+def _session(edge: SessionEdge, sides: list[SessionStatus]) -> SessionEdge:
+    """Both ends' view of one session (the same reading as `nativek8s status`)."""
+    seen = [st for st in sides if st.state != "unknown"]
+    if not seen:
         return replace(edge, mark=Mark.unknown, state="not observable")
-    return replace(edge, mark=Mark.ok if all(marks) else Mark.failed, state=", ".join(words))
+    ok = all(st.ok for st in seen)
+    return replace(edge, mark=Mark.ok if ok else Mark.failed,
+                   state=", ".join(_side(st) for st in sides))
 
 
 def observe(graph: LabGraph, plan: Plan, observer: Observer,
@@ -103,17 +87,21 @@ def observe(graph: LabGraph, plan: Plan, observer: Observer,
         states = {}
         notes.append(f"machine states: {exc}")
     with ThreadPoolExecutor(max_workers=8) as pool:
-        looks = dict(zip((m.name for m in plan.machines),
-                         pool.map(lambda m: _look(observer, router_os, m), plan.machines),
-                         strict=True))
+        routes = dict(zip((m.name for m in plan.machines),
+                          pool.map(lambda m: _routes(observer, m), plan.machines),
+                          strict=True))
+    sessions = session_statuses(plan, observer, router_os)
     machines: list[MachineBox] = []
     for box in graph.machines:
-        _, session_error, rows, route_error = looks[box.name]
+        rows, route_error = routes[box.name]
+        session_errors = [st.info for st in sessions
+                          if st.machine == box.name and st.state == "unknown"]
         status = states.get(box.name)
-        note = "; ".join(dict.fromkeys(e for e in (route_error, session_error) if e))
+        note = "; ".join(dict.fromkeys(e for e in (route_error, *session_errors) if e))
         machines.append(replace(box, routes=tuple(rows), note=note,
                                 state=(status.state + (f" ({status.detail})" if status.detail
                                                        else "")) if status else ""))
-    sessions = [_session(s, plan, looks) for s in graph.sessions]
-    return replace(graph, machines=machines, sessions=sessions, live=True,
+    edges = [_session(e, [st for st in sessions if st.session == e.name])
+             for e in graph.sessions]
+    return replace(graph, machines=machines, sessions=edges, live=True,
                    notes=[*graph.notes, *notes])
