@@ -71,9 +71,12 @@ def _host_links() -> set[str]:
     return set(os.listdir("/sys/class/net"))
 
 
-def attach_and_detach(argv: list[str], wait: float = 20.0) -> tuple[str, int]:
-    """Run argv on a new pty, read until virsh says it is connected, press Ctrl+]."""
+def attach_and_detach(argv: list[str], wait: float = 60.0) -> tuple[str, int]:
+    """Run argv on a new pty, read until virsh says it is connected, press Ctrl+]; (what it
+    printed, its exit code, or -1 if it is still attached). No timing is judged: the waits
+    only keep a broken console from hanging the suite."""
     import pty
+    import select
     import subprocess
 
     leader, follower = pty.openpty()
@@ -82,12 +85,26 @@ def attach_and_detach(argv: list[str], wait: float = 20.0) -> tuple[str, int]:
     seen, end = b"", time.monotonic() + wait
     try:
         while b"Escape character" not in seen and time.monotonic() < end:
+            ready, _, _ = select.select([leader], [], [], 1.0)
+            if not ready:
+                continue
             try:
                 seen += os.read(leader, 4096)
             except OSError:  # the pty closed: virsh exited
                 break
-        os.write(leader, b"\x1d")
-        code = proc.wait(timeout=wait)
+        # virsh prints its banner before it puts the terminal in raw mode: a Ctrl+] sent
+        # before that waits in the line buffer, so send it again until virsh leaves.
+        code = -1
+        while time.monotonic() < end + wait:
+            try:
+                os.write(leader, b"\x1d")
+                code = proc.wait(timeout=1.0)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+            except OSError:  # the terminal closed: virsh is gone
+                code = proc.wait(timeout=wait)
+                break
     finally:
         if proc.poll() is None:
             proc.kill()
