@@ -11,7 +11,8 @@ if TYPE_CHECKING:
     from ..engine.state import LabState
     from ..plan import Plan
 
-from .options import composition, topology_file
+from .lab_target import lab_arguments
+from .options import composition
 from .output import reporter
 
 FORMAT_NAMES = ["svg", "html", "dot", "mermaid"]
@@ -19,26 +20,23 @@ FORMAT_NAMES = ["svg", "html", "dot", "mermaid"]
 
 def _plan_and_state(lab: str | None, topology: str | None, live: bool,
                     choices: dict[str, str | None]) -> tuple[Plan, LabState]:
-    """Which lab: a named lab's state; else -f FILE (or the reference lab) for its plan."""
-    from ..engine.state import LabState, resolve_lab
-    from ..errors import UsageError
+    """Which lab: with LAB, -f FILE or --live, the rule every lab command follows
+    (lab_target); with none of them, the reference lab's plan (as `nativek8s plan`)."""
+    from ..engine.state import LabState
     from ..plan import build_plan
     from .commands_topology import _load
+    from .lab_target import resolve_lab_target
 
-    if lab or (live and topology is None):
-        state = resolve_lab(lab)
-        return state.load_plan(), state
-    plan = build_plan(_load(topology, **choices)[0])
-    state = LabState(plan.lab)
-    if live and not state.exists():
-        raise UsageError(f"lab {plan.lab!r} is not deployed, so there is nothing live to "
-                         "draw; drop --live for the planned picture, or deploy it first")
-    return plan, state
+    if lab is None and topology is None and not live:
+        plan = build_plan(_load(None, **choices)[0])
+        return plan, LabState(plan.lab)
+    target = resolve_lab_target(lab, topology, must_exist=live, **choices)
+    assert target is not None  # must_exist or a name/file: always a target
+    return target.plan or target.state.load_plan(), target.state
 
 
 @click.command()
-@click.argument("lab", required=False)
-@topology_file
+@lab_arguments
 @composition
 @click.option("--live", is_flag=True,
               help="Observe the running lab: sessions coloured by state, observed routes, "
@@ -52,8 +50,8 @@ def graph(lab, topology, live, output, fmt, **choices):
     """Draw the lab: datacentres, routers, nodes, networks, BGP sessions, routing tables.
 
     SVG is rendered with Graphviz (`dot`); HTML is one self-contained page (the SVG plus
-    tables); DOT and Mermaid are text for docs. Without LAB or --live the picture comes
-    from the topology (-f FILE, default the reference lab) and nothing is observed.
+    tables); DOT and Mermaid are text for docs. Without --live nothing is observed: the
+    plan of LAB (deployed) or of -f FILE, else of the reference lab.
     """
     from ..graph import format_for, graph_of_plan, write
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from .lab_target import resolve_lab_target
+from .options import topology_file
 from .output import reporter
 
 if TYPE_CHECKING:
@@ -15,19 +18,25 @@ if TYPE_CHECKING:
     from ..kinds import Hypervisor
     from ..plan import NodePlan, RouterPlan
 
-lab_option = click.option("--lab", "lab", metavar="LAB", default=None,
-                          help="The lab (default: the only lab there is).")
+
+def lab_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--lab LAB and -f FILE: which lab, by the rule of every lab command (lab_target);
+    MACHINE takes the place of the positional LAB."""
+    func = topology_file(func)
+    return click.option("--lab", "lab", metavar="LAB", default=None,
+                        help="The lab (default: the only lab there is).")(func)
 
 
-def _open(lab: str | None,
+def _open(lab: str | None, topology: str | None,
           machine: str) -> tuple[LabContext, RouterPlan | NodePlan, Hypervisor]:
     """(context, the machine's plan, its hypervisor); unknown machine: exit 2 naming them."""
     from ..engine.lab import _hypervisor, open_lab
-    from ..engine.state import resolve_lab
     from ..errors import UsageError
     from ..registry import registry
 
-    ctx = open_lab(resolve_lab(lab), registry(), reporter())
+    target = resolve_lab_target(lab, topology)
+    assert target is not None  # must_exist: a target or a UsageError
+    ctx = open_lab(target.state, registry(), reporter())
     try:
         m = ctx.plan.machine(machine)
     except KeyError:
@@ -52,10 +61,10 @@ def _replace_process(argv: list[str]) -> None:
 
 @click.command("exec", context_settings={"ignore_unknown_options": True,
                                          "allow_interspersed_args": False})
-@lab_option
+@lab_options
 @click.argument("machine")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
-def exec_(lab, machine, command):
+def exec_(lab: str | None, topology: str | None, machine: str, command: tuple[str, ...]) -> None:
     """Run COMMAND inside MACHINE, or a shell when there is none; exit with its code.
 
     \b
@@ -67,12 +76,9 @@ def exec_(lab, machine, command):
     from ..errors import NativeK8sError, UsageError
     from ..kinds import InteractiveAccess
 
-    ctx, m, hyp = _open(lab, machine)
+    ctx, m, hyp = _open(lab, topology, machine)
     if m.kind == "node" and "nodeos" not in hyp.emulates:
-        hint = getattr(ctx.plugins.nodeos, "access_hint", None)
-        raise UsageError(hint(ctx, m) if hint else
-                         f"{machine} runs {ctx.plugins.nodeos.name}: nativek8s cannot run "
-                         "commands on its nodes; use that OS's own tools")
+        raise UsageError(ctx.plugins.nodeos.access_hint(ctx, m))  # type: ignore[arg-type]
     observer = hyp.observer(ctx)
     try:
         access = observer.access(machine)
@@ -100,17 +106,18 @@ def exec_(lab, machine, command):
 
 
 @click.command()
-@lab_option
+@lab_options
 @click.argument("machine")
-def console(lab, machine):
+def console(lab: str | None, topology: str | None, machine: str) -> None:
     """Attach to MACHINE's serial console (libvirt VMs); says what to use elsewhere."""
     from ..errors import UsageError
+    from ..kinds import Unsupported
 
-    ctx, m, hyp = _open(lab, machine)
-    attach = getattr(hyp, "console_command", None)
-    if attach is None:
-        raise UsageError(f"the {hyp.name} hypervisor offers no console to attach to")
-    argv = attach(ctx, machine)
+    ctx, m, hyp = _open(lab, topology, machine)
+    try:
+        argv = hyp.console_command(ctx, machine)
+    except Unsupported as exc:
+        raise UsageError(str(exc)) from None
     reporter().say(f"{machine}: serial console of {m.resource_name}; detach with Ctrl+] "
                    "(press Enter if no prompt shows)")
     _replace_process(argv)

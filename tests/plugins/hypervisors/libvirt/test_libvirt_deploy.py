@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from nativek8s.api import LabState
 from nativek8s.core.engine.lab import destroy
-from nativek8s.core.engine.state import LabState
 from nativek8s.core.registry import Registry
 from nativek8s.plugins.hypervisors.libvirt.ownership import owner_of
 
@@ -207,3 +207,26 @@ def test_graph_live_shows_states_and_marks_what_libvirt_cannot_see(conn, test_ur
     assert all(r.mark == Mark.unknown for m in graph.machines for r in m.routes)
     assert all(m.note for m in graph.machines)
     assert "(live)" in write(graph, "mermaid")
+@pytest.mark.parametrize("damage", ["lost", "garbage"])
+def test_destroy_without_state_removes_what_carries_the_labs_metadata(conn, test_uri, registry,
+                                                                      state, damage):
+    """The state folder lost (or its files garbage): destroy given the topology's plan finds
+    the lab's domains, volumes, pool and networks by their metadata; others stay."""
+    import shutil
+
+    _foreign(conn)
+    plan = make_plan(registry, uri=test_uri)
+    deploy(plan, state, registry)
+    if damage == "lost":
+        shutil.rmtree(state.dir)
+    else:
+        state.plan_file.write_text("garbage")
+    lines: list[str] = []
+    removed = destroy(LabState(plan.lab, state.dir.parent.parent), registry, lines.append,
+                      plan=plan)
+    assert _names(conn.listAllNetworks()) == {"someone-else"}
+    assert _names(conn.listAllDomains()) == {"someone-else-vm"}
+    assert "nk8s-reference" not in _names(conn.listAllStoragePools())
+    assert sorted(r.split()[0] for r in removed) == (
+        ["domain"] * 4 + ["network"] * 4 + ["pool"] + ["volume"] * 4)
+    assert not state.dir.exists()

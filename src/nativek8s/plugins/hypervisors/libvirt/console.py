@@ -7,8 +7,7 @@ import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from nativek8s.core.errors import UsageError
-from nativek8s.core.plan import Plan
+from nativek8s.api import Plan, UsageError
 
 from .connection import Connections, is_test_driver, lookup
 from .domains import state_of

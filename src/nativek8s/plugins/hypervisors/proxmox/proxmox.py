@@ -4,13 +4,23 @@ its options name, networks as SDN vnets, machines as VMs booted from their OS pl
 
 from __future__ import annotations
 
-from typing import ClassVar
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.engine.steps import Step
-from nativek8s.core.errors import UsageError
-from nativek8s.core.kinds import RenderContext, RenderedFile, SystemDisk
-from nativek8s.core.plan import Machine, Plan
+from nativek8s.api import (
+    Hypervisor,
+    LabContext,
+    LabState,
+    NodePlan,
+    Plan,
+    RenderContext,
+    RenderedFile,
+    RouterPlan,
+    Step,
+    SystemDisk,
+    UsageError,
+)
 
 from . import destroy, preflight, render, vmconfig
 from .deploy import Deployment
@@ -19,13 +29,11 @@ from .site import connect, gather
 from .vms import Vms, vm_key
 
 
-class Proxmox:
+class Proxmox(Hypervisor):
     name = "proxmox"
     kernel_boot = False  # API tokens cannot set a kernel: ISOs and whole disks
-    emulates: frozenset[str] = frozenset()  # real machines: node OS and CNI deploy on them
-    optional: ClassVar[tuple[str, ...]] = ()
 
-    def system_disk(self, plan: Plan, machine: Machine) -> SystemDisk:
+    def system_disk(self, plan: Plan, machine: RouterPlan | NodePlan) -> SystemDisk:
         """Nodes install to scsi0 on virtio-scsi (/dev/sda); routers boot virtio0."""
         return vmconfig.system_disk(machine)
 
@@ -50,6 +58,19 @@ class Proxmox:
         raise UsageError(f"nativek8s cannot attach to consoles on Proxmox (its API gives "
                          f"tokens no terminal): use {where}, or the web UI's xterm.js console; "
                          "leave `qm terminal` with Ctrl+O")
+
+    def destroy_marked(self, lab: str, plan: Plan | None,
+                       echo: Callable[[str], None]) -> list[str]:
+        """Without state: VMs by the lab's tags and SDN objects by their aliases, on the
+        cluster the topology's plan names (without a plan there is no cluster to ask).
+        Uploaded boot disks are known from the state only and stay."""
+        if plan is None:
+            return []
+        with tempfile.TemporaryDirectory() as tmp:
+            state = LabState(lab, root=Path(tmp))  # empty: every lookup goes by the marks
+            ctx = LabContext(plan=plan, state=state, secrets=state.secrets(plan),
+                             plugins=None, echo=echo)  # type: ignore[arg-type]
+            return destroy.destroy(ctx)
 
     def observer(self, ctx: LabContext) -> ProxmoxObserver:
         conn, options = connect(ctx.plan)

@@ -1,5 +1,6 @@
 """Reading BIRD 2's state: `birdc show protocols [all]` and `birdc show route [all]` parsed
-into typed records, and the router's BGP sessions for verify/status.
+into typed records, and a BIRD's BGP sessions for verify/status. Shared by every plugin that
+runs or reads BIRD (router OSes, backends running BIRD node speakers).
 
 Both birdc's plain output and its verbose one (`birdc -v`, every line prefixed by BIRD's
 4-digit reply code) are understood; in verbose output an error reply (8xxx/9xxx) raises.
@@ -16,6 +17,9 @@ from ipaddress import IPv4Address, IPv4Network
 
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.core.kinds import BgpSessionState, MachineAccess
+
+# The kernel's `proto` word on routes BIRD installs (`ip route`: "proto bird").
+KERNEL_PROTOCOL = "bird"
 
 _CODE = re.compile(r"^(\d{4})([- ])")
 # Error replies as plain birdc prints them (no reply code to go by).
@@ -281,14 +285,19 @@ def uptime_of(since: str, now: datetime) -> float | None:
     return None
 
 
-def session_state(protocol: ProtocolStatus, now: datetime | None = None) -> BgpSessionState:
+def session_state(protocol: ProtocolStatus, now: datetime | None = None,
+                  refused: Iterable[IPv4Network] = ()) -> BgpSessionState:
+    """``refused``: the prefixes its import filter refuses now (kept by `import keep
+    filtered`); BIRD's "filtered" counter only ever grows, so a withdrawn hijack would
+    count for ever."""
     neighbor = protocol.neighbor_address
+    prefixes = tuple(sorted(str(p) for p in set(refused)))
     state = protocol.bgp_state or protocol.state
     up = state.lower() == "established"
     return BgpSessionState(
         name=protocol.name, peer=str(neighbor) if neighbor else "",
         state=state, info=protocol.last_error,
-        refused=protocol.import_updates.get("filtered", 0),
+        refused=len(prefixes), refused_prefixes=prefixes,
         local_as=_int(protocol.details.get("Local AS")),
         peer_as=_int(protocol.details.get("Neighbor AS")),
         since=protocol.since,
@@ -298,11 +307,22 @@ def session_state(protocol: ProtocolStatus, now: datetime | None = None) -> BgpS
     )
 
 
+def hint(machine: str) -> str:
+    """Where to look when a BIRD's session is not up."""
+    return f"birdc show protocols all on {machine}; its log"
+
+
 def session_states(access: MachineAccess) -> list[BgpSessionState]:
     """Every BGP protocol of the router's BIRD; protocol names are the plan's session names.
 
     `show protocols all` rather than `show protocols`: only the details carry the
-    neighbour's address.
+    neighbour's address. `show route filtered`: the routes import filters refuse now.
     """
-    output = access.run(birdc_argv(access.bgp_control_socket, "show", "protocols", "all"))
-    return [session_state(p) for p in parse_protocols(output) if p.proto == "BGP"]
+    sock = access.bgp_control_socket
+    output = access.run(birdc_argv(sock, "show", "protocols", "all"))
+    filtered: dict[str, list[IPv4Network]] = {}
+    for route in parse_routes(access.run(birdc_argv(sock, "show", "route", "filtered"))):
+        filtered.setdefault(route.protocol, []).append(route.prefix)
+    now = datetime.now()
+    return [session_state(p, now, filtered.get(p.name, ())) for p in parse_protocols(output)
+            if p.proto == "BGP"]
