@@ -215,7 +215,7 @@ def test_live_route_marks():
     seen += [KernelRoute(IPv4Network("10.244.9.0/24"), (IPv4Address("10.1.0.10"),), "eth0",
                          "bird"),  # a hijack
              KernelRoute(IPv4Network("169.254.0.0/16"), (), "eth1", "kernel")]
-    rows = {r.prefix: r for r in route_rows(r1, seen)}
+    rows = {r.prefix: r for r in route_rows(r1, seen, learned=frozenset({"bird"}))}
     assert rows["10.244.1.0/24"].mark == Mark.failed
     assert rows["10.244.1.0/24"].observed == "no route"
     assert rows["10.2.0.0/24"].mark == Mark.failed and "10.255.0.9" in rows["10.2.0.0/24"].observed

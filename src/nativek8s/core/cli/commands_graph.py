@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,7 +19,7 @@ FORMAT_NAMES = ["svg", "html", "dot", "mermaid"]
 
 
 def _plan_and_state(lab: str | None, topology: str | None, live: bool,
-                    choices: dict[str, str | None]) -> tuple[Plan, LabState]:
+                    choices: dict[str, Any]) -> tuple[Plan, LabState]:
     """Which lab: with LAB, -f FILE or --live, the rule every lab command follows
     (lab_target); with none of them, the reference lab's plan (as `nativek8s plan`)."""
     from ..engine.state import LabState

@@ -78,7 +78,7 @@ def exec_(lab: str | None, topology: str | None, machine: str, command: tuple[st
 
     ctx, m, hyp = _open(lab, topology, machine)
     if m.kind == "node" and "nodeos" not in hyp.emulates:
-        raise UsageError(ctx.plugins.nodeos.access_hint(ctx, m))  # type: ignore[arg-type]
+        raise UsageError(ctx.plugins.nodeos.access_hint(ctx, m))
     observer = hyp.observer(ctx)
     try:
         access = observer.access(machine)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from ipaddress import IPv4Network
 
 from ..errors import NativeK8sError
 from ..kinds import RouterOS
@@ -15,7 +16,7 @@ from ..status import SessionStatus, session_statuses
 from ..verify import (
     _compare_table as compare_table,  # verify's own judgement of a table
 )
-from ..verify import observe_routes
+from ..verify import guarded_prefixes, in_use, observe_routes
 from .build import planned_row
 from .model import LabGraph, MachineBox, Mark, RouteRow, SessionEdge
 
@@ -26,15 +27,17 @@ def _observed_row(r: KernelRoute, mark: Mark) -> RouteRow:
                     mark=mark)
 
 
-def route_rows(m: Machine, seen: list[KernelRoute]) -> list[RouteRow]:
-    """The planned routes, each as observed (✓) or not (✗); then the observed routes the
-    plan does not have: faults verify reports (+), or harmless ones like pods' /32s (·)."""
-    checks = compare_table(m, seen)
+def route_rows(m: Machine, seen: list[KernelRoute], guarded: tuple[IPv4Network, ...] = (),
+               learned: frozenset[str] = frozenset()) -> list[RouteRow]:
+    """The planned routes, each as the kernel uses it (✓) or not (✗); then the observed
+    routes the plan does not have: faults verify reports (+), or harmless ones like pods'
+    /32s (·). ``guarded``, ``learned``: as verify's table comparison takes them."""
+    checks = compare_table(m, seen, guarded, learned)
     rows = []
     for planned, check in zip(m.routes, checks, strict=False):  # then the unplanned
-        same = [r for r in seen if r.prefix == planned.prefix]
-        if check.ok and same:
-            rows.append(_observed_row(same[0], Mark.ok))
+        used, _ = in_use(planned.prefix, seen)
+        if check.ok and used is not None:
+            rows.append(_observed_row(used, Mark.ok))
         else:
             rows.append(RouteRow(str(planned.prefix), " | ".join(map(str, planned.via)),
                                  planned.dev or "", planned.origin.value, Mark.failed,
@@ -48,12 +51,17 @@ def route_rows(m: Machine, seen: list[KernelRoute]) -> list[RouteRow]:
     return rows
 
 
-def _routes(observer: Observer, m: RouterPlan | NodePlan) -> tuple[list[RouteRow], str]:
+def _routes(plan: Plan, observer: Observer, router_os: RouterOS,
+            m: RouterPlan | NodePlan) -> tuple[list[RouteRow], str]:
     """(route rows, why they could not be observed) of one machine."""
+    # BGP-learned routes, by the kernel's protocol word of whoever installs them (as verify).
+    learned = (router_os.kernel_route_protocols if isinstance(m, RouterPlan)
+               else observer.node_route_protocols)
     try:
-        return route_rows(m, observe_routes(observer, m.name)), ""
+        seen = observe_routes(observer, m.name)
     except NativeK8sError as exc:
         return [replace(planned_row(r), mark=Mark.unknown) for r in m.routes], str(exc)
+    return route_rows(m, seen, guarded_prefixes(plan), learned), ""
 
 
 def _side(st: SessionStatus) -> str:
@@ -88,7 +96,7 @@ def observe(graph: LabGraph, plan: Plan, observer: Observer,
         notes.append(f"machine states: {exc}")
     with ThreadPoolExecutor(max_workers=8) as pool:
         routes = dict(zip((m.name for m in plan.machines),
-                          pool.map(lambda m: _routes(observer, m), plan.machines),
+                          pool.map(lambda m: _routes(plan, observer, router_os, m), plan.machines),
                           strict=True))
     sessions = session_statuses(plan, observer, router_os)
     machines: list[MachineBox] = []
