@@ -223,3 +223,22 @@ def test_live_route_marks():
     assert rows["10.244.9.0/24"].mark == Mark.unexpected
     assert rows["169.254.0.0/16"].mark == Mark.extra
     assert list(rows)[:len(r1.routes)] == [str(r.prefix) for r in r1.routes]  # plan's order
+
+
+def test_cli_which_lab(builtin_registry, isolated, tmp_path):
+    """LAB draws a deployed lab's saved plan; -f FILE that file's; the lab rule's errors."""
+    from nativek8s.core.engine.state import LabState
+
+    plan = plan_of(2, 1, name="saved")
+    LabState(plan.lab).save_plan(plan)
+    saved = run_cli(["graph", "saved", "--format", "mermaid"])
+    assert saved.exit_code == 0 and "title: lab saved:" in saved.stdout
+    unknown = run_cli(["graph", "nosuch"])
+    assert unknown.exit_code == 2 and "no lab named 'nosuch'" in unknown.stderr
+    topo = tmp_path / "lab.yaml"
+    topo.write_text("name: other\ndatacentres:\n  dc1:\n    lan: 10.1.0.0/24\n    nodes:\n"
+                    "      n1: {role: controlplane}\n")
+    drawn = run_cli(["graph", "-f", str(topo), "--format", "mermaid"])
+    assert drawn.exit_code == 0 and "title: lab other:" in drawn.stdout
+    live = run_cli(["graph", "-f", str(topo), "--live"])
+    assert live.exit_code == 2 and "not deployed" in live.stderr

@@ -30,7 +30,9 @@ def _plan_and_state(lab: str | None, topology: str | None, live: bool,
     if lab is None and topology is None and not live:
         plan = build_plan(_load(None, **choices)[0])
         return plan, LabState(plan.lab)
-    target = resolve_lab_target(lab, topology, must_exist=live, **choices)
+    # A named lab is drawn from its saved plan, so it must exist; a file has its own plan.
+    must_exist = live or topology is None
+    target = resolve_lab_target(lab, topology, must_exist=must_exist, **choices)
     assert target is not None  # must_exist or a name/file: always a target
     return target.plan or target.state.load_plan(), target.state
 
