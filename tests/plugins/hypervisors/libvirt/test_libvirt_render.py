@@ -222,7 +222,7 @@ def test_remote_host_gets_its_own_paths(rendered, registry):
     this machine's files) and console logs go to libvirt's own log folder there."""
     files = rendered(make_plan(registry, uri="qemu+ssh://far.example/system"))
     node = _xml(files, "domains/reference-node-1.xml")
-    assert node.find("devices/serial/source").get("path") == (
+    assert node.find("devices/serial/log").get("file") == (
         "/var/log/libvirt/qemu/reference-node-1-console.log")
     paths = [node.findtext("os/kernel"), node.findtext("os/initrd")]
     assert all(p.startswith(f"{POOL}/") for p in paths), paths
