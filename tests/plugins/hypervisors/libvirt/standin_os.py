@@ -43,6 +43,7 @@ class StandinRouter(RouterOS):
         return BgpDaemon(kind="bird2", config_target="/etc/bird.conf")
 
     def bgp_sessions(self, router: RouterPlan, access: MachineAccess) -> list[BgpSessionState]:
+        access.run(["birdc", "show", "protocols", "all"])  # read as openwrt does; knows none
         return []
 
     def boot_media(self, ctx: LabContext, router: RouterPlan,
