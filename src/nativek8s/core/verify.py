@@ -230,13 +230,14 @@ def control_plane(plan: Plan, observer: Observer, router_os,
         return dict(zip((m.name for m in machines), pool.map(one, machines)))
 
 
-def verify(plan: Plan, observer: Observer, router_os, wait: float = 0.0,
-           on_wait: Callable[[list[CheckResult]], None] | None = None) -> list[CheckResult]:
-    """All checks. With wait > 0, BGP and routes are polled until they pass or time runs out
-    (a lab converging after deploy), then the data plane is probed once. Only machines that
-    still fail are polled again."""
+def verify_machines(plan: Plan, observer: Observer, router_os, machines: list[Machine],
+                    wait: float = 0.0,
+                    on_wait: Callable[[list[CheckResult]], None] | None = None
+                    ) -> list[CheckResult]:
+    """BGP and routes of ``machines``, polled until they pass or ``wait`` runs out (a lab
+    converging after deploy); only machines that still fail are polled again."""
     deadline = time.monotonic() + wait
-    by_machine = control_plane(plan, observer, router_os, list(plan.machines))
+    by_machine = control_plane(plan, observer, router_os, machines)
     while True:
         failing = [plan.machine(n) for n, rs in by_machine.items() if not all(r.ok for r in rs)]
         if not failing or time.monotonic() >= deadline:
@@ -245,7 +246,14 @@ def verify(plan: Plan, observer: Observer, router_os, wait: float = 0.0,
             on_wait([r for rs in by_machine.values() for r in rs])
         time.sleep(0.1)
         by_machine.update(control_plane(plan, observer, router_os, failing))
-    results = [r for m in plan.machines for r in by_machine[m.name]]
+    return [r for m in machines for r in by_machine[m.name]]
+
+
+def verify(plan: Plan, observer: Observer, router_os, wait: float = 0.0,
+           on_wait: Callable[[list[CheckResult]], None] | None = None) -> list[CheckResult]:
+    """All checks: every machine's BGP and routes (polled, see verify_machines), then the
+    data plane probed once."""
+    results = verify_machines(plan, observer, router_os, list(plan.machines), wait, on_wait)
     return results + check_dataplane(plan, observer) + check_overlay(plan, observer)
 
 

@@ -12,7 +12,7 @@ from ..paths import outermost_missing
 from ..plan import Plan
 from ..registry import Registry
 from ..render import render_files
-from ..verify import CheckResult, summary, verify
+from ..verify import CheckResult, summary, verify, verify_machines
 from .context import LabContext
 from .lock import LabLock
 from .state import LabState
@@ -69,9 +69,9 @@ def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str]
         for steps in phases:
             run_steps(steps, progress)
         t0 = time.monotonic()
-        results, reason = _checks(ctx, hyp, CONVERGE_WAIT)
-        if reason:
-            echo(f"{time.monotonic() - progress.started:6.2f}s routers not verified: {reason}")
+        results, note = _checks(ctx, hyp, CONVERGE_WAIT)
+        if note:
+            echo(f"{time.monotonic() - progress.started:6.2f}s {note}")
         if results is None:
             return None
         echo(f"{time.monotonic() - progress.started:6.2f}s verified in "
@@ -95,26 +95,36 @@ def destroy(state: LabState, registry: Registry, echo: Callable[[str], None]) ->
 def lab_verify(state: LabState, registry: Registry, echo: Callable[[str], None],
                wait: float = 0.0) -> list[CheckResult]:
     ctx = open_lab(state, registry, echo)
-    results, reason = _checks(ctx, _hypervisor(ctx), wait)
+    results, note = _checks(ctx, _hypervisor(ctx), wait)
     if results is None:
-        raise NativeK8sError(f"lab {ctx.plan.lab} cannot be verified: {reason}")
-    if reason:
-        echo(f"routers not verified: {reason}")
+        raise NativeK8sError(f"lab {ctx.plan.lab} cannot be verified: {note}")
+    if note:
+        echo(note)
     return results
 
 
 def _checks(ctx: LabContext, hyp, wait: float) -> tuple[list[CheckResult] | None, str | None]:
-    """(results, why the routers were not looked at). Where the hypervisor cannot look
-    inside the machines, the CNI checks the cluster through Kubernetes if it can (sessions,
-    running config, pod sources); else there are no results."""
+    """(results, a note on what was not checked, or where). An observer that cannot look
+    inside every machine names the machine kinds it can look inside (``observes``, e.g.
+    routers through a guest agent): those are checked through it, and the CNI checks the
+    cluster through Kubernetes if it can (sessions, running config, pod sources)."""
     observer = hyp.observer(ctx)
     reason = getattr(observer, "unverifiable", None)
     if not reason:
         return verify(ctx.plan, observer, ctx.plugins.router, wait=wait), None
+    kinds = getattr(observer, "observes", frozenset())
+    inside = [m for m in ctx.plan.machines if m.kind in kinds]
+    results = verify_machines(ctx.plan, observer, ctx.plugins.router, inside, wait)
+    where = ", ".join(f"{k}s" for k in sorted(kinds)) + f" checked through {hyp.name}"
     cni = ctx.plugins.cni
     if "cni" in hyp.emulates or not hasattr(cni, "cluster_checks"):
-        return None, reason
-    return list(cni.cluster_checks(ctx)), reason
+        if not inside:
+            return None, f"routers not verified: {reason}"
+        return results, f"{where}; not verified: {reason}"
+    results += list(cni.cluster_checks(ctx))
+    if not inside:
+        return results, f"routers not verified: {reason}"
+    return results, f"{where}; nodes and pods checked by the {cni.name} plugin through Kubernetes"
 
 
 def lab_observer(state: LabState, registry: Registry, echo: Callable[[str], None]):

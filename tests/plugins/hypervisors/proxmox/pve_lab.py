@@ -27,8 +27,13 @@ from nativek8s.core.load import parse_topology, reference_text
 from nativek8s.core.plan import Plan, build_plan
 from nativek8s.core.registry import Registry, make_plugin_manager
 from nativek8s.core.validate import check_topology
+from nativek8s.plugins.routers.openwrt.birdc import session_states
+from tests.standins.proxmox_api.guest import CannedGuest, Exited
 
 ROUTER_IMAGE_BYTES = 256 * 1024
+CAPTURED = Path(__file__).parents[3] / "data" / "proxmox_agent"
+BIRDC_ARGV = ("birdc", "show", "protocols", "all")
+ROUTES_ARGV = ("ip", "-j", "-4", "route", "show")
 CALLS: dict[str, int] = {}  # boot_media calls per machine, across the test session
 _CALLS_LOCK = threading.Lock()
 
@@ -57,7 +62,8 @@ class TinyRouter:
         return BgpDaemon(kind="bird2", config_target="/etc/bird.conf")
 
     def bgp_sessions(self, router: Any, access: Any) -> list[Any]:
-        return []
+        # What the openwrt plugin reads: BIRD's own `birdc show protocols all`, parsed.
+        return session_states(access)
 
     def boot_media(self, ctx: LabContext, router: Any, kernel_boot: bool = True,
                    prepare: bool = True) -> BootMedia:
@@ -174,6 +180,21 @@ class Lab:
     def destroy(self) -> list[str]:
         ctx = self.ctx()
         return list(self.plugin(ctx).destroy(ctx))
+
+
+def captured_guest(router: str) -> CannedGuest:
+    """A router VM answering what a real one answered (tests/data/proxmox_agent)."""
+    return CannedGuest({
+        BIRDC_ARGV: Exited(0, (CAPTURED / f"{router}.birdc.txt").read_bytes()),
+        ROUTES_ARGV: Exited(0, (CAPTURED / f"{router}.routes.json").read_bytes()),
+    })
+
+
+def captured_routers(vm: Any) -> CannedGuest | None:
+    """For ``state.guest_for``: router VMs of any lab get their captured guest."""
+    name = str(vm.config.get("name", ""))
+    router = name.rsplit("-", 2)[-2:]
+    return captured_guest("-".join(router)) if router[0] == "router" else None
 
 
 def write_token(path: Path, token: Any) -> Path:

@@ -103,9 +103,15 @@ class Deployment:
                                      f"{vm.node} but {machine.datacentre} now belongs on "
                                      f"{node}; migrate it, or destroy the lab and deploy again")
             changed = self.vms.reconcile_nics(vm, net_params(self.plan, machine, opts,
-                                                             self.vxlan))
+                                                             self.vxlan),
+                                              agent=is_router(machine))
             note = f"vmid {vm.vmid} exists on {node}"
-            return note + (f"; NICs set to the plan: {', '.join(changed)}" if changed else "")
+            nics = [c for c in changed if c != "agent"]
+            if nics:
+                note += f"; NICs set to the plan: {', '.join(nics)}"
+            if "agent" in changed:
+                note += "; guest agent turned on (it comes with the VM's next start)"
+            return note
         media = self.media.get(machine.name)
         if media is None:
             raise NativeK8sError(f"no boot image was prepared for {machine.name} (its VM "

@@ -1,6 +1,10 @@
-"""What can be observed of a lab on Proxmox through its API: each VM's power state and, when
-the guest agent answers, its addresses. Running commands inside the machines (routes, BGP,
-probes) needs a channel the API does not give to tokens yet, so those say so.
+"""What can be observed of a lab on Proxmox through its API: each VM's power state and
+addresses, and -- through the guest agent's exec endpoints -- commands inside the routers
+(BIRD's sessions, the kernel's routes), so verify checks the routers against the plan.
+
+Nodes are not looked into this way: the node OS (Talos) has no shell for the agent to run
+programs in; their BGP sessions and pods are checked through Kubernetes by the CNI plugin's
+cluster checks. Pod probes (ping, TCP, traceroute from a pod) need the same and say so.
 """
 
 from __future__ import annotations
@@ -8,15 +12,16 @@ from __future__ import annotations
 from typing import Any
 
 from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.kinds import BgpSessionState, MachineAccess
+from nativek8s.core.kinds import BgpSessionState
 from nativek8s.core.observe import MachineStatus, ProbeResult
 from nativek8s.core.plan import NodePlan
 
+from .agent import AgentAccess
 from .connection import ApiError
-from .vms import Vms
+from .vms import VmRef, Vms
 
-NOT_YET = ("{what} is not available on proxmox yet: nativek8s cannot run commands inside "
-           "Proxmox VMs; use the machine's serial console (`qm terminal <vmid>`)")
+NOT_HERE = ("{what} is not observable through the Proxmox guest agent: nodes run an OS "
+            "without a shell (Talos); the CNI plugin checks nodes and pods through Kubernetes")
 
 
 def _addresses(result: Any) -> list[str]:
@@ -30,7 +35,10 @@ def _addresses(result: Any) -> list[str]:
 
 
 class ProxmoxObserver:
-    unverifiable = NOT_YET.format(what="looking at BGP, routes and pod traffic in the VMs")
+    # Machine kinds whose insides this observer can look at; the rest is said here.
+    observes: frozenset[str] = frozenset({"router"})
+    unverifiable = ("nodes and pods are not observable through the Proxmox guest agent "
+                    "(the node OS has no shell)")
 
     def __init__(self, vms: Vms):
         self.vms = vms
@@ -54,22 +62,32 @@ class ProxmoxObserver:
             out.append(MachineStatus(m.name, m.kind, vm.status or "unknown", detail))
         return out
 
-    def access(self, machine: str) -> MachineAccess:
-        raise NativeK8sError(NOT_YET.format(what=f"access to {machine}"))
+    def _locate(self, machine: str) -> VmRef:
+        vm = self.vms.find(self.vms.plan.machine(machine), adopt=False)
+        if vm is None:
+            raise NativeK8sError(f"{machine} has no VM on the Proxmox cluster (lab "
+                                 f"{self.vms.plan.lab}); run `nativek8s deploy`")
+        return vm
+
+    def access(self, machine: str) -> AgentAccess:
+        kind = self.vms.plan.machine(machine).kind
+        if kind not in self.observes:
+            raise NativeK8sError(NOT_HERE.format(what=f"{machine} (a {kind})"))
+        return AgentAccess(self.vms.conn, machine, lambda: self._locate(machine))
 
     def node_bgp_sessions(self, node: NodePlan) -> list[BgpSessionState]:
-        raise NativeK8sError(NOT_YET.format(what=f"reading BGP sessions of {node.name}"))
+        raise NativeK8sError(NOT_HERE.format(what=f"the BGP sessions of {node.name}"))
 
     # Probes that cannot run are failed probes; a link listing has no "failed" form (an
     # empty one would pass the overlay check), so it raises.
     def ping(self, src: NodePlan, dst: NodePlan) -> ProbeResult:
-        return ProbeResult(False, NOT_YET.format(what="pod-to-pod ping"))
+        return ProbeResult(False, NOT_HERE.format(what="pod-to-pod ping"))
 
     def client_address(self, src: NodePlan, dst: NodePlan) -> ProbeResult:
-        return ProbeResult(False, NOT_YET.format(what="the pod-to-pod TCP probe"))
+        return ProbeResult(False, NOT_HERE.format(what="the pod-to-pod TCP probe"))
 
     def trace(self, src: NodePlan, dst: NodePlan) -> list[str]:
         return []  # no hops: the path check fails
 
     def link_kinds(self, machine: str) -> dict[str, str]:
-        raise NativeK8sError(NOT_YET.format(what=f"listing links of {machine}"))
+        raise NativeK8sError(NOT_HERE.format(what=f"the links of {machine}"))
