@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -61,16 +62,19 @@ class _Never:
 
 
 class _Real:
-    """A real process; its output is read once it has ended."""
+    """A real process; a thread collects its output as it comes (a full pipe would stall
+    it), and its outcome is known once it has ended."""
 
-    def __init__(self, proc: subprocess.Popen[bytes]):
+    def __init__(self, proc: subprocess.Popen[bytes], input_data: bytes | None):
         self.proc = proc
         self.outcome: Exited | None = None
+        threading.Thread(target=self._collect, args=(input_data,), daemon=True).start()
+
+    def _collect(self, input_data: bytes | None) -> None:
+        out, err = self.proc.communicate(input_data)
+        self.outcome = Exited(self.proc.returncode, out, err)
 
     def poll(self) -> Exited | None:
-        if self.outcome is None and self.proc.poll() is not None:
-            out, err = self.proc.communicate()
-            self.outcome = Exited(self.proc.returncode, out, err)
         return self.outcome
 
 
@@ -92,14 +96,10 @@ class NamespaceGuest:
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=subprocess.PIPE)
         except OSError as exc:
-            raise GuestExecError(f"Failed to execute child process “{argv[0]}” "
+            raise GuestExecError(f"Failed to execute child process \"{argv[0]}\" "
                                  f"({exc.strerror})") from None
-        assert proc.stdin is not None
-        if input_data:
-            proc.stdin.write(input_data)
-        proc.stdin.close()
         self.procs.append(proc)
-        return _Real(proc)
+        return _Real(proc, input_data)
 
     def close(self) -> None:
         """End what is still running (the test's own processes, by handle)."""
@@ -120,7 +120,7 @@ class CannedGuest:
         self.started.append(list(argv))
         outcome = self.answers.get(tuple(argv))
         if outcome is None:
-            raise GuestExecError(f"Failed to execute child process “{argv[0]}” "
+            raise GuestExecError(f"Failed to execute child process \"{argv[0]}\" "
                                  "(No such file or directory)")
         return _Done(outcome)
 
