@@ -137,7 +137,7 @@ def topology(pve: Any, token_file: Path, nodes: dict[str, str] | None = None,
     data["plugins"] = {"hypervisor": "proxmox", "router": "tinywrt", "nodeos": "tinyos",
                        "cni": "cilium"}
     opts = {"host": pve.host, "token_file": str(token_file), "ca_file": str(pve.ca_file),
-            "request_timeout": 10, "task_timeout": 20, **proxmox}
+            "request_timeout": 10, "task_timeout": 20, "boot_timeout": 0, **proxmox}
     data["options"] = {"proxmox": opts}
     for dc, node in (nodes or {}).items():
         data["datacentres"][dc]["options"] = {"proxmox": {"node": node}}
@@ -191,10 +191,16 @@ def captured_guest(router: str) -> CannedGuest:
 
 
 def captured_routers(vm: Any) -> CannedGuest | None:
-    """For ``state.guest_for``: router VMs of any lab get their captured guest."""
+    """For ``state.guest_for``: router VMs of any lab get their captured guest, and their
+    agent reports a WAN address (198.51.100.1N for router-N) on the NIC with the WAN MAC."""
     name = str(vm.config.get("name", ""))
     router = name.rsplit("-", 2)[-2:]
-    return captured_guest("-".join(router)) if router[0] == "router" else None
+    if router[0] != "router":
+        return None
+    wan_mac = str(vm.config["net1"]).split(",")[0].split("=")[1].lower()
+    vm.guest_interfaces = [{"name": "eth1", "hardware-address": wan_mac, "ip-addresses": [
+        {"ip-address-type": "ipv4", "ip-address": f"198.51.100.1{router[1]}", "prefix": 24}]}]
+    return captured_guest("-".join(router))
 
 
 def write_token(path: Path, token: Any) -> Path:

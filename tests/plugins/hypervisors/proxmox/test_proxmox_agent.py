@@ -84,7 +84,7 @@ def test_a_stopped_vm_and_a_silent_agent(pve, deployed):
     text = error_of(lambda: observer.access("router-1").run(list(BIRDC_ARGV)))
     assert text == (f"router-1 (VM {vms['router-1'].vmid} on pve) is not running; "
                     "`nativek8s deploy` starts it")
-    vms["router-2"].guest = None  # the agent in the guest does not answer
+    vms["router-2"].guest = vms["router-2"].guest_interfaces = None  # agent silent
     text = error_of(lambda: observer.access("router-2").run(list(BIRDC_ARGV)))
     assert "router-2" in text and "its QEMU guest agent does not answer" in text
     assert "qemu-ga" in text
