@@ -57,10 +57,14 @@ class Observer(Protocol):
 
     An observer that cannot look inside the machines (yet) sets ``unverifiable`` to the
     reason; deploy then says the lab is not verified instead of running checks that can
-    only fail.
+    only fail. One that can look inside some kinds of machine only (routers through a guest
+    agent, while nodes run an OS without a shell) also lists them in ``observes``: verify
+    checks those machines' BGP and routes through it, and leaves nodes and pods to the
+    CNI's cluster checks.
     """
 
     unverifiable: str | None = None
+    observes: frozenset[str] = frozenset()  # machine kinds ("router") it can look inside
 
     def access(self, machine: str) -> MachineAccess: ...
 

@@ -32,6 +32,7 @@ def deploy(topology, speaker, routes, **choices):
     from ..engine.lab import deploy as run_deploy
     from ..engine.lab import lab_observer
     from ..engine.state import LabState
+    from ..errors import NativeK8sError
     from ..plan import build_plan
     from ..verify import route_table
     from .commands_topology import _load
@@ -51,7 +52,11 @@ def deploy(topology, speaker, routes, **choices):
         _, observer = lab_observer(state, reg, _err)
         for m in plan.machines:
             click.echo(f"{m.name} ({m.kind}, {m.datacentre})")
-            for line in route_table(observer, m.name):
+            try:
+                table = route_table(observer, m.name)
+            except NativeK8sError as exc:  # a machine this hypervisor cannot look inside
+                table = [f"(not shown: {exc})"]
+            for line in table:
                 click.echo(f"  {line}")
     if failed:
         _err(f"lab {plan.lab}: deployed, but verify failed; see above")

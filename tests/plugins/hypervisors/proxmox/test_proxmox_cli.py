@@ -26,7 +26,7 @@ def test_deploy_status_destroy_commands(pve, tmp_path, monkeypatch):
     run = CliRunner().invoke
     reset_registry(registry())
     try:
-        deploy = run(cli, ["deploy", "-f", str(tmp_path / "lab.yaml"), "--no-routes"])
+        deploy = run(cli, ["deploy", "-f", str(tmp_path / "lab.yaml")])
         node1 = next(vm for vm in pve.state.vms.values()
                      if vm.config["name"] == "reference-node-1")
         node1.guest_interfaces = [  # what Talos's guest agent would report
@@ -44,6 +44,12 @@ def test_deploy_status_destroy_commands(pve, tmp_path, monkeypatch):
     assert "routers checked through proxmox; not verified: nodes and pods are not " \
         "observable through the Proxmox guest agent" in deploy.output
     assert "verified in" in deploy.output and "16 passed, 0 failed" in deploy.output
+    # the routers' tables, read through the agent; nodes say why they are not shown
+    assert "router-1 (router, dc1)\n  unicast 10.1.0.0/24 dev br-lan proto kernel\n" \
+        in deploy.output
+    assert "unicast 10.244.1.0/24 via 10.255.0.2 dev eth2 proto bird" in deploy.output
+    assert "node-1 (node, dc1)\n  (not shown: node-1 (a node) is not observable through " \
+        "the Proxmox guest agent" in deploy.output
     assert verify.exit_code == 0, verify.output
     for line in ("ok   bgp      router-1 → node-1 (10.1.0.10)",
                  "ok   filter   router-2 ← node-2", "ok   routes   router-1 10.244.1.0/24"):
