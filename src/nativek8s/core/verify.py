@@ -9,9 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from .errors import NativeK8sError
-from .kinds import BgpSessionState
+from .kinds import BgpSessionState, RouterOS
 from .observe import KernelRoute, Observer
-from .plan import ExpectedRoute, Machine, NodePlan, Plan, RouteOrigin
+from .plan import ExpectedRoute, Machine, NodePlan, Plan, RouteOrigin, RouterPlan
 
 OVERLAY_KINDS = {"vxlan", "geneve", "gre", "gretap", "ipip", "sit", "ip6tnl", "wireguard"}
 
@@ -230,8 +230,8 @@ def control_plane(plan: Plan, observer: Observer, router_os,
         return dict(zip((m.name for m in machines), pool.map(one, machines)))
 
 
-def verify_machines(plan: Plan, observer: Observer, router_os, machines: list[Machine],
-                    wait: float = 0.0,
+def verify_machines(plan: Plan, observer: Observer, router_os: RouterOS,
+                    machines: list[RouterPlan | NodePlan], wait: float = 0.0,
                     on_wait: Callable[[list[CheckResult]], None] | None = None
                     ) -> list[CheckResult]:
     """BGP and routes of ``machines``, polled until they pass or ``wait`` runs out (a lab

@@ -112,7 +112,7 @@ def _checks(ctx: LabContext, hyp, wait: float) -> tuple[list[CheckResult] | None
     reason = getattr(observer, "unverifiable", None)
     if not reason:
         return verify(ctx.plan, observer, ctx.plugins.router, wait=wait), None
-    kinds = getattr(observer, "observes", frozenset())
+    kinds: frozenset[str] = getattr(observer, "observes", frozenset())
     inside = [m for m in ctx.plan.machines if m.kind in kinds]
     results = verify_machines(ctx.plan, observer, ctx.plugins.router, inside, wait)
     where = ", ".join(f"{k}s" for k in sorted(kinds)) + f" checked through {hyp.name}"

@@ -1,6 +1,7 @@
 """Before anything is created: the API answers, the token may do everything the lab needs
-(each missing privilege named, with its path; verify's commands in the routers included), storages hold the needed content types, the
-WAN bridge exists, PVE can import uploaded disk images, and the lab's SDN ids are free.
+(each missing privilege named, with its path; verify's commands in the routers included),
+storages hold the needed content types, the WAN bridge exists, PVE can import uploaded
+disk images, and the lab's SDN ids are free.
 """
 
 from __future__ import annotations
