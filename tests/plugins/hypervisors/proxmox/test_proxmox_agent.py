@@ -142,3 +142,35 @@ def test_a_router_whose_vm_is_gone(pve, deployed):
     text = error_of(lambda: access.run(list(ROUTES_ARGV)))
     assert text == (f"router-1 has no VM on the Proxmox cluster (lab {lab.plan.lab}); "
                     "run `nativek8s deploy`")
+
+
+def test_verify_turns_agent_trouble_into_failed_checks_naming_the_router(pve, tmp_path,
+                                                                         monkeypatch):
+    """Through the engine: one router hung, the other without an agent; verify ends (no
+    hang, no traceback) with failed checks that name each router and why."""
+    from nativek8s.core.engine import lab as engine
+    from nativek8s.core.engine.state import LabState
+
+    from .pve_lab import make_plan, registry, topology, write_token
+
+    monkeypatch.setattr(engine, "CONVERGE_WAIT", 0.0)
+    pve.state.guest_for = captured_routers
+    data = topology(pve, write_token(tmp_path / "pve.token", pve.token), command_timeout=0.5)
+    data["plugins"]["cni"] = "tinycni"
+    plan, reg = make_plan(data), registry()
+    state = LabState(plan.lab, root=tmp_path / "state")
+    assert all(r.ok for r in engine.deploy(plan, state, reg, lambda line: None) or [False])
+    vms = {vm.config["name"].removeprefix("reference-"): vm for vm in pve.state.vms.values()}
+    vms["router-1"].guest = HungGuest()
+    del vms["router-2"].config["agent"]
+    lines: list[str] = []
+    results = engine.lab_verify(state, reg, lines.append)
+    assert "routers checked through proxmox; not verified: nodes and pods" in lines[0]
+    failed = {(r.check, r.machine, r.observed) for r in results if not r.ok}
+    assert {(check, machine) for check, machine, _ in failed} == {
+        ("bgp", "router-1"), ("routes", "router-1"), ("bgp", "router-2"), ("routes", "router-2")}
+    for check, machine, observed in failed:
+        if machine == "router-1":
+            assert observed.startswith("router-1: `") and "did not finish within 0.5 s" in observed
+        else:
+            assert "router-2 (VM" in observed and "no QEMU guest agent configured" in observed

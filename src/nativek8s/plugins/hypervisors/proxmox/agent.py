@@ -51,14 +51,16 @@ class AgentAccess:
     bgp_control_socket: str | None = None  # the guest's birdc finds its own BIRD
 
     def __init__(self, conn: Connection, machine: str, locate: Callable[[], VmRef],
-                 sleep: Callable[[float], None] = time.sleep):
+                 timeout: float = 30.0, sleep: Callable[[float], None] = time.sleep):
         self.conn, self.machine, self.locate, self._sleep = conn, machine, locate, sleep
+        self.timeout = timeout  # when the caller gives none
 
     def __repr__(self) -> str:
         return f"AgentAccess({self.machine})"
 
-    def run(self, argv: Sequence[str], timeout: float = 10.0) -> str:
+    def run(self, argv: Sequence[str], timeout: float | None = None) -> str:
         """Run argv in the guest; its stdout, or NativeK8sError naming the machine."""
+        timeout = self.timeout if timeout is None else timeout
         vm = self.locate()
         command = shlex.join(argv)
         try:

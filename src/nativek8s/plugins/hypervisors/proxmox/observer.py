@@ -40,8 +40,8 @@ class ProxmoxObserver:
     unverifiable = ("nodes and pods are not observable through the Proxmox guest agent "
                     "(the node OS has no shell)")
 
-    def __init__(self, vms: Vms):
-        self.vms = vms
+    def __init__(self, vms: Vms, command_timeout: float = 30.0):
+        self.vms, self.command_timeout = vms, command_timeout
 
     def machines(self) -> list[MachineStatus]:
         listing = self.vms.cluster_vms()
@@ -73,7 +73,8 @@ class ProxmoxObserver:
         kind = self.vms.plan.machine(machine).kind
         if kind not in self.observes:
             raise NativeK8sError(NOT_HERE.format(what=f"{machine} (a {kind})"))
-        return AgentAccess(self.vms.conn, machine, lambda: self._locate(machine))
+        return AgentAccess(self.vms.conn, machine, lambda: self._locate(machine),
+                           self.command_timeout)
 
     def node_bgp_sessions(self, node: NodePlan) -> list[BgpSessionState]:
         raise NativeK8sError(NOT_HERE.format(what=f"the BGP sessions of {node.name}"))
