@@ -60,6 +60,7 @@ def test_deploy_status_destroy_commands(pve, tmp_path, monkeypatch):
         assert any(line.split()[:3] == [name, name.split("-")[0], "running"]
                    for line in status.output.splitlines()), status.output
     assert "vmid 100" in status.output
+    assert "198.51.100.11; route 10.1.0.0/24 via its WAN 198.51.100.11" in status.output
     assert "on pve, 10.1.0.10\n" in status.output  # from the guest agent
     assert "guest agent not answering" in status.output  # the others'
     assert destroy.exit_code == 0, destroy.output

@@ -94,6 +94,11 @@ def wan_address(conn: Connection, vm: VmRef, mac: str) -> str | None:
         answer = conn.get(f"{vm.path}/agent/network-get-interfaces") or {}
     except ApiError:
         return None  # agent not (yet) answering
+    return address_on(answer, mac)
+
+
+def address_on(answer: dict[str, Any], mac: str) -> str | None:
+    """The IPv4 address on the NIC with ``mac`` in a network-get-interfaces answer."""
     for iface in answer.get("result", []) or []:
         if str(iface.get("hardware-address", "")).lower() != mac:
             continue

@@ -18,6 +18,7 @@ from nativek8s.core.plan import NodePlan
 
 from .agent import AgentAccess
 from .connection import ApiError
+from .management import address_on, lan_paths
 from .vms import VmRef, Vms
 
 NOT_HERE = ("{what} is not observable through the Proxmox guest agent: nodes run an OS "
@@ -54,13 +55,23 @@ class ProxmoxObserver:
             detail = f"vmid {vm.vmid} on {vm.node}"
             if vm.status == "running":
                 try:
-                    ips = _addresses(self.vms.conn.get(
-                        f"{vm.path}/agent/network-get-interfaces"))
-                    detail += f", {' '.join(ips)}" if ips else ""
+                    answer = self.vms.conn.get(f"{vm.path}/agent/network-get-interfaces")
                 except ApiError:
                     detail += ", guest agent not answering"
+                else:
+                    ips = _addresses(answer)
+                    detail += f", {' '.join(ips)}" if ips else ""
+                    detail += self._way_in(m.name, answer or {})
             out.append(MachineStatus(m.name, m.kind, vm.status or "unknown", detail))
         return out
+
+    def _way_in(self, machine: str, answer: dict[str, Any]) -> str:
+        """For a router: the route this host needs to its LAN, via its WAN address."""
+        for path in lan_paths(self.vms.plan):
+            wan = address_on(answer, path.wan_mac) if path.router == machine else None
+            if wan:
+                return f"; route {path.lan} via its WAN {wan}"
+        return ""
 
     def _locate(self, machine: str) -> VmRef:
         vm = self.vms.find(self.vms.plan.machine(machine), adopt=False)
