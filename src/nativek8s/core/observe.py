@@ -57,14 +57,13 @@ class Observer(Protocol):
 
     An observer that cannot look inside the machines (yet) sets ``unverifiable`` to the
     reason; deploy then says the lab is not verified instead of running checks that can
-    only fail. One that can look inside some kinds of machine only (routers through a guest
-    agent, while nodes run an OS without a shell) also lists them in ``observes``: verify
-    checks those machines' BGP and routes through it, and leaves nodes and pods to the
-    CNI's cluster checks.
+    only fail. Such an observer may still look inside some kinds of machine: ``inside``
+    maps each ("router", "node") to how it does ("the QEMU guest agent"); those machines'
+    BGP and routes are checked through ``access`` and the checks say how they ran.
     """
 
     unverifiable: str | None = None
-    observes: frozenset[str] = frozenset()  # machine kinds ("router") it can look inside
+    inside: dict[str, str] = {}
 
     def access(self, machine: str) -> MachineAccess: ...
 

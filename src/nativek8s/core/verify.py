@@ -6,12 +6,12 @@ import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from .errors import NativeK8sError
-from .kinds import BgpSessionState, RouterOS
+from .kinds import BgpSessionState
 from .observe import KernelRoute, Observer
-from .plan import ExpectedRoute, Machine, NodePlan, Plan, RouteOrigin, RouterPlan
+from .plan import ExpectedRoute, Machine, NodePlan, Plan, RouteOrigin
 
 OVERLAY_KINDS = {"vxlan", "geneve", "gre", "gretap", "ipip", "sit", "ip6tnl", "wireguard"}
 
@@ -26,10 +26,13 @@ class CheckResult:
     datacentre: str | None = None
     machine: str | None = None
     hint: str = ""
+    via: str = ""  # how it was observed, where it matters ("the QEMU guest agent")
 
     def line(self) -> str:
         mark = "ok  " if self.ok else "FAIL"
         text = f"{mark} {self.check:<8} {self.subject}"
+        if self.via:
+            text += f"  [{self.via}]"
         if not self.ok:
             text += f"\n       expected {self.expected}\n       observed {self.observed}"
             if self.hint:
@@ -230,12 +233,13 @@ def control_plane(plan: Plan, observer: Observer, router_os,
         return dict(zip((m.name for m in machines), pool.map(one, machines)))
 
 
-def verify_machines(plan: Plan, observer: Observer, router_os: RouterOS,
-                    machines: list[RouterPlan | NodePlan], wait: float = 0.0,
-                    on_wait: Callable[[list[CheckResult]], None] | None = None
+def verify_machines(plan: Plan, observer: Observer, router_os, machines: list[Machine],
+                    wait: float = 0.0,
+                    on_wait: Callable[[list[CheckResult]], None] | None = None,
                     ) -> list[CheckResult]:
-    """BGP and routes of ``machines``, polled until they pass or ``wait`` runs out (a lab
-    converging after deploy); only machines that still fail are polled again."""
+    """BGP and kernel routes of the given machines against the plan. With wait > 0 they are
+    polled until they pass or time runs out (a lab converging after deploy); only machines
+    that still fail are polled again."""
     deadline = time.monotonic() + wait
     by_machine = control_plane(plan, observer, router_os, machines)
     while True:
@@ -251,10 +255,15 @@ def verify_machines(plan: Plan, observer: Observer, router_os: RouterOS,
 
 def verify(plan: Plan, observer: Observer, router_os, wait: float = 0.0,
            on_wait: Callable[[list[CheckResult]], None] | None = None) -> list[CheckResult]:
-    """All checks: every machine's BGP and routes (polled, see verify_machines), then the
+    """All checks: BGP and routes of every machine (polled while ``wait`` lasts), then the
     data plane probed once."""
     results = verify_machines(plan, observer, router_os, list(plan.machines), wait, on_wait)
     return results + check_dataplane(plan, observer) + check_overlay(plan, observer)
+
+
+def observed_via(results: list[CheckResult], via: str) -> list[CheckResult]:
+    """The results, marked with how they were observed where they do not say yet."""
+    return [r if r.via else replace(r, via=via) for r in results]
 
 
 def summary(results: list[CheckResult]) -> str:

@@ -12,7 +12,7 @@ from ..paths import outermost_missing
 from ..plan import Plan
 from ..registry import Registry
 from ..render import render_files
-from ..verify import CheckResult, summary, verify, verify_machines
+from ..verify import CheckResult, observed_via, summary, verify, verify_machines
 from .context import LabContext
 from .lock import LabLock
 from .state import LabState
@@ -69,9 +69,9 @@ def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str]
         for steps in phases:
             run_steps(steps, progress)
         t0 = time.monotonic()
-        results, note = _checks(ctx, hyp, CONVERGE_WAIT)
-        if note:
-            echo(f"{time.monotonic() - progress.started:6.2f}s {note}")
+        results, reason = _checks(ctx, hyp, CONVERGE_WAIT)
+        if reason:
+            echo(f"{time.monotonic() - progress.started:6.2f}s routers not verified: {reason}")
         if results is None:
             return None
         echo(f"{time.monotonic() - progress.started:6.2f}s verified in "
@@ -95,36 +95,35 @@ def destroy(state: LabState, registry: Registry, echo: Callable[[str], None]) ->
 def lab_verify(state: LabState, registry: Registry, echo: Callable[[str], None],
                wait: float = 0.0) -> list[CheckResult]:
     ctx = open_lab(state, registry, echo)
-    results, note = _checks(ctx, _hypervisor(ctx), wait)
+    results, reason = _checks(ctx, _hypervisor(ctx), wait)
     if results is None:
-        raise NativeK8sError(f"lab {ctx.plan.lab} cannot be verified: {note}")
-    if note:
-        echo(note)
+        raise NativeK8sError(f"lab {ctx.plan.lab} cannot be verified: {reason}")
+    if reason:
+        echo(f"routers not verified: {reason}")
     return results
 
 
 def _checks(ctx: LabContext, hyp, wait: float) -> tuple[list[CheckResult] | None, str | None]:
-    """(results, a note on what was not checked, or where). An observer that cannot look
-    inside every machine names the machine kinds it can look inside (``observes``, e.g.
-    routers through a guest agent): those are checked through it, and the CNI checks the
-    cluster through Kubernetes if it can (sessions, running config, pod sources)."""
+    """(results, why the routers were not looked at). Where the hypervisor cannot look
+    inside every machine, it checks those it can (``observer.inside``: routers through a
+    guest agent) and the CNI checks the cluster through Kubernetes if it can (sessions,
+    running config, pod sources); each check says how it ran. No results at all: None."""
     observer = hyp.observer(ctx)
     reason = getattr(observer, "unverifiable", None)
     if not reason:
         return verify(ctx.plan, observer, ctx.plugins.router, wait=wait), None
-    kinds: frozenset[str] = getattr(observer, "observes", frozenset())
-    inside = [m for m in ctx.plan.machines if m.kind in kinds]
-    results = verify_machines(ctx.plan, observer, ctx.plugins.router, inside, wait)
-    where = ", ".join(f"{k}s" for k in sorted(kinds)) + f" checked through {hyp.name}"
+    inside = dict(getattr(observer, "inside", None) or {})
+    results: list[CheckResult] = []
+    if "router" in inside:
+        routers = verify_machines(ctx.plan, observer, ctx.plugins.router,
+                                  list(ctx.plan.routers), wait)
+        results += observed_via(routers, f"inside the router, {inside['router']}")
     cni = ctx.plugins.cni
-    if "cni" in hyp.emulates or not hasattr(cni, "cluster_checks"):
-        if not inside:
-            return None, f"routers not verified: {reason}"
-        return results, f"{where}; not verified: {reason}"
-    results += list(cni.cluster_checks(ctx))
-    if not inside:
-        return results, f"routers not verified: {reason}"
-    return results, f"{where}; nodes and pods checked by the {cni.name} plugin through Kubernetes"
+    if "cni" not in hyp.emulates and hasattr(cni, "cluster_checks"):
+        results += observed_via(list(cni.cluster_checks(ctx)), f"{cni.name}, through Kubernetes")
+    if not results:
+        return None, reason
+    return results, None if "router" in inside else reason
 
 
 def lab_observer(state: LabState, registry: Registry, echo: Callable[[str], None]):

@@ -111,7 +111,8 @@ def test_deploy_and_verify_check_the_routers_through_the_agent(pve_lab, monkeypa
     results = engine.deploy(plan, state, reg, lines.append)
     text = "\n".join(lines)
     assert results is not None, text
-    assert "routers checked through proxmox; not verified: nodes and pods" in text
+    assert {r.via for r in results} == {"inside the router, the Proxmox guest agent "
+                                        "(agent/exec)"}
     failed = [r.line() for r in results if not r.ok]
     assert failed == [], "\n".join(failed)
     kinds = {(r.check, r.machine) for r in results}

@@ -41,8 +41,6 @@ def test_deploy_status_destroy_commands(pve, tmp_path, monkeypatch):
         reset_registry(None)
     assert "✓ start VM [node-2]" in deploy.output
     assert deploy.exit_code == 0, deploy.output
-    assert "routers checked through proxmox; not verified: nodes and pods are not " \
-        "observable through the Proxmox guest agent" in deploy.output
     assert "verified in" in deploy.output and "16 passed, 0 failed" in deploy.output
     # the routers' tables, read through the agent; nodes say why they are not shown
     assert "router-1 (router, dc1)\n  unicast 10.1.0.0/24 dev br-lan proto kernel\n" \
@@ -53,7 +51,8 @@ def test_deploy_status_destroy_commands(pve, tmp_path, monkeypatch):
     assert verify.exit_code == 0, verify.output
     for line in ("ok   bgp      router-1 → node-1 (10.1.0.10)",
                  "ok   filter   router-2 ← node-2", "ok   routes   router-1 10.244.1.0/24"):
-        assert line in verify.output, verify.output
+        assert f"{line}  [inside the router, the Proxmox guest agent (agent/exec)]\n" \
+            in verify.output, verify.output
     assert pve.token.secret not in deploy.output + status.output + destroy.output
     assert status.exit_code == 0, status.output
     for name in ("router-1", "router-2", "node-1", "node-2"):

@@ -36,8 +36,8 @@ def _addresses(result: Any) -> list[str]:
 
 
 class ProxmoxObserver:
-    # Machine kinds whose insides this observer can look at; the rest is said here.
-    observes: frozenset[str] = frozenset({"router"})
+    # Machine kinds this observer looks inside, and how; nodes and pods it cannot.
+    inside = {"router": "the Proxmox guest agent (agent/exec)"}
     unverifiable = ("nodes and pods are not observable through the Proxmox guest agent "
                     "(the node OS has no shell)")
 
@@ -82,7 +82,7 @@ class ProxmoxObserver:
 
     def access(self, machine: str) -> AgentAccess:
         kind = self.vms.plan.machine(machine).kind
-        if kind not in self.observes:
+        if kind not in self.inside:
             raise NativeK8sError(NOT_HERE.format(what=f"{machine} (a {kind})"))
         return AgentAccess(self.vms.conn, machine, lambda: self._locate(machine),
                            self.command_timeout)
