@@ -170,7 +170,7 @@ def test_verify_turns_agent_trouble_into_failed_checks_naming_the_router(pve, tm
     failed = {(r.check, r.machine, r.observed) for r in results if not r.ok}
     assert {(check, machine) for check, machine, _ in failed} == {
         ("bgp", "router-1"), ("routes", "router-1"), ("bgp", "router-2"), ("routes", "router-2")}
-    for check, machine, observed in failed:
+    for _check, machine, observed in failed:
         if machine == "router-1":
             assert observed.startswith("router-1: `") and "did not finish within 0.5 s" in observed
         else:

@@ -64,8 +64,11 @@ class AgentAccess:
         vm = self.locate()
         command = shlex.join(argv)
         try:
-            started = self.conn.post(f"{vm.path}/agent/exec", command=list(argv))
-            pid = int(started["pid"])
+            started = self.conn.post(f"{vm.path}/agent/exec", command=list(argv)) or {}
+            if not isinstance(started.get("pid"), int):
+                raise NativeK8sError(f"{self.machine}: the guest agent of VM {vm.vmid} started "
+                                     f"`{command}` but answered no pid ({started!r})")
+            pid = started["pid"]
             status = self._wait(vm, pid, command, timeout)
         except ApiError as exc:
             raise NativeK8sError(self._explain(vm, command, exc)) from None
