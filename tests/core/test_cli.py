@@ -92,7 +92,7 @@ def test_validate_missing_file(builtin_registry, tmp_path: Path):
     result = run_cli(["validate", str(tmp_path / "nope.yaml")])
     assert result.exit_code == 2
     assert result.stderr == (f"error: {tmp_path}/nope.yaml: no such file; run "
-                             f"`nativek8s init -o {tmp_path}/nope.yaml` to write one\n")
+                             f"`nativek8s init --out {tmp_path}/nope.yaml` to write one\n")
 
 
 def test_validate_flags_override_the_file(builtin_registry, sample_registry):
@@ -103,9 +103,11 @@ def test_validate_flags_override_the_file(builtin_registry, sample_registry):
 def test_plan_json_round_trips(builtin_registry, isolated):
     result = run_cli(["plan", "-f", str(THREE_DC), "-o", "json"])
     assert result.exit_code == 0
-    plan = Plan.model_validate_json(result.stdout)
+    doc = json.loads(result.stdout)
+    assert (doc.pop("apiVersion"), doc.pop("kind")) == ("nativek8s/v1", "Plan")
+    plan = Plan.model_validate(doc)
     assert plan == build_plan(load_topology(str(THREE_DC))[0])
-    assert json.loads(result.stdout)["lab"] == "three"
+    assert doc["lab"] == "three"
     assert isolated.untouched()
 
 
@@ -118,6 +120,8 @@ def test_plan_table_head(builtin_registry):
         " services 10.96.0.0/12, AS 65001; routers AS 65000\n")
     for section in ("\nnetworks\n", "\nmachines\n", "\nbgp sessions\n", "\nexpected routes\n"):
         assert section in result.stdout
+        header = result.stdout.split(section, 1)[1].splitlines()[0].split()
+        assert header[0] in ("NAME", "PREFIX")  # every table has its column header
 
 
 def test_plan_of_a_bad_file_exits_2(builtin_registry, tmp_path: Path):
@@ -201,7 +205,9 @@ def test_render_with_a_plugin_lacking_its_interface(sample_registry, tmp_path: P
 def test_plugins_json_lists_builtins(builtin_registry):
     result = run_cli(["plugins", "-o", "json"])
     assert result.exit_code == 0
-    rows = json.loads(result.stdout)
+    doc = json.loads(result.stdout)
+    assert (doc["apiVersion"], doc["kind"]) == ("nativek8s/v1", "PluginList")
+    rows = doc["plugins"]
     kinds = {r["name"]: r["kind"] for r in rows}
     assert kinds["netns"] == kinds["libvirt"] == kinds["proxmox"] == "hypervisor"
     assert (kinds["openwrt"], kinds["talos"], kinds["cilium"]) == ("router", "nodeos", "cni")
@@ -212,9 +218,10 @@ def test_plugins_json_lists_builtins(builtin_registry):
 
 def test_plugins_table(builtin_registry):
     lines = run_cli(["plugins"]).stdout.splitlines()
-    assert [line.split()[0] for line in lines] == [
+    assert lines[0].split() == ["NAME", "KIND", "DISTRIBUTION", "HOOKS"]
+    assert [line.split()[0] for line in lines[1:]] == [
         "libvirt", "netns", "proxmox", "openwrt", "talos", "cilium"]
-    assert lines[3].split()[1:3] == ["router", "nativek8s"]
+    assert lines[4].split()[1:3] == ["router", "nativek8s"]
 
 
 def test_deploy_of_a_bad_topology_creates_nothing(builtin_registry, isolated):

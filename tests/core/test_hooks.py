@@ -94,7 +94,7 @@ def test_hook_nativek8s_node_oses(sample_registry, isolated, tmp_path: Path):
 
 def test_hook_nativek8s_cnis(sample_registry):
     result = run_cli(["plugins", "-o", "json"])
-    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    rows = {r["name"]: r for r in json.loads(result.stdout)["plugins"]}
     assert rows["sample-cni"]["kind"] == "cni"
     assert rows["sample-cni"]["distribution"] == "in-process"
     assert "nativek8s_cnis" in rows["sample-cni"]["hooks"]

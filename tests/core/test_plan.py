@@ -188,7 +188,7 @@ def test_plan_table_lists_every_route_of_every_machine(builtin_registry):
 def _blocks(section: str) -> dict[str, list[str]]:
     blocks: dict[str, list[str]] = {}
     current = ""
-    for line in section.splitlines():
+    for line in section.splitlines()[1:]:  # after the column header
         if line.startswith("    "):
             blocks[current].append(line.strip())
         elif line.startswith("  "):

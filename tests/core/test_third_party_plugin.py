@@ -162,7 +162,7 @@ def _run(installed: Path, args: list[str], keep: tuple[str, ...], tmp_path: Path
 def test_listed_with_its_distribution(installed: Path, tmp_path: Path):
     proc = _run(installed, ["plugins", "-o", "json"], ("frr-lab", "frr-hollow"), tmp_path)
     assert proc.returncode == 0, proc.stderr
-    rows = {r["name"]: r for r in json.loads(proc.stdout)}
+    rows = {r["name"]: r for r in json.loads(proc.stdout)["plugins"]}
     assert rows["frr-lab"]["kind"] == "router"
     assert rows["frr-lab"]["distribution"] == f"{DIST} {VERSION}"
     assert rows["frr-lab"]["module"] == "frr_lab.plugin"

@@ -41,8 +41,8 @@ def test_reference_lab_deploys_verifies_and_is_destroyed(make_lab):
     status = json.loads(lab.cli("status", lab.name, "-o", "json", check=True).stdout)
     assert {m["name"]: m["state"] for m in status["machines"]} == {
         "router-1": "running", "router-2": "running", "node-1": "running", "node-2": "running"}
-    assert all(s["ok"] for s in status["sessions"])
-    assert len([s for s in status["sessions"] if s["check"] == "bgp"]) == 6
+    assert status["ok"] and all(s["ok"] for s in status["sessions"])
+    assert len(status["sessions"]) == 6
 
     again = lab.cli("deploy", "-f", str(lab.topology), "--no-routes", check=True)
     assert "created" not in again.stderr and "started" not in again.stderr  # a re-run acts not
@@ -155,3 +155,64 @@ def test_a_refused_deploy_leaves_no_state(make_lab):
         assert not lab.state_dir.exists()
     finally:
         subprocess.run(["ip", "netns", "del", taken])
+
+
+def test_outputs_quiet_deploy_status_and_verify_documents(make_lab):
+    """-q deploy prints one line; status and verify documents validate against their shipped
+    schemas (JSON and YAML) and carry what the daemons report; a wait shows progress."""
+    import jsonschema
+    import yaml
+
+    from nativek8s.core.documents import schema
+
+    def valid(doc: dict) -> dict:
+        jsonschema.Draft202012Validator(schema(doc["kind"])).validate(doc)
+        return doc
+
+    lab = make_lab()
+    doctor = lab.cli("doctor", "-v", "-f", str(lab.topology), check=True)  # -v after the name
+    assert "netns: bird: " in doctor.stderr and "netns: gobgpd: " in doctor.stderr
+    assert "netns: bird: " not in lab.cli("doctor", "-f", str(lab.topology)).stderr
+    deploy = lab.cli("-q", "deploy", "-f", str(lab.topology), check=True)
+    assert deploy.stdout == ""
+    assert deploy.stderr == f"lab {lab.name}: deployed and verified\n"
+
+    proc = lab.cli("status", lab.name, "-o", "json", check=True)
+    status = valid(json.loads(proc.stdout))
+    assert (status["kind"], status["hypervisor"], status["ok"]) == ("Status", "netns", True)
+    assert yaml.safe_load(lab.cli("status", lab.name, "-o", "yaml").stdout)["sessions"]
+    by_end = {(s["machine"], s["peer_machine"]): s for s in status["sessions"]}
+    assert len(by_end) == 6 and all(s["state"] == "Established" for s in by_end.values())
+    ibgp, router_side, node_side = (by_end[("router-1", "router-2")],
+                                    by_end[("router-1", "node-1")], by_end[("node-1", "router-1")])
+    assert (ibgp["type"], ibgp["local_as"], ibgp["peer_as"]) == ("ibgp", 65000, 65000)
+    assert (router_side["local_as"], router_side["peer_as"]) == (65000, 65001)  # BIRD says
+    assert (node_side["local_as"], node_side["peer_as"]) == (65001, 65000)  # GoBGP says
+    assert ibgp["received"] == ibgp["accepted"] == 2  # the far LAN and the far PodCIDR
+    assert router_side["received"] == router_side["accepted"] == 1  # node-1's PodCIDR
+    assert node_side["received"] == node_side["accepted"] == 0  # routers send nodes nothing
+    assert all(s["uptime_seconds"] >= 0 for s in by_end.values())
+    table = lab.cli("status", lab.name, check=True).stdout.splitlines()
+    assert table[0] == f"lab {lab.name} (netns): ok"
+    assert table[1].split() == ["MACHINE", "KIND", "STATE", "DETAIL"]
+
+    report = valid(json.loads(lab.cli("verify", lab.name, "-o", "json", check=True).stdout))
+    assert report["ok"] and report["not_run"] == [] and report["summary"]["failed"] == 0
+    quiet = lab.cli("-q", "verify", lab.name, check=True)
+    assert quiet.stdout == f"verify {lab.name}: {report['summary']['passed']} passed, 0 failed\n"
+
+    # node-2's speaker stops: its sessions go down; verify waits, showing what it waits for
+    pid = lab.resources()["netns:proc:node-2:gobgpd"]["pid"]
+    os.kill(pid, signal.SIGKILL)
+    slow = lab.cli("verify", lab.name, "--wait", "3", "-o", "json")
+    assert slow.returncode == 1
+    assert "… waiting for BGP sessions and routes to converge" in slow.stderr
+    failed = valid(json.loads(slow.stdout))
+    assert not failed["ok"] and failed["summary"]["failed"] > 0
+    tcp_down = {r["subject"] for r in failed["results"] if r["check"] == "tcp" and not r["ok"]}
+    assert tcp_down  # node-2's PodCIDR is gone from the routers: no TCP answer to or from it
+    assert {n["subject"] for n in failed["not_run"] if n["check"] == "source"} == tcp_down
+    assert failed["summary"]["not_run"] == len(failed["not_run"])
+    down = valid(json.loads(lab.cli("status", lab.name, "-o", "json").stdout))
+    assert not down["ok"]
+    lab.cli("destroy", lab.name, check=True)

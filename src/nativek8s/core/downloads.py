@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import report
 from .errors import NativeK8sError
 
 from nativek8s import __version__
@@ -138,7 +139,24 @@ def fetch(
         cached = _reuse(target, shown, expected)
         if cached is not None:
             return cached
-        return _download(url, shown, target, expected, progress, timeout)
+        if progress is not None:
+            return _download(url, shown, target, expected, progress, timeout)
+        return _reported_download(url, shown, target, expected, timeout)
+
+
+def _reported_download(url: str, shown: str, target: Path, expected: str | None,
+                       timeout: float) -> CachedFile:
+    """A download shown by the command's reporter: bytes and rate while it runs (past a
+    second), and one line with its size and rate when a long one ends."""
+    reporter = report.current()
+    with reporter.waiting(f"download of {shown}") as wait:
+        cached = _download(url, shown, target, expected, wait.bytes, timeout)
+        took = reporter.clock() - wait.started
+    if took >= report.SHOW_AFTER:
+        reporter.say(f"{reporter.elapsed():6.2f}s downloaded {shown}: "
+                     f"{report.human_bytes(cached.size)} in {took:.1f}s "
+                     f"({report.human_bytes(cached.size / took)}/s)")
+    return cached
 
 
 def _resolve_dir(dest_dir: str | os.PathLike[str] | None) -> Path:

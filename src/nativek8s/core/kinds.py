@@ -85,6 +85,13 @@ class BgpSessionState:
     state: str  # daemon's word: "Established", "Active", "Connect", ...
     info: str = ""  # last error or extra detail from the daemon
     refused: int = 0  # announcements from the peer its import filter refused
+    # For status (None where the daemon does not say):
+    local_as: int | None = None
+    peer_as: int | None = None
+    since: str = ""  # the daemon's time of the last state change, as it prints it
+    uptime_seconds: float | None = None  # how long it has been Established
+    received: int | None = None  # prefixes the peer announces
+    accepted: int | None = None  # of those, in the table (passed the import filter)
 
     @property
     def established(self) -> bool:

@@ -39,7 +39,7 @@ def read_source(path: str | None) -> tuple[str, str]:
         return file.read_text(encoding="utf-8"), str(path)
     except FileNotFoundError:
         raise UsageError(
-            f"{path}: no such file; run `nativek8s init -o {path}` to write one"
+            f"{path}: no such file; run `nativek8s init --out {path}` to write one"
         ) from None
     except UnicodeDecodeError:
         raise TopologyError([Problem("", "not a text file (not UTF-8); give a YAML file")], str(path))

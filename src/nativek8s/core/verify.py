@@ -12,6 +12,7 @@ from .errors import NativeK8sError
 from .kinds import BgpSessionState
 from .observe import KernelRoute, Observer
 from .plan import ExpectedRoute, Machine, NodePlan, Plan, RouteOrigin
+from .report import Reporter, current
 
 OVERLAY_KINDS = {"vxlan", "geneve", "gre", "gretap", "ipip", "sit", "ip6tnl", "wireguard"}
 
@@ -236,29 +237,36 @@ def control_plane(plan: Plan, observer: Observer, router_os,
 def verify_machines(plan: Plan, observer: Observer, router_os, machines: list[Machine],
                     wait: float = 0.0,
                     on_wait: Callable[[list[CheckResult]], None] | None = None,
-                    ) -> list[CheckResult]:
+                    report: Reporter | None = None) -> list[CheckResult]:
     """BGP and kernel routes of the given machines against the plan. With wait > 0 they are
     polled until they pass or time runs out (a lab converging after deploy); only machines
-    that still fail are polled again."""
+    that still fail are polled again; ``report`` shows the wait while it lasts."""
     deadline = time.monotonic() + wait
-    by_machine = control_plane(plan, observer, router_os, machines)
-    while True:
-        failing = [plan.machine(n) for n, rs in by_machine.items() if not all(r.ok for r in rs)]
-        if not failing or time.monotonic() >= deadline:
-            break
-        if on_wait:
-            on_wait([r for rs in by_machine.values() for r in rs])
-        time.sleep(0.1)
-        by_machine.update(control_plane(plan, observer, router_os, failing))
+    with (report or current()).waiting("BGP sessions and routes to converge") as waiting:
+        by_machine = control_plane(plan, observer, router_os, machines)
+        while True:
+            failing = [plan.machine(n) for n, rs in by_machine.items()
+                       if not all(r.ok for r in rs)]
+            if not failing or time.monotonic() >= deadline:
+                break
+            waiting.note(_still_failing(by_machine))
+            if on_wait:
+                on_wait([r for rs in by_machine.values() for r in rs])
+            time.sleep(0.1)
+            by_machine.update(control_plane(plan, observer, router_os, failing))
     return [r for m in machines for r in by_machine[m.name]]
 
 
 def verify(plan: Plan, observer: Observer, router_os, wait: float = 0.0,
-           on_wait: Callable[[list[CheckResult]], None] | None = None) -> list[CheckResult]:
-    """All checks: BGP and routes of every machine (polled while ``wait`` lasts), then the
-    data plane probed once."""
-    results = verify_machines(plan, observer, router_os, list(plan.machines), wait, on_wait)
-    return results + check_dataplane(plan, observer) + check_overlay(plan, observer)
+           on_wait: Callable[[list[CheckResult]], None] | None = None,
+           report: Reporter | None = None) -> list[CheckResult]:
+    """All checks: BGP and routes of every machine (polled while ``wait`` lasts, see
+    verify_machines), then the data plane probed once."""
+    results = verify_machines(plan, observer, router_os, list(plan.machines), wait, on_wait,
+                              report)
+    with (report or current()).waiting("pod-to-pod probes (ping, TCP, traceroute)"):
+        probes = check_dataplane(plan, observer)
+    return results + probes + check_overlay(plan, observer)
 
 
 def observed_via(results: list[CheckResult], via: str) -> list[CheckResult]:
@@ -266,9 +274,47 @@ def observed_via(results: list[CheckResult], via: str) -> list[CheckResult]:
     return [r if r.via else replace(r, via=via) for r in results]
 
 
-def summary(results: list[CheckResult]) -> str:
+def _still_failing(by_machine: dict[str, list[CheckResult]]) -> str:
+    bad = [r for rs in by_machine.values() for r in rs if not r.ok]
+    sessions = [r for r in bad if r.check == "bgp"]
+    return (f"{len(sessions)} session(s) not Established, "
+            f"{len(bad) - len(sessions)} other check(s) failing; first: {bad[0].subject}")
+
+
+def summary(results: list[CheckResult], not_run: list[NotRun] | None = None) -> str:
     failed = [r for r in results if not r.ok]
-    return f"{len(results) - len(failed)} passed, {len(failed)} failed"
+    tail = f", {len(not_run)} not run" if not_run else ""
+    return f"{len(results) - len(failed)} passed, {len(failed)} failed{tail}"
+
+
+@dataclass(frozen=True)
+class NotRun:
+    """A check that could not run, and why."""
+
+    check: str
+    subject: str
+    reason: str
+
+    def line(self) -> str:
+        return f"skip {self.check:<8} {self.subject}\n       not run: {self.reason}"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def not_run(plan: Plan, results: list[CheckResult], unobserved: str | None) -> list[NotRun]:
+    """The checks the results lack: the routers' when the hypervisor cannot look inside
+    them (``unobserved`` says why), and a source address where no TCP answer came back."""
+    out = []
+    if unobserved:
+        for router in plan.routers:
+            out += [NotRun("bgp", router.name, unobserved),
+                    NotRun("routes", router.name, unobserved)]
+    for result in results:
+        if result.check == "tcp" and not result.ok:
+            out.append(NotRun("source", result.subject,
+                              "the TCP probe got no answer, so no client address to compare"))
+    return out
 
 
 def route_table(observer: Observer, machine: str) -> list[str]:

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import sys
 
 import click
 
 from .options import composition, topology_file
-
-output_option = click.option("-o", "--output", type=click.Choice(["table", "json"]),
-                             default="table")
-
-
-def _err(line: str) -> None:
-    click.echo(line, err=True)
+from .output import emit, output_option, reporter, stdout_style
 
 
 @click.command()
@@ -41,15 +34,16 @@ def deploy(topology, speaker, routes, **choices):
     plan = build_plan(topo)
     state = LabState(plan.lab)
     options = {"speaker": speaker} if speaker else {}
-    results = run_deploy(plan, state, reg, _err, **options)
+    report = reporter()
+    results = run_deploy(plan, state, reg, report, **options)
     if results is None:
-        _err(f"lab {plan.lab}: deployed; NOT verified (see above)")
+        report.final(f"lab {plan.lab}: deployed; NOT verified (see above)")
         return
     failed = [r for r in results if not r.ok]
     for r in failed:
-        _err(r.line())
-    if routes:
-        _, observer = lab_observer(state, reg, _err)
+        report.error(r.line())
+    if routes and report.verbosity >= 0:  # -q: only errors and the final line
+        _, observer = lab_observer(state, reg, report)
         for m in plan.machines:
             click.echo(f"{m.name} ({m.kind}, {m.datacentre})")
             try:
@@ -59,9 +53,9 @@ def deploy(topology, speaker, routes, **choices):
             for line in table:
                 click.echo(f"  {line}")
     if failed:
-        _err(f"lab {plan.lab}: deployed, but verify failed; see above")
+        report.final(f"lab {plan.lab}: deployed, but verify failed; see above")
         sys.exit(1)
-    _err(f"lab {plan.lab}: deployed and verified")
+    report.final(f"lab {plan.lab}: deployed and verified")
 
 
 @click.command()
@@ -73,45 +67,66 @@ def destroy(lab):
     from ..registry import registry
 
     # Nothing to remove is not an error: destroy is safe to run twice.
+    report = reporter()
     if lab is None and not known_labs():
-        _err("nothing to destroy: no lab is deployed")
+        report.final("nothing to destroy: no lab is deployed")
         return
     if lab is not None and not LabState(lab).exists():
-        _err(f"nothing to destroy: lab {lab!r} has no state")
+        report.final(f"nothing to destroy: lab {lab!r} has no state")
         return
     state = resolve_lab(lab)
-    removed = run_destroy(state, registry(), _err)
-    _err(f"lab {state.lab}: destroyed ({len(removed)} resources removed)")
+    removed = run_destroy(state, registry(), report)
+    report.final(f"lab {state.lab}: destroyed ({len(removed)} resources removed)")
 
 
 @click.command()
 @click.argument("lab", required=False)
 @output_option
 def status(lab, output):
-    """Show each machine and BGP session of a lab."""
+    """Show each machine and BGP session of a lab.
+
+    -o json|yaml: a Status document (`nativek8s schema status`).
+    """
     from ..engine.lab import lab_observer
     from ..engine.state import resolve_lab
     from ..registry import registry
-    from ..verify import check_bgp
+    from ..status import machines_ok, session_statuses
 
     state = resolve_lab(lab)
-    ctx, observer = lab_observer(state, registry(), _err)
+    ctx, observer = lab_observer(state, registry(), reporter())
     machines = observer.machines()
-    sessions = check_bgp(ctx.plan, observer, ctx.plugins.router)
-    if output == "json":
-        click.echo(json.dumps({
-            "lab": ctx.plan.lab,
-            "machines": [vars(m) for m in machines],
-            "sessions": [r.as_dict() for r in sessions],
-        }, indent=2))
+    sessions = session_statuses(ctx.plan, observer, ctx.plugins.router)
+    ok = machines_ok(machines) and all(s.ok for s in sessions)
+    if output != "table":
+        emit("Status", {"lab": ctx.plan.lab, "hypervisor": ctx.plan.composition.hypervisor,
+                        "ok": ok, "machines": [vars(m) for m in machines],
+                        "sessions": [s.as_dict() for s in sessions]}, output)
         return
-    click.echo(f"lab {ctx.plan.lab} ({ctx.plan.composition.hypervisor})")
+    verdict = stdout_style("ok", "ok") if ok else stdout_style("NOT ok", "fail")
+    click.echo(f"lab {ctx.plan.lab} ({ctx.plan.composition.hypervisor}): {verdict}")
+    click.echo(f"  {'MACHINE':<14} {'KIND':<7} {'STATE':<9} DETAIL")
     for m in machines:
         procs = " ".join(f"{k}={v}" for k, v in m.processes.items())
-        click.echo(f"  {m.name:<14} {m.kind:<7} {m.state:<8} {procs} {m.detail}".rstrip())
-    click.echo("bgp")
-    for r in sessions:
-        click.echo(f"  {r.subject:<40} {r.observed}")
+        click.echo(f"  {m.name:<14} {m.kind:<7} {m.state:<9} {procs} {m.detail}".rstrip())
+    click.echo(f"  {'BGP SESSION':<30} {'TYPE':<5} {'LOCAL AS':<9} {'PEER AS':<9} "
+               f"{'STATE':<12} {'UPTIME':>8} {'RCVD':>5} {'ACPT':>5}  INFO")
+    for s in sessions:
+        state_text = stdout_style(f"{s.state:<12}", "ok" if s.ok else "fail")
+        click.echo(f"  {s.machine + ' → ' + s.peer_machine:<30} {s.type:<5} "
+                   f"{_num(s.local_as):<9} {_num(s.peer_as):<9} {state_text} "
+                   f"{_uptime(s.uptime_seconds):>8} {_num(s.received):>5} "
+                   f"{_num(s.accepted):>5}  {s.info}".rstrip())
+
+
+def _num(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _uptime(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    s = int(seconds)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
 
 @click.command()
@@ -120,23 +135,46 @@ def status(lab, output):
 @click.option("--wait", type=float, default=0.0, metavar="SECONDS",
               help="Poll BGP and routes for up to this long before judging.")
 def verify(lab, output, wait):
-    """Check the lab against its plan: sessions, routes, pod-to-pod, source addresses."""
-    from ..engine.lab import lab_verify
+    """Check the lab against its plan: sessions, routes, pod-to-pod, source addresses.
+
+    -o json|yaml: a VerifyReport document, with the checks that could not run and why.
+    """
+    from ..engine.lab import lab_verify_all
     from ..engine.state import resolve_lab
+    from ..errors import NativeK8sError
+    from ..plan import Plan
     from ..registry import registry
-    from ..verify import summary
+    from ..verify import not_run, summary
 
     state = resolve_lab(lab)
-    results = lab_verify(state, registry(), _err, wait=wait)
+    report = reporter()
+    results, reason = lab_verify_all(state, registry(), report, wait=wait)
+    if results is None and output == "table":
+        raise NativeK8sError(f"lab {state.lab} cannot be verified: {reason}")
+    plan: Plan = state.load_plan()
+    results = results or []
+    skipped = not_run(plan, results, reason) if results or reason else []
     failed = [r for r in results if not r.ok]
-    if output == "json":
-        click.echo(json.dumps({"lab": state.lab, "ok": not failed,
-                               "results": [r.as_dict() for r in results]}, indent=2))
+    if output != "table":
+        emit("VerifyReport", {
+            "lab": state.lab, "ok": not failed and bool(results),
+            "summary": {"passed": len(results) - len(failed), "failed": len(failed),
+                        "not_run": len(skipped)},
+            "results": [r.as_dict() for r in results],
+            "not_run": [n.as_dict() for n in skipped]}, output)
     else:
         for r in results:
-            click.echo(r.line())
-        click.echo(f"verify {state.lab}: {summary(results)}")
-    if failed:
+            if r.ok and report.verbosity < 0:
+                continue  # -q: only what failed, and the summary
+            line = r.line()
+            if r.ok and report.verbosity > 0:
+                line += f"  ({r.observed})"
+            click.echo(stdout_style(line[:4], "ok" if r.ok else "fail") + line[4:])
+        for n in skipped:
+            if report.verbosity >= 0:
+                click.echo(stdout_style(n.line()[:4], "warn") + n.line()[4:])
+        click.echo(f"verify {state.lab}: {summary(results, skipped)}")
+    if failed or not results:
         sys.exit(1)
 
 
@@ -156,7 +194,7 @@ def doctor(topology, **choices):
     state = LabState(plan.lab)
     fresh = outermost_missing(state.dir)
     try:
-        ctx = context(plan, state, reg, _err)
+        ctx = context(plan, state, reg, reporter())
         for name, hyp in ctx.plugins.hypervisors.items():
             hyp.preflight(ctx)
             click.echo(f"{name}: ready to deploy lab {plan.lab}")

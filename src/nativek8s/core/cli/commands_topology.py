@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from .options import composition, topology_file
+from .output import FORMATS, emit, output_option, reporter
 
 
 def _load(topology: str | None, **choices):
@@ -17,7 +18,7 @@ def _load(topology: str | None, **choices):
     reg = registry()
     topo, warnings = load_topology(topology, reg, **choices)
     for w in warnings:
-        click.echo(f"warning: {w.render(topology or 'reference')}", err=True)
+        reporter().error(f"warning: {w.render(topology or 'reference')}")
     return topo, reg
 
 
@@ -27,13 +28,28 @@ def _load(topology: str | None, **choices):
 @click.option("--nodes-per-dc", type=click.IntRange(1, 200), default=None,
               help="Nodes in each datacentre (default 1).")
 @click.option("--name", default=None, help="Lab name (default: reference, or 'lab').")
-@click.option("-o", "--output", metavar="FILE", default="-", help="Write here (default: stdout).")
+@click.option("--out", "out", metavar="FILE", default=None,
+              help="Write here (default: stdout).")
+@click.option("-o", "--output", "legacy_out", metavar="FILE", default=None, hidden=True,
+              help="Old spelling of --out (kept working; -o is a format elsewhere).")
+@click.option("-f", "--file", "init_file", metavar="FILE", default=None,
+              help="Same as --out: the topology file to write.")
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
-def init(datacentres, nodes_per_dc, name, output, force):
-    """Write a commented topology file to edit (the reference lab by default)."""
+def init(datacentres, nodes_per_dc, name, out, legacy_out, force, init_file):
+    """Write a commented topology file to edit (the reference lab by default).
+
+    --out FILE (or -f FILE, as every topology command names its file) writes it there.
+    """
     from ..errors import UsageError
     from ..init_template import topology_text
 
+    if legacy_out in FORMATS:  # `init -o json` is a format everywhere else: not a file here
+        raise UsageError(f"init writes a topology file and has no output formats; "
+                         f"to write a file named {legacy_out!r}, use --out {legacy_out}")
+    given = [v for v in (out, legacy_out, init_file) if v is not None]
+    if len(set(given)) > 1:
+        raise UsageError(f"init got several output files ({', '.join(given)}); give one --out")
+    output = given[0] if given else "-"
     text = topology_text(datacentres, nodes_per_dc, name)
     if output == "-":
         click.echo(text, nl=False)
@@ -42,14 +58,23 @@ def init(datacentres, nodes_per_dc, name, output, force):
     if path.exists() and not force:
         raise UsageError(f"{output} exists; choose another file or pass --force to overwrite")
     path.write_text(text)
-    click.echo(f"wrote {output}; check it with `nativek8s validate {output}`", err=True)
+    reporter().final(f"wrote {output}; check it with `nativek8s validate -f {output}`")
 
 
 @click.command()
 @click.argument("file", required=False)
+@topology_file
 @composition
-def validate(file, **choices):
-    """Check a topology file (default: the reference lab); exit 2 if it has problems."""
+def validate(file, topology, **choices):
+    """Check a topology file; exit 2 if it has problems.
+
+    The file is -f FILE (or FILE); without one, the built-in reference lab.
+    """
+    from ..errors import UsageError
+
+    if file and topology and file != topology:
+        raise UsageError(f"validate got two files ({file} and -f {topology}); give one")
+    file = topology or file
     topo, _ = _load(file, **choices)
     nodes = sum(len(d.nodes) for d in topo.datacentres.values())
     click.echo(f"{file or 'reference'}: valid: lab {topo.name!r}, "
@@ -59,7 +84,7 @@ def validate(file, **choices):
 @click.command()
 @topology_file
 @composition
-@click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table")
+@output_option
 def plan(topology, output, **choices):
     """Show every address, session and expected route the lab will have."""
     from ..plan import build_plan
@@ -67,7 +92,10 @@ def plan(topology, output, **choices):
 
     topo, _ = _load(topology, **choices)
     p = build_plan(topo)
-    click.echo(p.model_dump_json(indent=2) if output == "json" else plan_table(p))
+    if output == "table":
+        click.echo(plan_table(p))
+    else:
+        emit("Plan", json.loads(p.model_dump_json()), output)
 
 
 @click.command()
@@ -89,11 +117,11 @@ def render(topology, out_dir, **choices):
     written = write_rendered(render_files(p, select(p, reg), secrets), Path(out_dir))
     for path in written:
         click.echo(str(path))
-    click.echo(f"{len(written)} files written under {out_dir}", err=True)
+    reporter().final(f"{len(written)} files written under {out_dir}")
 
 
 @click.command()
-@click.option("-o", "--output", type=click.Choice(["table", "json"]), default="table")
+@output_option
 def plugins(output):
     """List installed plugins: name, kind, distribution and hooks."""
     from ..registry import registry
@@ -103,13 +131,14 @@ def plugins(output):
          "description": r.spec.description, "hooks": list(r.hooks)}
         for r in registry().all()
     ]
-    if output == "json":
-        click.echo(json.dumps(rows, indent=2))
+    if output != "table":
+        emit("PluginList", {"plugins": rows}, output)
         return
     if not rows:
         click.echo("no plugins installed")
         return
-    width = max(len(r["name"]) for r in rows)
+    width = max(len("NAME"), *(len(str(r["name"])) for r in rows))
+    click.echo(f"{'NAME':<{width}}  {'KIND':<10}  {'DISTRIBUTION':<22}  HOOKS")
     for r in rows:
         click.echo(f"{r['name']:<{width}}  {r['kind']:<10}  {r['distribution']:<22}  "
                    f"{', '.join(h.removeprefix('nativek8s_') for h in r['hooks'])}")

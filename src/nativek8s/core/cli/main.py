@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
 import click
 
 from ... import __version__
 from ..errors import EXIT_USAGE, NativeK8sError
-from . import commands_lab, commands_topology
+from ..report import set_current
+from . import commands_lab, commands_meta, commands_topology
+from .output import add_verbosity, configure_logging, unconfigure_logging
+
+
+def _close(ctx: click.Context) -> None:
+    """Take the progress line of a terminal away before the last words."""
+    report = (ctx.obj or {}).get("report")
+    if report is not None:
+        report.close()
+        set_current(None)
+    unconfigure_logging()
 
 
 class _Group(click.Group):
@@ -19,11 +29,15 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except NativeK8sError as exc:
+            _close(ctx)
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
+            _close(ctx)
             click.echo("interrupted", err=True)
             sys.exit(130)
+        finally:
+            _close(ctx)
 
     def main(self, *args, **kwargs):
         kwargs.setdefault("standalone_mode", True)
@@ -37,7 +51,7 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="nativek8s")
 @click.option("-v", "--verbose", count=True, help="More output (repeat for debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors and the final line.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Build Kubernetes labs whose pods are routed natively across datacentres with BGP.
@@ -45,12 +59,14 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     Without -f, commands use the built-in reference lab: two datacentres, an OpenWrt router
     and a Talos node in each, Cilium announcing each node's PodCIDR over BGP.
     """
-    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    ctx.obj = {"verbose": verbose, "quiet": quiet}
+    obj = ctx.ensure_object(dict)  # a subcommand's own -v/-q add to these (output.py)
+    obj["verbose"] = obj.get("verbose", 0) + verbose
+    obj["quiet"] = obj.get("quiet", False) or quiet
+    configure_logging(obj)
 
 
-for command in (*commands_topology.COMMANDS, *commands_lab.COMMANDS):
+for command in (*commands_topology.COMMANDS, *commands_lab.COMMANDS, *commands_meta.COMMANDS):
+    add_verbosity(command)
     cli.add_command(command)
 
 

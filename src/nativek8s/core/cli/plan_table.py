@@ -23,12 +23,15 @@ def plan_table(plan: Plan) -> str:
         f"services {c.services}, AS {c.asn}; routers AS {plan.router_asn}",
         "",
         "networks",
+        f"  {'NAME':<12} {'KIND':<8} {'CIDR':<16} {'RESOURCE':<16} GATEWAY",
     ]
     for n in plan.networks:
         cidr = str(n.cidr) if n.cidr else "(hypervisor)"
         gw = f"gateway {n.gateway}" if n.gateway else ""
         lines.append(f"  {n.key:<12} {n.kind.value:<8} {cidr:<16} {n.resource_name:<16} {gw}")
-    lines += ["", "machines"]
+    lines += ["", "machines",
+              f"  {'NAME':<12} {'KIND':<6} {'DC':<8} {'AS':<9} {'ROUTER ID':<14} PODS, ROLE",
+              f"    {'NIC':<5} {'NETWORK':<10} {'ADDRESS':<18} MAC"]
     for m in plan.machines:
         extra = (f"pods {m.pod_cidr}  {m.role.value}" if m.kind == "node"
                  else "route reflector" if m.route_reflector else "")
@@ -37,13 +40,15 @@ def plan_table(plan: Plan) -> str:
         for i in m.interfaces:
             addr = str(i.address) if i.address else "(dhcp)"
             lines.append(f"    {i.name:<5} {i.network:<10} {addr:<18} {i.mac}")
-    lines += ["", "bgp sessions"]
+    lines += ["", "bgp sessions",
+              f"  {'NAME':<24} {'TYPE':<5} SIDE A <-> SIDE B (machine, address, AS)"]
     for s in plan.sessions:
         md5 = "  md5" if s.md5 else ""
         rr = "  rr-client" if (s.a.reflector_client or s.b.reflector_client) else ""
         lines.append(f"  {s.name:<24} {s.kind.value:<5} {s.a.machine} {s.a.address} AS {s.a.asn}"
                      f" <-> {s.b.machine} {s.b.address} AS {s.b.asn}{md5}{rr}")
-    lines += ["", "expected routes"]
+    lines += ["", "expected routes",
+              f"    {'PREFIX':<18} {'NEXT HOP':<24} {'DEV':<9} {'ORIGIN':<9} WHY"]
     for m in plan.machines:
         lines.append(f"  {m.name}")
         lines += [_route(r) for r in m.routes]

@@ -9,6 +9,7 @@ from ..compose import Selected
 from ..errors import NativeK8sError
 from ..kinds import RenderedFile
 from ..plan import Plan
+from ..report import Reporter
 from ..secrets import SecretStore
 from .state import LabState
 
@@ -22,6 +23,8 @@ class LabContext:
     rendered: dict[str, list[RenderedFile]] = field(default_factory=dict)
     echo: Callable[[str], None] = print
     options: dict[str, object] = field(default_factory=dict)  # command-line extras
+    # Progress and messages: plugins report waits through it and never print themselves.
+    report: Reporter = field(default_factory=lambda: Reporter(sink=print))
 
     def rendered_file(self, plugin: str, machine: str, target: str) -> RenderedFile:
         """The file a plugin rendered for a machine's path (e.g. a router's bird.conf)."""

@@ -12,6 +12,7 @@ from ..paths import outermost_missing
 from ..plan import Plan
 from ..registry import Registry
 from ..render import render_files
+from ..report import Reporter, reporting
 from ..verify import CheckResult, observed_via, summary, verify, verify_machines
 from .context import LabContext
 from .lock import LabLock
@@ -21,10 +22,15 @@ from .steps import Progress, Step, run_steps
 CONVERGE_WAIT = 60.0  # seconds deploy waits for BGP to converge before it reports
 
 
-def context(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str], None],
+Echo = Callable[[str], None] | Reporter  # a Reporter, or any callable taking a line
+
+
+def context(plan: Plan, state: LabState, registry: Registry, echo: Echo,
             **options: object) -> LabContext:
+    report = echo if isinstance(echo, Reporter) else Reporter.to(echo)
     return LabContext(plan=plan, state=state, secrets=state.secrets(plan),
-                      plugins=select(plan, registry), echo=echo, options=dict(options))
+                      plugins=select(plan, registry), echo=report.say, options=dict(options),
+                      report=report)
 
 
 def _hypervisor(ctx: LabContext):
@@ -35,10 +41,16 @@ def _hypervisor(ctx: LabContext):
     return hyps[0]
 
 
-def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str], None],
+def deploy(plan: Plan, state: LabState, registry: Registry, echo: Echo,
            **options: object) -> list[CheckResult] | None:
     """Returns verify's results, or None when the hypervisor cannot observe the lab."""
     ctx = context(plan, state, registry, echo, **options)
+    with reporting(ctx.report):
+        return _deploy(ctx, plan, state)
+
+
+def _deploy(ctx: LabContext, plan: Plan, state: LabState) -> list[CheckResult] | None:
+    echo = ctx.report.say
     hyp = _hypervisor(ctx)
     fresh = outermost_missing(state.dir)
     with LabLock(state.dir / "lock", plan.lab):
@@ -65,42 +77,50 @@ def deploy(plan: Plan, state: LabState, registry: Registry, echo: Callable[[str]
                         f"the {role} plugin {plugin.name!r} cannot deploy on real machines "
                         f"yet (it has no deploy_steps); the {hyp.name} hypervisor needs it")
                 phases.append(list(plugin.deploy_steps(ctx)))
-        progress = Progress(echo)
+        progress = Progress(ctx.report)
         for steps in phases:
             run_steps(steps, progress)
         t0 = time.monotonic()
         results, reason = _checks(ctx, hyp, CONVERGE_WAIT)
-        if reason:
-            echo(f"{time.monotonic() - progress.started:6.2f}s routers not verified: {reason}")
+        elapsed = ctx.report.elapsed
+        if reason:  # shown with -q too: the final line refers to it
+            ctx.report.error(f"{elapsed():6.2f}s routers not verified: {reason}")
         if results is None:
             return None
-        echo(f"{time.monotonic() - progress.started:6.2f}s verified in "
-             f"{time.monotonic() - t0:.2f}s: {summary(results)}")
+        echo(f"{elapsed():6.2f}s verified in {time.monotonic() - t0:.2f}s: {summary(results)}")
     return results
 
 
-def open_lab(state: LabState, registry: Registry, echo: Callable[[str], None]) -> LabContext:
+def open_lab(state: LabState, registry: Registry, echo: Echo) -> LabContext:
     return context(state.load_plan(), state, registry, echo)
 
 
-def destroy(state: LabState, registry: Registry, echo: Callable[[str], None]) -> list[str]:
+def destroy(state: LabState, registry: Registry, echo: Echo) -> list[str]:
     """Remove what the lab created (from its state alone) and forget the lab."""
     ctx = open_lab(state, registry, echo)
-    with LabLock(state.dir / "lock", state.lab):
+    with LabLock(state.dir / "lock", state.lab), reporting(ctx.report), \
+            ctx.report.waiting(f"removing lab {state.lab}"):
         removed = _hypervisor(ctx).destroy(ctx)
     state.remove()
     return removed
 
 
-def lab_verify(state: LabState, registry: Registry, echo: Callable[[str], None],
+def lab_verify(state: LabState, registry: Registry, echo: Echo,
                wait: float = 0.0) -> list[CheckResult]:
+    results, reason = lab_verify_all(state, registry, echo, wait)
+    if results is None:
+        raise NativeK8sError(f"lab {state.lab} cannot be verified: {reason}")
+    return results
+
+
+def lab_verify_all(state: LabState, registry: Registry, echo: Echo, wait: float = 0.0
+                   ) -> tuple[list[CheckResult] | None, str | None]:
+    """(results or None when nothing could be checked, why the routers were not looked at)."""
     ctx = open_lab(state, registry, echo)
     results, reason = _checks(ctx, _hypervisor(ctx), wait)
-    if results is None:
-        raise NativeK8sError(f"lab {ctx.plan.lab} cannot be verified: {reason}")
-    if reason:
-        echo(f"routers not verified: {reason}")
-    return results
+    if reason and results is not None:
+        ctx.report.error(f"routers not verified: {reason}")
+    return results, reason
 
 
 def _checks(ctx: LabContext, hyp, wait: float) -> tuple[list[CheckResult] | None, str | None]:
@@ -111,12 +131,13 @@ def _checks(ctx: LabContext, hyp, wait: float) -> tuple[list[CheckResult] | None
     observer = hyp.observer(ctx)
     reason = getattr(observer, "unverifiable", None)
     if not reason:
-        return verify(ctx.plan, observer, ctx.plugins.router, wait=wait), None
+        return verify(ctx.plan, observer, ctx.plugins.router, wait=wait,
+                      report=ctx.report), None
     inside = dict(getattr(observer, "inside", None) or {})
     results: list[CheckResult] = []
     if "router" in inside:
         routers = verify_machines(ctx.plan, observer, ctx.plugins.router,
-                                  list(ctx.plan.routers), wait)
+                                  list(ctx.plan.routers), wait, report=ctx.report)
         results += observed_via(routers, f"inside the router, {inside['router']}")
     cni = ctx.plugins.cni
     if "cni" not in hyp.emulates and hasattr(cni, "cluster_checks"):
@@ -126,6 +147,6 @@ def _checks(ctx: LabContext, hyp, wait: float) -> tuple[list[CheckResult] | None
     return results, None if "router" in inside else reason
 
 
-def lab_observer(state: LabState, registry: Registry, echo: Callable[[str], None]):
+def lab_observer(state: LabState, registry: Registry, echo: Echo):
     ctx = open_lab(state, registry, echo)
     return ctx, _hypervisor(ctx).observer(ctx)

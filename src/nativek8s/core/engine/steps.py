@@ -6,12 +6,14 @@ the plan, so running the whole list again is how a failed or interrupted deploy 
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..errors import NativeK8sError
+from ..report import Reporter
 
 
 @dataclass(frozen=True)
@@ -38,18 +40,32 @@ class StepFailed(NativeK8sError):
                          "checked, not redone")
 
 
-@dataclass
 class Progress:
-    """Prints one line per finished step: elapsed time, step, machine, its duration."""
+    """Prints one line per finished step: elapsed time, step, machine, its duration; a step
+    running longer than a second shows as a wait (what runs, for how long) meanwhile."""
 
-    echo: Callable[[str], None]
-    started: float = field(default_factory=time.monotonic)
+    def __init__(self, echo: Callable[[str], None] | Reporter):
+        self.report = echo if isinstance(echo, Reporter) else Reporter.to(echo)
+        self.started = self.report.started
 
     def line(self, mark: str, step: Step, took: float, note: str | None) -> None:
-        elapsed = time.monotonic() - self.started
-        who = f" [{step.machine}]" if step.machine else ""
+        elapsed = self.report.elapsed()
         tail = f" — {note}" if note else ""
-        self.echo(f"{elapsed:6.2f}s {mark} {step.title}{who} ({took:.2f}s){tail}")
+        styled = self.report.style(mark, "ok" if mark == "✓" else "fail")
+        text = f"{elapsed:6.2f}s {styled} {step.title}{_who(step)} ({took:.2f}s){tail}"
+        if mark == "✓":
+            self.report.say(text)
+        else:
+            self.report.error(text)
+
+    def run(self, step: Step) -> str | None:
+        """Run a step inside a wait named after it (in the caller's context's copy)."""
+        with self.report.waiting(f"{step.title}{_who(step)}"):
+            return step.run()
+
+
+def _who(step: Step) -> str:
+    return f" [{step.machine}]" if step.machine else ""
 
 
 def _check(steps: list[Step]) -> None:
@@ -76,7 +92,9 @@ def run_steps(steps: Iterable[Step], progress: Progress, workers: int = 16) -> N
                 for key, step in list(pending.items()):
                     if all(a in done for a in step.after):
                         del pending[key]
-                        running[pool.submit(step.run)] = (step, time.monotonic())
+                        # a copy of the context: the step sees the command's reporter
+                        run = contextvars.copy_context().run
+                        running[pool.submit(run, progress.run, step)] = (step, time.monotonic())
             if not running:
                 if pending and failure is None:
                     raise NativeK8sError(f"internal: dependency cycle among {sorted(pending)}")
@@ -88,7 +106,9 @@ def run_steps(steps: Iterable[Step], progress: Progress, workers: int = 16) -> N
                 try:
                     note = fut.result()
                 except BaseException as exc:  # noqa: BLE001 - reported, then re-raised
-                    progress.line("✗", step, took, str(exc).splitlines()[0][:200])
+                    # its first line, whole (never cut mid-word); the error repeats it all
+                    progress.line("✗", step, took, str(exc).splitlines()[0] if str(exc) else
+                                  type(exc).__name__)
                     failure = failure or StepFailed(step, exc)
                     continue
                 done.add(step.key)

@@ -95,6 +95,17 @@ def test_bgp_checks_per_session(tmp_path: Path) -> None:
     assert ok.observed == "established (AS 65000; ipv4/unicast 1 advertised 0 received)"
 
 
+def test_node_config_sessions_carry_as_numbers_uptime_and_received(tmp_path: Path) -> None:
+    with bgp_lab(tmp_path) as (ctx, srv):
+        srv.set_bgp_peer_state("reference-node-1", "established", received=3)
+        srv.set_bgp_peer_state("reference-node-2", "active")
+        read = node_config_reader(connect(ctx), V2)
+        (up,), (down,) = read("reference-node-1"), read("reference-node-2")
+    assert (up.local_as, up.peer_as, up.received, up.accepted) == (65001, 65000, 3, None)
+    assert up.uptime_seconds is not None and up.uptime_seconds >= 0 and up.since
+    assert (down.peer_as, down.uptime_seconds, down.received) == (65000, None, None)
+
+
 def test_cilium_cli_reads_the_same_sessions(tmp_path: Path, tools: Path) -> None:
     with bgp_lab(tmp_path) as (ctx, srv):
         srv.set_bgp_peer_state("reference-node-1", "established")
@@ -103,6 +114,8 @@ def test_cilium_cli_reads_the_same_sessions(tmp_path: Path, tools: Path) -> None
         sessions = read("reference-node-2")
     assert sessions is not None
     assert [(s.peer, s.state) for s in sessions] == [("10.2.0.1", "active")]
+    assert (sessions[0].local_as, sessions[0].peer_as) == (65001, 65000)
+    assert sessions[0].uptime_seconds is None and sessions[0].received is None
 
 
 def test_running_config_from_the_installed_chart(tmp_path: Path, tools: Path) -> None:

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import datetime
 from ipaddress import IPv4Address, IPv4Network
 
 import pytest
@@ -27,6 +28,7 @@ from nativek8s.plugins.routers.openwrt.birdc import (
     birdc_argv,
     parse_protocols,
     parse_routes,
+    uptime_of,
 )
 from nativek8s.plugins.routers.openwrt.openwrt import BIRD_CONF, Openwrt
 
@@ -180,6 +182,31 @@ def test_bgp_sessions_reports_every_planned_session_established(lab):
         assert {s.name: IPv4Address(s.peer) for s in states} == planned
         assert all(s.established for s in states), states
         assert all(s.state == "Established" for s in states)
+
+
+def test_session_states_carry_as_numbers_uptime_and_prefix_counts(lab):
+    """What status shows per session, as the real BIRD reports it (node-1 announces its
+    PodCIDR and four hijacks: five received, one accepted)."""
+    plugin = Openwrt()
+    router = lab.plan.machine("router-1")
+    states = {s.name: s for s in plugin.bgp_sessions(router, lab.access("router-1"))}
+    for session in lab.plan.sessions_of("router-1"):
+        local, remote = session.sides("router-1")
+        state = states[session.name]
+        assert (state.local_as, state.peer_as) == (local.asn, remote.asn)
+        assert state.uptime_seconds is not None and state.uptime_seconds >= 0
+        assert state.since
+    node = states["router-1--node-1"]
+    assert (node.received, node.accepted, node.refused) == (1 + len(lab.hijack), 1,
+                                                             len(lab.hijack))
+
+
+def test_uptime_of_birds_since_formats():
+    now = datetime(2026, 12, 4, 15, 0, 0)
+    assert uptime_of("14:59:30.500", now) == 29.5
+    assert uptime_of("23:00:00.000", now) == 16 * 3600  # a time of day after now: yesterday
+    assert uptime_of("2026-12-04 14:00:00", now) == 3600
+    assert uptime_of("2026-12-01", now) is None  # BIRD's date alone for older times
 
 
 def test_show_protocols_plain_and_verbose_agree(lab):

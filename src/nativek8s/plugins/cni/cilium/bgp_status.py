@@ -12,12 +12,14 @@ import json
 import os
 import subprocess
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.core.kinds import BgpSessionState
 from nativek8s.core.plan import Plan
+from nativek8s.core.report import Reporter
 
 from .kube import Kube
 from .node_labels import kube_node_name
@@ -32,19 +34,52 @@ CLI_TIMEOUT = 120  # seconds for `cilium bgp peers` (it execs into every agent)
 PeerReader = Callable[[str], list[BgpSessionState] | None]
 
 
+def _asn(value: Any) -> int | None:
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def _uptime_since(established: Any) -> float | None:
+    """Seconds since an RFC 3339 `establishedTime`."""
+    try:
+        then = datetime.fromisoformat(str(established).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return max((datetime.now(UTC) - then).total_seconds(), 0.0)
+
+
 def _sessions(status: dict[str, Any]) -> list[BgpSessionState]:
     out = []
     for instance in status.get("bgpInstances") or []:
         for peer in instance.get("peers") or []:
+            route_counts = peer.get("routeCount") or []
             counts = ", ".join(f"{c.get('afi', '')}/{c.get('safi', '')} "
                                f"{c.get('advertised', 0)} advertised {c.get('received', 0)} "
-                               f"received" for c in peer.get("routeCount") or [])
+                               f"received" for c in route_counts)
+            established = peer.get("establishedTime")
             out.append(BgpSessionState(
                 name=f"{instance.get('name', '')}/{peer.get('name', '')}",
                 peer=str(peer.get("peerAddress", "")),
                 state=str(peer.get("peeringState") or "unknown"),
-                info=f"AS {peer.get('peerASN', '?')}" + (f"; {counts}" if counts else "")))
+                info=f"AS {peer.get('peerASN', '?')}" + (f"; {counts}" if counts else ""),
+                local_as=_asn(instance.get("localASN")), peer_as=_asn(peer.get("peerASN")),
+                since=str(established or ""),
+                uptime_seconds=_uptime_since(established) if established else None,
+                received=(sum(c.get("received", 0) for c in route_counts)
+                          if route_counts else None)))
     return out
+
+
+def _cli_session(p: dict[str, Any]) -> BgpSessionState:
+    """One peer of `cilium bgp peers -o json`; Cilium counts received, not accepted."""
+    families = p.get("families") or []
+    up = str(p.get("session-state", "")).lower() == "established"
+    nanos = p.get("uptime-nanoseconds")
+    return BgpSessionState(
+        name=str(p.get("peer-address", "")), peer=str(p.get("peer-address", "")),
+        state=str(p.get("session-state", "unknown")), info=f"AS {p.get('peer-asn', '?')}",
+        local_as=_asn(p.get("local-asn")), peer_as=_asn(p.get("peer-asn")),
+        uptime_seconds=nanos / 1e9 if up and isinstance(nanos, int) else None,
+        received=sum(f.get("received", 0) for f in families) if up and families else None)
 
 
 def node_config_reader(kube: Kube, api_version: str) -> PeerReader:
@@ -72,10 +107,7 @@ def cilium_cli_reader(executable: str, kubeconfig: Path) -> PeerReader:
         peers = json.loads(done.stdout or "{}").get(node)
         if peers is None:
             return None
-        return [BgpSessionState(name=str(p.get("peer-address", "")),
-                                peer=str(p.get("peer-address", "")),
-                                state=str(p.get("session-state", "unknown")),
-                                info=f"AS {p.get('peer-asn', '?')}") for p in peers]
+        return [_cli_session(p) for p in peers]
     return read
 
 
@@ -104,8 +136,8 @@ def bgp_converged(plan: Plan, read: PeerReader) -> Poll:
 
 
 def wait_bgp(plan: Plan, read: PeerReader, source: str, timeout: float,
-             interval: float = 2.0) -> str:
+             interval: float = 2.0, report: Reporter | None = None) -> str:
     return wait_for("BGP sessions of every node Established", source,
                     lambda: bgp_converged(plan, read), timeout, interval,
                     "the routers' `birdc show protocols all`; `cilium bgp peers`; "
-                    "the agents' logs (grep bgp)").answer
+                    "the agents' logs (grep bgp)", report=report).answer

@@ -14,6 +14,7 @@ from typing import Any
 
 from nativek8s.core.engine.steps import Step
 from nativek8s.core.plan import Plan
+from nativek8s.core.report import reporter_of
 from nativek8s.core.verify import CheckResult
 
 from .apply import apply_bgp, ensure_node_labels
@@ -57,12 +58,13 @@ def deploy_steps(ctx: Any) -> list[Step]:
     require_kubernetes()
     installer = choose_installer(options.installer)
     kubeconfig = kubeconfig_path(ctx)
+    report = reporter_of(ctx)  # shows the long waits (agents ready, BGP sessions up)
 
     def install() -> str:
         kube = connect(ctx, "install")
         note = ensure_installed(kube, installer, plan, options, kubeconfig,
                                 ctx.state.backend_dir(PLUGIN) / "values.yaml")
-        return f"{note}; {wait_cilium_ready(kube, options.ready_timeout)}"
+        return f"{note}; {wait_cilium_ready(kube, options.ready_timeout, report=report)}"
 
     def labels() -> str:
         return ensure_node_labels(connect(ctx, "labels"), plan)
@@ -74,7 +76,7 @@ def deploy_steps(ctx: Any) -> list[Step]:
         read, source = peer_reader(connect(ctx, "bgp-wait"), plan, kubeconfig)
         if read is None:
             return f"not waited: {source}"
-        return wait_bgp(plan, read, source, options.bgp_timeout)
+        return wait_bgp(plan, read, source, options.bgp_timeout, report=report)
 
     return [
         Step(INSTALL, f"install Cilium {chart_version(plan)} ({installer.kind})", install),

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from nativek8s.core.report import Reporter
+
 from .kube import Kube
 from .wait import Poll, wait_for
 
@@ -82,7 +84,8 @@ def cilium_ready(kube: Kube) -> Poll:
     return Poll(agents_ok and op_ok, answer)
 
 
-def wait_cilium_ready(kube: Kube, timeout: float, interval: float = 2.0) -> str:
+def wait_cilium_ready(kube: Kube, timeout: float, interval: float = 2.0,
+                      report: Reporter | None = None) -> str:
     """Wait for the agents and the operator; the last answer, as a step note."""
     return wait_for("Cilium agents and operator ready", POLLED, lambda: cilium_ready(kube),
-                    timeout, interval, HINT).answer
+                    timeout, interval, HINT, report=report).answer

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from nativek8s.core.errors import NativeK8sError
+from nativek8s.core.report import Reporter, current
 
 
 @dataclass(frozen=True)
@@ -21,28 +22,30 @@ class WaitTimeout(NativeK8sError):
 
 
 def wait_for(what: str, polled: str, probe: Callable[[], Poll], timeout: float,
-             interval: float = 2.0, hint: str = "") -> Poll:
+             interval: float = 2.0, hint: str = "", report: Reporter | None = None) -> Poll:
     """Call probe until it is done; after `timeout` seconds raise WaitTimeout saying
     `what` was awaited, `polled` (the objects read), how many polls, and the last answer.
 
     Errors count as a not-done answer (a cluster coming up refuses requests for a while,
     agents restart); the deadline still holds and the diagnosis quotes the error. At least
-    one poll is made, even with timeout 0.
+    one poll is made, even with timeout 0. ``report`` shows the wait while it lasts.
     """
     deadline = time.monotonic() + timeout
     polls = 0
-    while True:
-        polls += 1
-        try:
-            result = probe()
-        except NativeK8sError as exc:
-            result = Poll(False, str(exc))
-        if result.done:
-            return result
-        left = deadline - time.monotonic()
-        if left <= 0:
-            look = f"; look at: {hint}" if hint else ""
-            raise WaitTimeout(f"{what}: not done after {timeout:g} s; polled {polled} "
-                              f"{polls} time{'s' if polls != 1 else ''}; last answer: "
-                              f"{result.answer}{look}")
-        time.sleep(min(interval, left))
+    with (report or current()).waiting(what) as waiting:
+        while True:
+            polls += 1
+            try:
+                result = probe()
+            except NativeK8sError as exc:
+                result = Poll(False, str(exc))
+            if result.done:
+                return result
+            waiting.note(result.answer)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                look = f"; look at: {hint}" if hint else ""
+                raise WaitTimeout(f"{what}: not done after {timeout:g} s; polled {polled} "
+                                  f"{polls} time{'s' if polls != 1 else ''}; last answer: "
+                                  f"{result.answer}{look}")
+            time.sleep(min(interval, left))

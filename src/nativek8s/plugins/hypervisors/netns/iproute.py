@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 from nativek8s.core.errors import NativeK8sError
 
 NETNS_DIR = Path("/run/netns")
+log = logging.getLogger(__name__)
 
 
 class IpError(NativeK8sError):
@@ -18,6 +20,7 @@ class IpError(NativeK8sError):
 
 def run(argv: Sequence[str], *, input: str | None = None, timeout: float = 30.0,
         check: bool = True) -> subprocess.CompletedProcess[str]:
+    log.debug("running %s", " ".join(argv))  # -vv; secrets are in files, never in argv
     try:
         proc = subprocess.run(list(argv), input=input, capture_output=True, text=True,
                               timeout=timeout)

@@ -16,6 +16,7 @@ from nativek8s.core.engine.steps import Step
 from nativek8s.core.errors import NativeK8sError, UsageError
 from nativek8s.core.intent import SpeakerIntent
 from nativek8s.core.kinds import RenderContext, RenderedFile
+from nativek8s.core.report import reporter_of
 
 from . import daemons, iproute, processes
 from .inns import write_sysctls
@@ -79,6 +80,10 @@ class Netns:
         if self._options(ctx).speaker == "gobgp":
             tools.update(GOBGP_TOOLS)
         missing = sorted({pkg for tool, pkg in tools.items() if shutil.which(tool) is None})
+        report = reporter_of(ctx)  # `doctor -v` lists what was found
+        for tool in sorted(tools):
+            if (path := shutil.which(tool)) is not None:
+                report.detail(f"netns: {tool}: {path}")
         if missing:
             problems.append(f"missing tools; install them: apt-get install {' '.join(missing)}")
         for router in ctx.plan.routers:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from nativek8s.core.engine.context import LabContext
 from nativek8s.core.errors import NativeK8sError
@@ -58,15 +60,8 @@ class NetnsObserver:
             raise NativeK8sError(f"the {daemon.kind} of {node.name} is not running "
                                  f"(log: {daemon.log})")
         if daemon.kind == "gobgpd":
-            out = []
-            for n in daemons.gobgp_neighbors(daemon.socket):
-                state = n.get("state", {})
-                fsm = state.get("session_state", 0)
-                out.append(BgpSessionState(
-                    name=state.get("neighbor_address", "?"),
-                    peer=n.get("conf", {}).get("neighbor_address", "?"),
-                    state=_FSM.get(fsm, str(fsm))))
-            return out
+            now = time.time()
+            return [gobgp_session(n, now) for n in daemons.gobgp_neighbors(daemon.socket)]
         return _bird_speaker_sessions(self.intents[node.name], daemon)
 
     def ping(self, src: NodePlan, dst: NodePlan) -> ProbeResult:
@@ -123,12 +118,33 @@ class NetnsObserver:
         return out
 
 
+def gobgp_session(neighbor: dict, now: float) -> BgpSessionState:
+    """One entry of `gobgp neighbor -j`. Its JSON leaves out zero counters, and its
+    uptime is the epoch second the session came up."""
+    conf, state = neighbor.get("conf", {}), neighbor.get("state", {})
+    fsm = state.get("session_state", 0)
+    up = fsm == 6
+    families = [a.get("state", {}) for a in neighbor.get("afi_safis", [])]
+    since = neighbor.get("timers", {}).get("state", {}).get("uptime", {}).get("seconds")
+    return BgpSessionState(
+        name=state.get("neighbor_address", "?"),
+        peer=conf.get("neighbor_address", "?"),
+        state=_FSM.get(fsm, str(fsm)),
+        local_as=conf.get("local_asn"), peer_as=conf.get("peer_asn") or state.get("peer_asn"),
+        since=(datetime.fromtimestamp(since, UTC).isoformat(timespec="seconds")
+               if up and since else ""),
+        uptime_seconds=max(now - since, 0.0) if up and since else None,
+        received=sum(f.get("received", 0) for f in families) if up else None,
+        accepted=sum(f.get("accepted", 0) for f in families) if up else None,
+    )
 
 
 def _bird_speaker_sessions(intent: SpeakerIntent, daemon) -> list[BgpSessionState]:
-    """`birdc show protocols` of a BIRD node speaker; its protocols are peer0, peer1, ..."""
+    """`birdc show protocols` of a BIRD node speaker; its protocols are peer0, peer1, ...
+    The AS numbers are the ones its configuration gives it (made from the intent)."""
     peers = intent.peers
     out = iproute.run(["birdc", "-s", str(daemon.socket), "show", "protocols"]).stdout
+    now = datetime.now()
     states = []
     for line in out.splitlines():
         parts = line.split()
@@ -137,5 +153,22 @@ def _bird_speaker_sessions(intent: SpeakerIntent, daemon) -> list[BgpSessionStat
             if index < len(peers):
                 # Name Proto Table State Since Info: Info is the BGP state when up
                 info = parts[5] if len(parts) > 5 else parts[3]
-                states.append(BgpSessionState(parts[0], str(peers[index].address), info))
+                since = parts[4] if len(parts) > 4 else ""
+                up = info.lower() == "established"
+                states.append(BgpSessionState(
+                    parts[0], str(peers[index].address), info,
+                    local_as=intent.local_asn, peer_as=peers[index].asn, since=since,
+                    uptime_seconds=_uptime_of(since, now) if up else None))
     return states
+
+
+def _uptime_of(since: str, now: datetime) -> float | None:
+    """BIRD's default `since` for recent times: a time of day, today (or yesterday)."""
+    try:
+        clock = datetime.strptime(since, "%H:%M:%S.%f").time()
+    except ValueError:
+        return None
+    then = datetime.combine(now.date(), clock)
+    if then > now:
+        then -= timedelta(days=1)
+    return (now - then).total_seconds()

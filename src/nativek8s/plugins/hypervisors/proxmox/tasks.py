@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 
 from nativek8s.core.errors import NativeK8sError
+from nativek8s.core.report import Reporter, current
 
 from .connection import Connection
 
@@ -42,8 +43,17 @@ def task_log(conn: Connection, upid: str, limit: int = 1000) -> list[str]:
 
 def wait_task(conn: Connection, upid: str, what: str, timeout: float, *,
               sleep: Callable[[float], None] = time.sleep,
-              clock: Callable[[], float] = time.monotonic) -> str:
-    """Poll until the task stops; return its exit status, or raise TaskFailed with its log."""
+              clock: Callable[[], float] = time.monotonic,
+              report: Reporter | None = None) -> str:
+    """Poll until the task stops; return its exit status, or raise TaskFailed with its log.
+    The wait is shown by ``report`` (default: the command's, steps run with it)."""
+    with (report or current()).waiting(what) as waiting:
+        return _poll_task(conn, upid, what, timeout, sleep, clock, waiting.note)
+
+
+def _poll_task(conn: Connection, upid: str, what: str, timeout: float,
+               sleep: Callable[[float], None], clock: Callable[[], float],
+               note: Callable[[str], None]) -> str:
     node = node_of(upid)
     deadline = clock() + timeout
     pause = FIRST_POLL
@@ -56,6 +66,7 @@ def wait_task(conn: Connection, upid: str, what: str, timeout: float, *,
             log = task_log(conn, upid)
             raise TaskFailed(_failure(what, upid, f"failed: {exitstatus}", log), upid,
                              exitstatus, log)
+        note(f"task {status.get('status', '?')} on {node}")
         if clock() >= deadline:
             log = task_log(conn, upid)
             raise TaskFailed(_failure(

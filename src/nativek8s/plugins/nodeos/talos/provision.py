@@ -26,6 +26,7 @@ from nativek8s.core.engine.context import LabContext
 from nativek8s.core.engine.steps import Step
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.core.plan import NodePlan
+from nativek8s.core.report import reporter_of
 from nativek8s.core.secrets import SECRET_MODE
 
 from . import commands as cmd
@@ -53,6 +54,7 @@ class Provisioner:
 
     def __init__(self, ctx: LabContext):
         self.ctx = ctx
+        self.report = reporter_of(ctx)  # shows the long waits (install, bootstrap, ready)
         self.plan = ctx.plan
         self.version = supported(self.plan.versions["talos"])
         self.kubernetes = kubernetes_version(self.version, self.plan.versions.get("kubernetes"))
@@ -165,7 +167,8 @@ class Provisioner:
                         self.options.maintenance_timeout, self.options.poll_interval,
                         hint=(f"is the machine running and does {cmd.ip(node)} answer on TCP "
                               "50000? Check its console and that its datacentre router's "
-                              f"DHCP gives {node.interfaces[0].mac} that address"))
+                              f"DHCP gives {node.interfaces[0].mac} that address"),
+                        report=self.report)
 
     def apply(self, node: NodePlan) -> str:
         fingerprint = self._fingerprint(node)
@@ -216,7 +219,8 @@ class Provisioner:
                 return Answer(False, short_error(error))
             return Answer(done(statuses[0]), statuses[0].describe())
 
-        return wait_for(what, polled, probe, timeout, self.options.poll_interval, hint)
+        return wait_for(what, polled, probe, timeout, self.options.poll_interval, hint,
+                        report=self.report)
 
     def bootstrap(self) -> str:
         node = self.first
@@ -296,6 +300,7 @@ class Provisioner:
         wait_for(f"{len(nodes)} node(s) registered with Kubernetes", polled, probe,
                  self.options.ready_timeout, self.options.poll_interval,
                  hint="a node's kubelet must reach the API server at "
-                      f"{self.plan.cluster.endpoint}; check its routes to the control plane")
+                      f"{self.plan.cluster.endpoint}; check its routes to the control plane",
+                 report=self.report)
         return (f"{len(nodes)} node(s) registered; NotReady until the CNI runs (Talos waits "
                 "about 10 minutes for it)")

@@ -75,9 +75,9 @@ def _status(obj: dict) -> MachineStatus:
 
 
 def short_error(stderr: str) -> str:
-    """What a failed talosctl call said, in one line."""
+    """What a failed talosctl call said: its first line, whole (never cut mid-word)."""
     lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
-    return lines[0][:300] if lines else "(no output)"
+    return lines[0] if lines else "(no output)"
 
 
 def node_error(stderr: str, ip: str) -> str:
@@ -86,5 +86,5 @@ def node_error(stderr: str, ip: str) -> str:
     for line in stderr.splitlines():
         head, sep, rest = line.strip().lstrip("*").strip().partition(": ")
         if sep and head == ip:
-            return rest[:300]
+            return rest
     return short_error(stderr)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from nativek8s.core.errors import NativeK8sError
+from nativek8s.core.report import Reporter, current
 
 
 class WaitExpired(NativeK8sError):
@@ -22,19 +23,22 @@ class Answer:
 
 def wait_for(what: str, polled: str, probe: Callable[[], Answer], timeout: float,
              interval: float, hint: str = "", clock: Callable[[], float] = time.monotonic,
-             sleep: Callable[[float], None] = time.sleep) -> str:
+             sleep: Callable[[float], None] = time.sleep, report: Reporter | None = None) -> str:
     """Call ``probe`` until it answers done; return its last text. Past ``timeout`` seconds
-    raise :class:`WaitExpired` naming ``polled``, the number of polls and the last answer."""
+    raise :class:`WaitExpired` naming ``polled``, the number of polls and the last answer.
+    ``report`` shows the wait (what, how long, the last answer) while it lasts."""
     start = clock()
     polls = 0
-    while True:
-        answer = probe()
-        polls += 1
-        if answer.done:
-            return answer.text
-        elapsed = clock() - start
-        if elapsed >= timeout:
-            tail = f"; {hint}" if hint else ""
-            raise WaitExpired(f"{what}: not after {timeout:g}s ({polls} polls of `{polled}`); "
-                              f"last answer: {answer.text}{tail}")
-        sleep(min(interval, max(timeout - elapsed, 0.0)))
+    with (report or current()).waiting(what) as waiting:
+        while True:
+            answer = probe()
+            polls += 1
+            if answer.done:
+                return answer.text
+            waiting.note(answer.text)
+            elapsed = clock() - start
+            if elapsed >= timeout:
+                tail = f"; {hint}" if hint else ""
+                raise WaitExpired(f"{what}: not after {timeout:g}s ({polls} polls of "
+                                  f"`{polled}`); last answer: {answer.text}{tail}")
+            sleep(min(interval, max(timeout - elapsed, 0.0)))

@@ -7,9 +7,11 @@ Both birdc's plain output and its verbose one (`birdc -v`, every line prefixed b
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from ipaddress import IPv4Address, IPv4Network
 
 from nativek8s.core.errors import NativeK8sError
@@ -239,12 +241,60 @@ def birdc_argv(socket: str | None, *command: str) -> list[str]:
     return ["birdc", *(["-s", socket] if socket else []), *command]
 
 
-def session_state(protocol: ProtocolStatus) -> BgpSessionState:
+def _int(text: str | None) -> int | None:
+    return int(text) if text and text.strip().isdigit() else None
+
+
+def _routes_imported(protocol: ProtocolStatus) -> int | None:
+    """`Routes: 2 imported, 2 exported, 2 preferred`: the peer's routes now in the table."""
+    match = re.search(r"(\d+) imported", protocol.details.get("Routes", ""))
+    return int(match.group(1)) if match else None
+
+
+def _received(protocol: ProtocolStatus) -> int | None:
+    """Prefixes the peer announces now: import updates received minus withdraws received
+    (exact while the peer does not re-announce a prefix with changed attributes)."""
+    updates = protocol.import_updates.get("received")
+    withdraws = protocol.details.get("Import withdraws", "").split()
+    if updates is None:
+        return None
+    gone = _int(withdraws[0]) if withdraws else 0
+    return max(updates - (gone or 0), 0)
+
+
+def uptime_of(since: str, now: datetime) -> float | None:
+    """Seconds since BIRD's `since` column: `15:10:58.324` (today, BIRD's default for recent
+    times), or `2026-12-04 15:10:58` (`timeformat protocol iso long`); None for a date alone
+    (BIRD's default for older times). Read on this host's clock, in its time zone."""
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f"):
+        with contextlib.suppress(ValueError):
+            return max((now - datetime.strptime(since, fmt)).total_seconds(), 0.0)
+    for fmt in ("%H:%M:%S.%f", "%H:%M:%S"):
+        try:
+            clock = datetime.strptime(since, fmt).time()
+        except ValueError:
+            continue
+        then = datetime.combine(now.date(), clock)
+        if then > now:  # shown as a time of day: it was yesterday
+            then -= timedelta(days=1)
+        return (now - then).total_seconds()
+    return None
+
+
+def session_state(protocol: ProtocolStatus, now: datetime | None = None) -> BgpSessionState:
     neighbor = protocol.neighbor_address
+    state = protocol.bgp_state or protocol.state
+    up = state.lower() == "established"
     return BgpSessionState(
         name=protocol.name, peer=str(neighbor) if neighbor else "",
-        state=protocol.bgp_state or protocol.state, info=protocol.last_error,
+        state=state, info=protocol.last_error,
         refused=protocol.import_updates.get("filtered", 0),
+        local_as=_int(protocol.details.get("Local AS")),
+        peer_as=_int(protocol.details.get("Neighbor AS")),
+        since=protocol.since,
+        uptime_seconds=uptime_of(protocol.since, now or datetime.now()) if up else None,
+        received=_received(protocol) if up else None,
+        accepted=_routes_imported(protocol) if up else None,
     )
 
 
