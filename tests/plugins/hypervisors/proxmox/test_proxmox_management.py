@@ -69,3 +69,26 @@ def test_a_host_routed_through_the_routers(pve, make_lab, namespace):
     # dc1's LAN goes via router-1's WAN address; dc2's has no route in this namespace
     assert len(problems) == 1 and problems[0].startswith("dc2: this host reaches 10.2.0.0/24")
     assert "Network is unreachable" in problems[0]
+
+
+def test_a_booting_router_is_waited_for_until_its_agent_reports(pve, make_lab):
+    """The wait ends when the agent reports (its WAN address appears on the 3rd ask)."""
+    lab = make_lab(pve)
+    ctx = lab.deploy()
+    vms = Vms(lab.plugin(ctx).observer(ctx).vms.conn, lab.plan, ctx.state, 10)
+    machines = {m.name: m for m in lab.plan.machines}
+    router1 = next(vm for vm in pve.state.vms.values()
+                   if vm.config["name"].endswith("router-1"))
+    reported, router1.guest_interfaces = router1.guest_interfaces, []
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:  # the agent reports on the third ask
+        naps.append(seconds)
+        if len(naps) == 2:
+            router1.guest_interfaces = reported
+
+    problems = check_paths(vms.conn, lab.plan,
+                           lambda name: vms.find(machines[name], adopt=False), wait=60,
+                           sleep=nap)
+    assert len(naps) == 2
+    assert "router-1's WAN address 198.51.100.11" in problems[0]

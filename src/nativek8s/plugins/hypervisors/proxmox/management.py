@@ -24,6 +24,7 @@ from ipaddress import IPv4Network
 from typing import Any
 
 from nativek8s.core.plan import NetworkKind, Plan
+from nativek8s.core.report import current
 from nativek8s.core.roles import Role
 
 from .connection import ApiError, Connection
@@ -134,9 +135,11 @@ def check_paths(conn: Connection, plan: Plan, locate: Callable[[str], VmRef | No
         vm = locate(path.router)
         deadline = time.monotonic() + wait
         wan = wan_address(conn, vm, path.wan_mac) if vm else None
-        while vm is not None and wan is None and time.monotonic() < deadline:
-            sleep(min(POLL, max(deadline - time.monotonic(), 0)))
-            wan = wan_address(conn, vm, path.wan_mac)
+        if vm is not None and wan is None and wait > 0:
+            with current().waiting(f"{path.router} to boot and report its WAN address"):
+                while wan is None and time.monotonic() < deadline:
+                    sleep(min(POLL, max(deadline - time.monotonic(), 0)))
+                    wan = wan_address(conn, vm, path.wan_mac)
         first = path.targets[0]
         gateway, how = route(first.address)
         if wan is None:
