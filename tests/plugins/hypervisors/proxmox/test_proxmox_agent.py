@@ -131,7 +131,7 @@ def test_nodes_are_not_observable_through_the_agent(deployed):
     _, observer, _ = deployed
     assert sorted(observer.inside) == ["router"]
     text = error_of(lambda: observer.access("node-1"))
-    assert text.startswith("node-1 (a node) is not observable through the Proxmox guest agent")
+    assert text.startswith("node-1 (a node): not observable through the Proxmox guest agent")
     assert "the CNI plugin checks nodes and pods through Kubernetes" in text
 
 

@@ -46,7 +46,7 @@ def test_deploy_status_destroy_commands(pve, tmp_path, monkeypatch):
     assert "router-1 (router, dc1)\n  unicast 10.1.0.0/24 dev br-lan proto kernel\n" \
         in deploy.output
     assert "unicast 10.244.1.0/24 via 10.255.0.2 dev eth2 proto bird" in deploy.output
-    assert "node-1 (node, dc1)\n  (not shown: node-1 (a node) is not observable through " \
+    assert "node-1 (node, dc1)\n  (not shown: node-1 (a node): not observable through " \
         "the Proxmox guest agent" in deploy.output
     assert verify.exit_code == 0, verify.output
     for line in ("ok   bgp      router-1 → node-1 (10.1.0.10)",

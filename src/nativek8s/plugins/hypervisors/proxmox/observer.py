@@ -21,8 +21,8 @@ from .connection import ApiError
 from .management import address_on, lan_paths
 from .vms import VmRef, Vms
 
-NOT_HERE = ("{what} is not observable through the Proxmox guest agent: nodes run an OS "
-            "without a shell (Talos); the CNI plugin checks nodes and pods through Kubernetes")
+NOT_HERE = ("{what}: not observable through the Proxmox guest agent (nodes run an OS "
+            "without a shell, Talos); the CNI plugin checks nodes and pods through Kubernetes")
 
 
 def _addresses(result: Any) -> list[str]:
