@@ -140,6 +140,7 @@ def namespace() -> Iterator[str]:
         subprocess.run(["ip", "netns", "del", name], check=False)
 
 
+@pytest.mark.netns
 def test_real_programs_in_a_namespace(proxmox_standin, vm, namespace):  # noqa: F811
     guest = NamespaceGuest(namespace)
     proxmox_standin.state.vms[VMID].guest = guest

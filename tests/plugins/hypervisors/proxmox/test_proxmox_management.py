@@ -58,6 +58,7 @@ def namespace() -> Iterator[str]:
         subprocess.run(["ip", "netns", "del", name], check=False)
 
 
+@pytest.mark.netns
 def test_a_host_routed_through_the_routers(pve, make_lab, namespace):
     lab = make_lab(pve)
     ctx = lab.deploy()
