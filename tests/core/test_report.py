@@ -23,7 +23,7 @@ from nativek8s.core.report import (
     human_bytes,
     reporting,
 )
-from tests.http_site import Site, serve
+from tests.support.http_site import Site, serve
 
 
 class FakeClock:
