@@ -32,9 +32,10 @@ def _stderr_text(raw: str) -> str:
 
 @pytest.fixture
 def corpus_cwd(monkeypatch: pytest.MonkeyPatch) -> Path:
-    # Git keeps no read bits: give the password file of the world-readable case its mode.
+    # Git keeps no read bits: give the world-readable case's password file its mode, and
+    # the others the private mode they need to get to the checks they are about.
     for pw in BAD.glob("*.pw"):
-        pw.chmod(0o644)
+        pw.chmod(0o644 if pw.name == "world-readable.pw" else 0o600)
     monkeypatch.chdir(BAD)
     return BAD
 

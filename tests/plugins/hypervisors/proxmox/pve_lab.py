@@ -33,6 +33,7 @@ from tests.standins.proxmox_api.guest import CannedGuest, Exited
 ROUTER_IMAGE_BYTES = 256 * 1024
 CAPTURED = Path(__file__).parents[3] / "data" / "proxmox_agent"
 BIRDC_ARGV = ("birdc", "show", "protocols", "all")
+FILTERED_ARGV = ("birdc", "show", "route", "filtered")
 ROUTES_ARGV = ("ip", "-j", "-4", "route", "show")
 CALLS: dict[str, int] = {}  # boot_media calls per machine, across the test session
 _CALLS_LOCK = threading.Lock()
@@ -186,6 +187,7 @@ def captured_guest(router: str) -> CannedGuest:
     """A router VM answering what a real one answered (tests/data/proxmox_agent)."""
     return CannedGuest({
         BIRDC_ARGV: Exited(0, (CAPTURED / f"{router}.birdc.txt").read_bytes()),
+        FILTERED_ARGV: Exited(0, (CAPTURED / f"{router}.filtered.txt").read_bytes()),
         ROUTES_ARGV: Exited(0, (CAPTURED / f"{router}.routes.json").read_bytes()),
     })
 

@@ -117,6 +117,22 @@ class NetnsObserver:
                                      {daemon.kind: pid} if pid else {}))
         return out
 
+    def faults(self) -> list[tuple[str, str]]:
+        """Machines whose namespace is gone or whose daemon died: BGP will not converge
+        by waiting for it."""
+        existing = iproute.namespaces()
+        out = []
+        for m in self.ctx.plan.machines:
+            ns = machine_ns(self.lab, m.name)
+            if ns not in existing:
+                out.append((m.name, f"namespace {ns} does not exist"))
+                continue
+            daemon = (daemons.router_daemon(self.ctx, m.name) if m.kind == "router"
+                      else daemons.node_daemon(self.ctx, m.name, self.speaker))
+            if not daemons.running_pid(self.ctx, daemon):
+                out.append((m.name, f"{daemon.kind} is not running (log: {daemon.log})"))
+        return out
+
 
 def gobgp_session(neighbor: dict, now: float) -> BgpSessionState:
     """One entry of `gobgp neighbor -j`. Its JSON leaves out zero counters, and its
