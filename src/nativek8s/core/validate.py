@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from .errors import Problem
+from .kinds import KIND_TITLES, KINDS
 from .plan.build import FIRST_NODE_HOST, PROBE_POD_HOST, lan_of, router_names
 from .plan.naming import IFNAMSIZ
-from .registry import KIND_TITLES
 from .topology import Role, Topology
 
 if TYPE_CHECKING:
@@ -271,7 +271,7 @@ def _password_problem(path: Path) -> Problem | None:
 
 def _plugins(topo: Topology, registry: Registry) -> list[Problem]:
     out: list[Problem] = []
-    for kind in ("hypervisor", "router", "nodeos", "cni"):
+    for kind in KINDS:
         name = getattr(topo.plugins, kind)
         if name not in registry.names(kind):
             out.append(Problem(f"plugins.{kind}", f"no {KIND_TITLES[kind]} plugin is named "

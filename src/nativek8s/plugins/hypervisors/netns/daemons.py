@@ -11,10 +11,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.intent import SpeakerIntent
-from nativek8s.core.secrets import write_private
+from nativek8s.api import LabContext, NativeK8sError, SpeakerIntent, write_private
+from nativek8s.shared.files import write_atomic
 
 from . import iproute, podagent, processes
 from .names import machine_ns, pod_ns
@@ -134,7 +132,7 @@ def write_config(path: Path, text: str, secret: bool) -> bool:
     if secret:
         write_private(path, text)
     else:
-        path.write_text(text)
+        write_atomic(path, text)  # a daemon reloading meanwhile reads the old or the new
     return True
 
 

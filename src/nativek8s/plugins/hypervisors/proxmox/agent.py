@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import NativeK8sError
 
 from .connection import ApiError, Connection
 from .vms import VmRef
@@ -42,7 +42,7 @@ def _tail(text: str, lines: int = 5) -> str:
 
 
 class AgentAccess:
-    """Runs commands inside one machine's VM (a :class:`~nativek8s.core.kinds.MachineAccess`).
+    """Runs commands inside one machine's VM (a MachineAccess).
 
     ``locate`` finds the machine's VM when a command runs (raising NativeK8sError when it
     is gone), so an access made before a VM was recreated still finds the new one.

@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 from typing import Any
 
-from nativek8s.core.plan import NetworkKind, Plan
-from nativek8s.core.report import current
-from nativek8s.core.roles import Role
+from nativek8s.api import NetworkKind, Plan, Role, current_reporter
 
 from .connection import ApiError, Connection
 from .vms import VmRef
@@ -136,7 +134,7 @@ def check_paths(conn: Connection, plan: Plan, locate: Callable[[str], VmRef | No
         deadline = time.monotonic() + wait
         wan = wan_address(conn, vm, path.wan_mac) if vm else None
         if vm is not None and wan is None and wait > 0:
-            with current().waiting(f"{path.router} to boot and report its WAN address"):
+            with current_reporter().waiting(f"{path.router} to boot and report its WAN address"):
                 while wan is None and time.monotonic() < deadline:
                     sleep(min(POLL, max(deadline - time.monotonic(), 0)))
                     wan = wan_address(conn, vm, path.wan_mac)

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.kinds import BgpSessionState
-from nativek8s.core.observe import MachineStatus, ProbeResult
-from nativek8s.core.plan import NodePlan
+from nativek8s.api import (
+    BgpSessionState,
+    MachineStatus,
+    NativeK8sError,
+    NodePlan,
+    Observer,
+    ProbeResult,
+)
 
 from .agent import AgentAccess
 from .connection import ApiError
@@ -35,7 +39,7 @@ def _addresses(result: Any) -> list[str]:
     return out
 
 
-class ProxmoxObserver:
+class ProxmoxObserver(Observer):
     # Machine kinds this observer looks inside, and how; nodes and pods it cannot.
     inside = {"router": "the Proxmox guest agent (agent/exec)"}
     unverifiable = ("nodes and pods are not observable through the Proxmox guest agent "
