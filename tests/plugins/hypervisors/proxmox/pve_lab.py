@@ -44,6 +44,7 @@ CAPTURED = Path(__file__).parents[3] / "data" / "proxmox_agent"
 BIRDC_ARGV = ("birdc", "show", "protocols", "all")
 FILTERED_ARGV = ("birdc", "show", "route", "filtered")
 ROUTES_ARGV = ("ip", "-j", "-4", "route", "show")
+RULES_ARGV = ("ip", "-j", "-4", "rule", "show")
 CALLS: dict[str, int] = {}  # boot_media calls per machine, across the test session
 _CALLS_LOCK = threading.Lock()
 
@@ -187,6 +188,7 @@ def captured_guest(router: str) -> CannedGuest:
         BIRDC_ARGV: Exited(0, (CAPTURED / f"{router}.birdc.txt").read_bytes()),
         FILTERED_ARGV: Exited(0, (CAPTURED / f"{router}.filtered.txt").read_bytes()),
         ROUTES_ARGV: Exited(0, (CAPTURED / f"{router}.routes.json").read_bytes()),
+        RULES_ARGV: Exited(0, (CAPTURED / f"{router}.rules.json").read_bytes()),
     })
 
 

@@ -175,3 +175,22 @@ def test_verify_turns_agent_trouble_into_failed_checks_naming_the_router(pve, tm
             assert observed.startswith("router-1: `") and "did not finish within 0.5 s" in observed
         else:
             assert "router-2 (VM" in observed and "no QEMU guest agent configured" in observed
+
+
+def test_a_policy_rule_inside_a_router_fails_its_routes_check(deployed):
+    """verify reads the router's policy rules through the agent too (`ip -j -4 rule show`)."""
+    from nativek8s.core.verify import verify_machines
+
+    from .pve_lab import RULES_ARGV, captured_guest
+
+    lab, observer, vms = deployed
+    guest = captured_guest("router-2")
+    rules = json.loads((CAPTURED / "router-2.rules.json").read_text())
+    rules.insert(1, {"priority": 100, "src": "10.244.0.0/16", "table": "7"})
+    guest.answers[RULES_ARGV] = Exited(0, json.dumps(rules).encode())
+    vms["router-2"].guest = guest
+    ctx = lab.ctx()
+    results = verify_machines(lab.plan, observer, ctx.plugins.router, list(lab.plan.routers))
+    failed = [(r.machine, r.subject) for r in results if not r.ok]
+    assert failed == [("router-2", "router-2 rule 100")]
+    assert list(RULES_ARGV) in guest.started

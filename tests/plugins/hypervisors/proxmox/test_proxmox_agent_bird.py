@@ -124,6 +124,7 @@ def test_deploy_and_verify_check_the_routers_through_the_agent(pve_lab, monkeypa
     routes = {r.subject: r.observed for r in results if r.check == "routes"}
     assert "via 10.255.0.2 dev eth2 proto bird" in routes["router-1 10.244.1.0/24"]
     assert ["birdc", "show", "protocols", "all"] in guests["router-1"].started
+    assert ["ip", "-j", "-4", "rule", "show"] in guests["router-1"].started
 
     # The same observed for real: a session taken down inside router-1 fails verify there.
     real = guests["router-1"]
