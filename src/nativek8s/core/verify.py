@@ -343,8 +343,8 @@ def verify_machines(plan: Plan, observer: Observer, router_os: RouterOS,
 def verify(plan: Plan, observer: Observer, router_os: RouterOS, wait: float = 0.0,
            on_wait: Callable[[list[CheckResult]], None] | None = None,
            report: Reporter | None = None) -> list[CheckResult]:
-    """All checks: BGP and routes of every machine (polled while ``wait`` lasts), then the
-    data plane probed once."""
+    """All checks: BGP and routes of every machine (polled while ``wait`` lasts, see
+    verify_machines), then the data plane probed once."""
     results = verify_machines(plan, observer, router_os, list(plan.machines), wait, on_wait,
                               report)
     with (report or current()).waiting("pod-to-pod probes (ping, TCP, traceroute)"):
