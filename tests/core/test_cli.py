@@ -96,8 +96,21 @@ def test_validate_missing_file(builtin_registry, tmp_path: Path):
 
 
 def test_validate_flags_override_the_file(builtin_registry, sample_registry):
-    result = run_cli(["validate", "--router", "sample-router", str(THREE_DC)])
+    result = run_cli(["validate", "--router", "sample-router", "--hypervisor", "sample-hv",
+                      str(THREE_DC)])
     assert result.exit_code == 0, result.output
+
+
+def test_netns_refuses_a_router_os_that_cannot_run_in_a_namespace(builtin_registry,
+                                                                   sample_registry):
+    """sample-router does not say how to run its daemon in a namespace: netns refuses it at
+    validate time, naming the member and what to choose instead."""
+    result = run_cli(["validate", "--router", "sample-router", "--hypervisor", "netns",
+                      str(THREE_DC)])
+    assert result.exit_code == 2
+    assert ("plugins.router: the netns hypervisor cannot run the router OS plugin "
+            "'sample-router': it does not implement namespace_daemon") in result.stderr
+    assert "--router" in result.stderr
 
 
 def test_plan_json_round_trips(builtin_registry, isolated):

@@ -37,6 +37,7 @@ from pydantic import BaseModel
 from .intent import SpeakerIntent
 
 if TYPE_CHECKING:
+    from .nsdaemon import DaemonPaths, NamespaceDaemon
     from .plan import Plan, RouterPlan
     from .secrets import SecretStore
 
@@ -141,9 +142,19 @@ class Plugin(Protocol):
 class RouterOS(Plugin, Protocol):
     """Turns the plan into router configuration, and reads the router's BGP state."""
 
-    optional: ClassVar[tuple[str, ...]] = ("boot_media",)
+    optional: ClassVar[tuple[str, ...]] = ("boot_media", "namespace_daemon")
 
     def bgp_daemon(self, router: RouterPlan) -> BgpDaemon: ...
+
+    def namespace_daemon(self, router: RouterPlan, files: Sequence[RenderedFile],
+                         paths: DaemonPaths) -> NamespaceDaemon | None:
+        """How to run this router's routing daemon in a network namespace on the host (the
+        netns backend): programs, files, readiness, control socket, all under ``paths``.
+        ``files`` are what :meth:`render` made for this router. Sessions are then read
+        through :meth:`bgp_sessions` with ``access.bgp_control_socket`` set to the
+        answer's ``control_socket``. None: this router cannot run so (netns refuses the
+        lab, naming it). Optional: without it, netns refuses the router OS."""
+        ...
 
     def bgp_sessions(self, router: RouterPlan, access: MachineAccess) -> list[BgpSessionState]:
         """The router's BGP sessions as its daemon reports them (for verify/status)."""
@@ -200,6 +211,11 @@ class Hypervisor(Plugin, Protocol):
     """
 
     emulates: frozenset[str]
+    optional: ClassVar[tuple[str, ...]] = ("requires",)
+    # Optional: members the plugin of each role must implement for this hypervisor to run
+    # it (netns: the router OS's namespace_daemon); `validate` refuses compositions
+    # that lack one, before anything is created.
+    requires: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def preflight(self, ctx: Any) -> None:
         """Raise NativeK8sError listing every unmet requirement (tools, permissions)."""
@@ -216,6 +232,11 @@ class Hypervisor(Plugin, Protocol):
     def observer(self, ctx: Any) -> Any:
         """An :class:`~nativek8s.core.observe.Observer` of the deployed lab."""
         ...
+
+
+def implements(plugin: Any, member: str) -> bool:
+    """True if the plugin object provides an optional interface member."""
+    return callable(getattr(plugin, member, None))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from .errors import Problem
+from .kinds import implements
 from .plan.build import FIRST_NODE_HOST, PROBE_POD_HOST, lan_of, router_names
 from .plan.naming import IFNAMSIZ
 from .registry import KIND_TITLES
@@ -263,4 +264,26 @@ def _plugins(topo: Topology, registry: Registry) -> list[Problem]:
                         fields = ", ".join(found.spec.options.model_fields)
                         msg = f"unknown option; {plugin} takes: {fields}"
                     out.append(Problem(f"{base}.{plugin}.{sub}".rstrip("."), msg))
+    return out
+
+
+def check_requirements(topo: Topology, registry: Registry) -> list[Problem]:
+    """What each chosen hypervisor needs of the other roles' plugins (netns: a router OS
+    that says how to run its daemon in a namespace), checked before anything is made."""
+    out: list[Problem] = []
+    hypervisors = {topo.plugins.hypervisor, *(s.hypervisor for s in topo.datacentres.values()
+                                              if s.hypervisor)}
+    for hyp_name in sorted(hypervisors):
+        hyp = registry.create("hypervisor", hyp_name)
+        for role, members in getattr(hyp, "requires", {}).items():
+            name = getattr(topo.plugins, role)
+            plugin = registry.create(role, name)
+            missing = [m for m in members if not implements(plugin, m)]
+            if missing:
+                out.append(Problem(
+                    f"plugins.{role}",
+                    f"the {hyp_name} hypervisor cannot run the {KIND_TITLES[role]} plugin "
+                    f"{name!r}: it does not implement {', '.join(missing)} (how to run its "
+                    f"daemon there); choose another {KIND_TITLES[role]} with --{role} or "
+                    f"another hypervisor with --hypervisor"))
     return out

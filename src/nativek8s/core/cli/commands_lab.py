@@ -29,7 +29,7 @@ def deploy(topology, speaker, routes, **choices):
     from ..verify import route_table
     from .commands_topology import _load
 
-    topo, reg = _load(topology, **choices)
+    topo, reg = _load(topology, deployable=True, **choices)
     plan = build_plan(topo)
     state = LabState(plan.lab)
     options = {"speaker": speaker} if speaker else {}
@@ -184,7 +184,7 @@ def doctor(topology, **choices):
     from ..plan import build_plan
     from .commands_topology import _load
 
-    topo, reg = _load(topology, **choices)
+    topo, reg = _load(topology, deployable=True, **choices)
     plan = build_plan(topo)
     state = LabState(plan.lab)
     fresh = outermost_missing(state.dir)

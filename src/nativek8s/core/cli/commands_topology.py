@@ -11,12 +11,12 @@ from .options import composition, topology_file
 from .output import FORMATS, emit, output_option, reporter
 
 
-def _load(topology: str | None, **choices):
+def _load(topology: str | None, deployable: bool = False, **choices):
     from ..load import load_topology
     from ..registry import registry
 
     reg = registry()
-    topo, warnings = load_topology(topology, reg, **choices)
+    topo, warnings = load_topology(topology, reg, deployable, **choices)
     for w in warnings:
         reporter().error(f"warning: {w.render(topology or 'reference')}")
     return topo, reg
@@ -75,7 +75,7 @@ def validate(file, topology, **choices):
     if file and topology and file != topology:
         raise UsageError(f"validate got two files ({file} and -f {topology}); give one")
     file = topology or file
-    topo, _ = _load(file, **choices)
+    topo, _ = _load(file, deployable=True, **choices)
     nodes = sum(len(d.nodes) for d in topo.datacentres.values())
     click.echo(f"{file or 'reference'}: valid: lab {topo.name!r}, "
                f"{len(topo.datacentres)} datacentres, {nodes} nodes")

@@ -1,4 +1,4 @@
-"""Starting and checking the lab's daemons: BIRD on routers, a speaker on every node, the
+"""Starting and checking the lab's daemons: the router OS's daemon on routers, a speaker on every node, the
 pod agent. Each is recorded in the lab state before it starts and found again by PID."""
 
 from __future__ import annotations
@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nativek8s.core.engine.context import LabContext
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.core.errors import NativeK8sError, PluginError, UsageError
 from nativek8s.core.intent import SpeakerIntent
+from nativek8s.core.kinds import RenderContext, RenderedFile, implements
+from nativek8s.core.nsdaemon import DaemonPaths, NamespaceDaemon
+from nativek8s.core.plan import RouterPlan
 from nativek8s.core.secrets import write_private
 
 from . import iproute, processes
@@ -26,11 +29,14 @@ RUN_ROOT = Path("/run/nativek8s")  # control sockets: short paths (sun_path is 1
 @dataclass(frozen=True)
 class Daemon:
     machine: str
-    kind: str  # bird, gobgpd, podagent
+    kind: str  # bird, gobgpd, podagent, or the router plugin's process name (zebra, bgpd)
     argv: tuple[str, ...]
     config: Path | None
-    socket: Path | None
+    socket: Path | None  # exists once the daemon answers
     log: Path
+    reload: tuple[str, ...] | None = None  # applies a changed config in place (run in its ns)
+    files: tuple[Path, ...] = ()  # configuration it reads (router daemons: may be several)
+    owner_mark: str | None = None  # what its command line names; default: its config
 
     @property
     def key(self) -> str:
@@ -39,6 +45,8 @@ class Daemon:
     @property
     def marker(self) -> str:
         # A path unique to this lab and daemon: a recycled PID never matches it.
+        if self.owner_mark:
+            return self.owner_mark
         return str(self.config) if self.config else " ".join(self.argv[-3:])
 
 
@@ -48,13 +56,47 @@ def _dirs(ctx: LabContext) -> tuple[Path, Path]:
     return ctx.state.dir / "backend" / "netns", RUN_ROOT / ctx.plan.lab
 
 
-def router_daemon(ctx: LabContext, router: str) -> Daemon:
+def router_files(ctx: LabContext, router: RouterPlan) -> list[RenderedFile]:
+    """What the router plugin rendered for this router: the files of this run, or rendered
+    again (status and verify run without a deploy)."""
+    plugin = ctx.plugins.router
+    rendered = ctx.rendered.get(plugin.name)
+    if rendered is None:
+        rendered = list(plugin.render(RenderContext(plan=ctx.plan, secrets=ctx.secrets,
+                                                    plugins=ctx.plugins.as_roles())))
+    return [f for f in rendered if f.machine == router.name]
+
+
+def router_answer(ctx: LabContext, router: RouterPlan) -> NamespaceDaemon:
+    """The router plugin's answer to how its daemon runs in this router's namespace."""
+    plugin = ctx.plugins.router
     base, run = _dirs(ctx)
-    conf, sock = base / f"{router}.bird.conf", run / f"{router}.ctl"
-    argv = iproute.ns_exec(machine_ns(ctx.plan.lab, router),
-                           ["bird", "-f", "-c", str(conf), "-s", str(sock),
-                            "-P", str(base / f"{router}.bird.pid")])
-    return Daemon(router, "bird", tuple(argv), conf, sock, ctx.state.logs / f"{router}.bird.log")
+    answer = None
+    if implements(plugin, "namespace_daemon"):
+        answer = plugin.namespace_daemon(router, router_files(ctx, router),
+                                         DaemonPaths(router.name, base, run))
+    if answer is None:
+        raise UsageError(f"{router.name}: the router OS {plugin.name!r} does not say how to "
+                         "run its daemon in a network namespace; the netns backend cannot "
+                         "run it (choose another router OS or hypervisor)")
+    for f in answer.files:
+        if base not in f.path.parents:
+            raise PluginError(f"router OS {plugin.name!r} puts {f.path} outside the lab's "
+                              f"folder {base}")
+    return answer
+
+
+def router_daemons(ctx: LabContext, router: RouterPlan,
+                   answer: NamespaceDaemon | None = None) -> list[Daemon]:
+    """The router's processes, in start order, each run inside its namespace."""
+    answer = answer or router_answer(ctx, router)
+    ns = machine_ns(ctx.plan.lab, router.name)
+    return [Daemon(router.name, p.name, tuple(iproute.ns_exec(ns, list(p.argv))),
+                   p.files[0] if p.files else None, p.ready,
+                   ctx.state.logs / f"{router.name}.{p.name}.log",
+                   reload=tuple(iproute.ns_exec(ns, list(p.reload))) if p.reload else None,
+                   files=p.files, owner_mark=p.marker)
+            for p in answer.processes]
 
 
 def node_daemon(ctx: LabContext, node: str, speaker: str) -> Daemon:
@@ -65,7 +107,8 @@ def node_daemon(ctx: LabContext, node: str, speaker: str) -> Daemon:
         conf, sock = base / f"{node}.speaker.conf", run / f"{node}.ctl"
         argv = iproute.ns_exec(ns, ["bird", "-f", "-c", str(conf), "-s", str(sock),
                                     "-P", str(base / f"{node}.speaker.pid")])
-        return Daemon(node, "bird", tuple(argv), conf, sock, log)
+        return Daemon(node, "bird", tuple(argv), conf, sock, log,
+                      reload=("birdc", "-s", str(sock), "configure"))
     conf, sock = base / f"{node}.gobgpd.toml", run / f"{node}.gobgp.sock"
     argv = iproute.ns_exec(ns, ["gobgpd", "-f", str(conf), "-t", "toml", "-p",
                                 "--pprof-disable", f"--api-hosts=unix://{sock}"])
@@ -116,8 +159,8 @@ def ensure(ctx: LabContext, daemon: Daemon, changed: bool,
     pid = running_pid(ctx, daemon)
     if pid and not changed:
         return f"running (pid {pid})"
-    if pid and daemon.kind == "bird" and daemon.socket:
-        iproute.run(["birdc", "-s", str(daemon.socket), "configure"])
+    if pid and daemon.reload:
+        iproute.run(list(daemon.reload))
         return f"reconfigured (pid {pid})"
     # Ours but unusable: outdated command line, or started by a run that died before it
     # could record the PID. Found by the lab's own config path in their command line.
@@ -136,6 +179,18 @@ def ensure(ctx: LabContext, daemon: Daemon, changed: bool,
         raise NativeK8sError(f"{daemon.kind} on {daemon.machine} exited at once: "
                              f"{' / '.join(tail) or 'no output'} (log: {daemon.log})")
     return f"started (pid {pid})"
+
+
+def wait_ready(daemon: Daemon, deadline: float = 15.0) -> None:
+    """Until the daemon's control socket exists (the next process may need it)."""
+    if daemon.socket is None:
+        return
+    end = time.monotonic() + deadline
+    while not daemon.socket.exists():
+        if time.monotonic() > end:
+            raise NativeK8sError(f"{daemon.kind} on {daemon.machine} did not create "
+                                 f"{daemon.socket} within {deadline:.0f}s (log: {daemon.log})")
+        time.sleep(0.01)
 
 
 def announce_gobgp(daemon: Daemon, intent: SpeakerIntent, deadline: float = 10.0) -> None:

@@ -1,6 +1,7 @@
 """The `netns` hypervisor: a whole lab in Linux network namespaces on this host.
 
-Routers run real BIRD 2 with the router plugin's bird.conf, unchanged; nodes run a real BGP
+Routers run the router OS's own daemon as its plugin says (namespace_daemon: BIRD 2 with
+OpenWrt's bird.conf unchanged, FRR, ...); nodes run a real BGP
 speaker (GoBGP, or BIRD) configured from the CNI's BGP intent; pods are namespaces with a
 /32 and a host route, as Cilium does it. Nothing touches the host's own namespace.
 """
@@ -16,6 +17,8 @@ from nativek8s.core.engine.steps import Step
 from nativek8s.core.errors import NativeK8sError, UsageError
 from nativek8s.core.intent import SpeakerIntent
 from nativek8s.core.kinds import RenderContext, RenderedFile
+from nativek8s.core.nsdaemon import NamespaceDaemon
+from nativek8s.core.plan import RouterPlan
 from nativek8s.core.report import reporter_of
 
 from . import daemons, iproute, processes
@@ -26,9 +29,9 @@ from .options import NetnsOptions
 from .wiring import Namespace, wire
 
 NS_KEY = "netns:namespaces"
-TOOLS = {"ip": "iproute2", "bird": "bird2", "birdc": "bird2", "ping": "iputils-ping",
-         "traceroute": "traceroute"}
-GOBGP_TOOLS = {"gobgpd": "gobgpd", "gobgp": "gobgpd"}
+TOOLS = {"ip": "iproute2", "ping": "iputils-ping", "traceroute": "traceroute"}
+SPEAKER_TOOLS = {"gobgp": {"gobgpd": "gobgpd", "gobgp": "gobgpd"},
+                 "bird": {"bird": "bird2", "birdc": "bird2"}}
 
 
 def _links_or_none(namespace: str) -> list[dict] | None:
@@ -49,6 +52,7 @@ def _parallel(fn, items) -> list:
 class Netns:
     name = "netns"
     emulates = frozenset({"nodeos", "cni"})
+    requires = {"router": ("namespace_daemon",)}
 
     # --- options ------------------------------------------------------------------------
     def _options(self, ctx: LabContext) -> NetnsOptions:
@@ -76,9 +80,12 @@ class Netns:
         if os.geteuid() != 0:
             problems.append("the netns backend needs root (it creates network namespaces); "
                             "run it with sudo")
-        tools = dict(TOOLS)
-        if self._options(ctx).speaker == "gobgp":
-            tools.update(GOBGP_TOOLS)
+        tools = dict(TOOLS) | SPEAKER_TOOLS[self._options(ctx).speaker]
+        for router in ctx.plan.routers:
+            try:
+                tools.update(daemons.router_answer(ctx, router).tools)
+            except UsageError as exc:  # this router cannot run here: a mixed lab, say
+                problems.append(str(exc))
         missing = sorted({pkg for tool, pkg in tools.items() if shutil.which(tool) is None})
         report = reporter_of(ctx)  # `doctor -v` lists what was found
         for tool in sorted(tools):
@@ -86,11 +93,6 @@ class Netns:
                 report.detail(f"netns: {tool}: {path}")
         if missing:
             problems.append(f"missing tools; install them: apt-get install {' '.join(missing)}")
-        for router in ctx.plan.routers:
-            daemon = ctx.plugins.router.bgp_daemon(router)
-            if daemon.kind != "bird2":
-                problems.append(f"{router.name}: the router OS runs {daemon.kind}; the netns "
-                                "backend runs bird2 only")
         if not problems:
             problems += self._foreign_namespaces(ctx)
         if problems:
@@ -138,8 +140,10 @@ class Netns:
         # so no session waits for a connect retry.
         node_steps = tuple(f"netns:node:{n.name}" for n in ctx.plan.nodes)
         for router in ctx.plan.routers:
-            steps.append(Step(f"netns:router:{router.name}", "BIRD",
-                              lambda r=router.name: self._ensure_router(ctx, r, before),
+            answer = daemons.router_answer(ctx, router)
+            label = " + ".join(p.name for p in answer.processes)
+            steps.append(Step(f"netns:router:{router.name}", label,
+                              lambda r=router, a=answer: self._ensure_router(ctx, r, a, before),
                               machine=router.name, after=("netns:addresses", *node_steps)))
         steps.append(Step("netns:pods", "pod agent",
                           lambda: daemons.ensure(ctx, daemons.agent_daemon(ctx, opts.probe_port),
@@ -178,14 +182,18 @@ class Netns:
             made += sum(_parallel(one, [ns for ns in spaces if ns.kind in kinds]))
         return f"{made} links created" if made else "all links present"
 
-    def _ensure_router(self, ctx: LabContext, router: str, before: dict[int, str]) -> str:
-        plan_router = ctx.plan.machine(router)
-        spec = ctx.plugins.router.bgp_daemon(plan_router)
-        rendered = ctx.rendered_file(ctx.plugins.router.name, router, spec.config_target)
-        daemon = daemons.router_daemon(ctx, router)
-        text = rendered.content if isinstance(rendered.content, str) else rendered.content.decode()
-        changed = daemons.write_config(daemon.config, text, rendered.secret)
-        return daemons.ensure(ctx, daemon, changed, before)
+    def _ensure_router(self, ctx: LabContext, router: RouterPlan, answer: NamespaceDaemon,
+                       before: dict[int, str]) -> str:
+        """The router plugin's files written, then its processes running in order, each
+        restarted or reloaded when a file it reads changed."""
+        changed = {f.path for f in answer.files
+                   if daemons.write_config(f.path, f.content, f.secret)}
+        notes = []
+        for daemon in daemons.router_daemons(ctx, router, answer):
+            note = daemons.ensure(ctx, daemon, bool(changed & set(daemon.files)), before)
+            daemons.wait_ready(daemon)
+            notes.append(f"{daemon.kind} {note}")
+        return ", ".join(notes)
 
     def _ensure_node(self, ctx: LabContext, intent: SpeakerIntent, speaker: str,
                      before: dict[int, str]) -> str:

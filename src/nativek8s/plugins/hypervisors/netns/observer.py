@@ -51,7 +51,7 @@ class NetnsObserver:
         m = self.ctx.plan.machine(machine)
         sock = None
         if m.kind == "router":
-            sock = str(daemons.router_daemon(self.ctx, machine).socket)
+            sock = daemons.router_answer(self.ctx, m).control_socket
         return NetnsAccess(machine, machine_ns(self.lab, machine), sock)
 
     def node_bgp_sessions(self, node: NodePlan) -> list[BgpSessionState]:
@@ -107,14 +107,15 @@ class NetnsObserver:
         for m in self.ctx.plan.machines:
             ns = machine_ns(self.lab, m.name)
             if m.kind == "router":
-                daemon = daemons.router_daemon(self.ctx, m.name)
+                procs = daemons.router_daemons(self.ctx, m)
             else:
-                daemon = daemons.node_daemon(self.ctx, m.name, self.speaker)
-            pid = daemons.running_pid(self.ctx, daemon)
-            state = ("missing" if ns not in existing else "running" if pid else "degraded")
-            detail = "" if pid else f"{daemon.kind} not running"
+                procs = [daemons.node_daemon(self.ctx, m.name, self.speaker)]
+            pids = {d.kind: daemons.running_pid(self.ctx, d) for d in procs}
+            down = [kind for kind, pid in pids.items() if not pid]
+            state = ("missing" if ns not in existing else "degraded" if down else "running")
+            detail = f"{', '.join(down)} not running" if down else ""
             out.append(MachineStatus(m.name, m.kind, state, detail,
-                                     {daemon.kind: pid} if pid else {}))
+                                     {kind: pid for kind, pid in pids.items() if pid}))
         return out
 
 

@@ -3,6 +3,7 @@ and the routers' BGP state read back through birdc."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ from nativek8s.core.kinds import (
     RenderContext,
     RenderedFile,
 )
+from nativek8s.core.nsdaemon import DaemonFile, DaemonPaths, DaemonProcess, NamespaceDaemon
 from nativek8s.core.plan import Plan, RouterPlan
 
 from .bird import bird_config
@@ -62,6 +64,25 @@ class Openwrt:
 
     def bgp_daemon(self, router: RouterPlan) -> BgpDaemon:
         return BgpDaemon(kind="bird2", config_target=BIRD_CONF)
+
+    def namespace_daemon(self, router: RouterPlan, files: Sequence[RenderedFile],
+                         paths: DaemonPaths) -> NamespaceDaemon:
+        """BIRD as OpenWrt's procd runs it (`bird -f`, logging to stderr), with the router's
+        bird.conf unchanged and its control socket and PID file in the given folders."""
+        bird_conf = next(f for f in files if f.target == BIRD_CONF)
+        conf, sock, pid = paths.config("bird.conf"), paths.run("ctl"), paths.config("bird.pid")
+        text = bird_conf.content if isinstance(bird_conf.content, str) \
+            else bird_conf.content.decode()
+        return NamespaceDaemon(
+            files=(DaemonFile(conf, text, bird_conf.secret),),
+            processes=(DaemonProcess(
+                name="bird", argv=("bird", "-f", "-c", str(conf), "-s", str(sock),
+                                   "-P", str(pid)),
+                marker=str(conf), files=(conf,), ready=sock,
+                reload=("birdc", "-s", str(sock), "configure")),),
+            control_socket=str(sock),
+            tools={"bird": "bird2", "birdc": "bird2"},
+        )
 
     def bgp_sessions(self, router: RouterPlan, access: MachineAccess) -> list[BgpSessionState]:
         """The router's sessions as BIRD reports them, named as in the plan.
