@@ -40,9 +40,10 @@ class DaemonPaths:
 class DaemonFile:
     """A file to write before the daemon starts (mode 0600 if ``secret``)."""
 
-    path: Path  # inside DaemonPaths.config_dir
+    path: Path  # inside DaemonPaths.config_dir, or a folder of the router's in run_dir
     content: str
     secret: bool = False
+    owner: str | None = None  # a user to own it (a daemon that reads it after dropping root)
 
 
 @dataclass(frozen=True)
@@ -68,3 +69,6 @@ class NamespaceDaemon:
     processes: tuple[DaemonProcess, ...]
     control_socket: str | None = None  # given to bgp_sessions as access.bgp_control_socket
     tools: dict[str, str] = field(default_factory=dict)  # program → Debian package providing it
+    # The user its programs drop privileges to (FRR: frr): netns makes the folders of its
+    # files and sockets (inside run_dir, which the lab's state folder is not) that user's.
+    owner: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -80,10 +81,33 @@ def router_answer(ctx: LabContext, router: RouterPlan) -> NamespaceDaemon:
                          "run its daemon in a network namespace; the netns backend cannot "
                          "run it (choose another router OS or hypervisor)")
     for f in answer.files:
-        if base not in f.path.parents:
+        if base not in f.path.parents and run not in f.path.parents:
             raise PluginError(f"router OS {plugin.name!r} puts {f.path} outside the lab's "
-                              f"folder {base}")
+                              f"folders {base} and {run}")
     return answer
+
+
+def write_router_files(ctx: LabContext, answer: NamespaceDaemon) -> set[Path]:
+    """The answer's files written (0600 if secret); the ones that changed. A daemon that
+    drops privileges (``owner``) gets its folders inside the run folder as its own, and the
+    run folder becomes passable (not listable) to it."""
+    _, run = _dirs(ctx)
+    if answer.owner:
+        run.mkdir(parents=True, exist_ok=True, mode=0o700)
+        run.chmod(0o711)
+        folders = {f.path.parent for f in answer.files}
+        folders |= {p.ready.parent for p in answer.processes if p.ready}
+        for folder in sorted(folders):
+            if run in folder.parents:
+                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+                shutil.chown(folder, answer.owner, answer.owner)
+    changed = set()
+    for f in answer.files:
+        if write_config(f.path, f.content, f.secret):
+            changed.add(f.path)
+        if f.owner:
+            shutil.chown(f.path, f.owner, f.owner)
+    return changed
 
 
 def router_daemons(ctx: LabContext, router: RouterPlan,

@@ -186,8 +186,7 @@ class Netns:
                        before: dict[int, str]) -> str:
         """The router plugin's files written, then its processes running in order, each
         restarted or reloaded when a file it reads changed."""
-        changed = {f.path for f in answer.files
-                   if daemons.write_config(f.path, f.content, f.secret)}
+        changed = daemons.write_router_files(ctx, answer)
         notes = []
         for daemon in daemons.router_daemons(ctx, router, answer):
             note = daemons.ensure(ctx, daemon, bool(changed & set(daemon.files)), before)
