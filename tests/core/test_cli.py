@@ -113,6 +113,20 @@ def test_netns_refuses_a_router_os_that_cannot_run_in_a_namespace(builtin_regist
     assert "--router" in result.stderr
 
 
+def test_netns_refuses_a_cni_without_bgp_intent_before_anything_is_made(builtin_registry,
+                                                                      sample_registry, tmp_path,
+                                                                      monkeypatch):
+    """sample-cni gives no BGP intent: netns could not run the nodes' speakers. validate and
+    doctor say so (exit 2) and no lab state appears."""
+    monkeypatch.setenv("NATIVEK8S_STATE_DIR", str(tmp_path / "state"))
+    for command in ("validate", "doctor"):
+        result = run_cli([command, "--cni", "sample-cni", "-f", str(THREE_DC)])
+        assert result.exit_code == 2, result.output
+        assert ("plugins.cni: the CNI plugin 'sample-cni' gives no BGP intent for cp-1, "
+                "worker-1, worker-2, worker-3, worker-4, worker-5") in result.stderr
+    assert not (tmp_path / "state").exists() or not any((tmp_path / "state").rglob("*.json"))
+
+
 def test_plan_json_round_trips(builtin_registry, isolated):
     result = run_cli(["plan", "-f", str(THREE_DC), "-o", "json"])
     assert result.exit_code == 0
