@@ -128,7 +128,8 @@ def _initramfs(busybox: bytes, modules: list[Path]) -> bytes:
         cpio.regular("init", INIT_SCRIPT.read_bytes(), 0o755),
         cpio.regular("etc/nk8s/modules", ("\n".join(names) + "\n").encode()),
     ]
-    entries += [cpio.regular(f"lib/modules/{n}.ko", m.read_bytes()) for n, m in zip(names, modules)]
+    entries += [cpio.regular(f"lib/modules/{n}.ko", m.read_bytes())
+                for n, m in zip(names, modules, strict=True)]
     return cpio.gzip_bytes(cpio.write_newc(entries))
 
 

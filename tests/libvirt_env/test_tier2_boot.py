@@ -8,8 +8,8 @@ that leaves nothing behind. Timings are printed (run with ``-s``), never asserte
 from __future__ import annotations
 
 import os
-import sys
 import subprocess
+import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path

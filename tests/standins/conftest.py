@@ -12,6 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # stand-in modules imp
 
 from talos_harness import SCHEMA, SCHEMA_14, Talos, make_launcher  # noqa: E402
 
+from tests.upstream import require  # noqa: E402
+
 
 @pytest.fixture(scope="session")
 def standin_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -42,13 +44,9 @@ def talos_exe(talos: Talos) -> Talos:
 
 @pytest.fixture
 def schema() -> Path:
-    if not SCHEMA.exists():
-        pytest.skip(f"upstream Talos schema not found at {SCHEMA} (needs ../shared beside the repo)")
-    return SCHEMA
+    return require(SCHEMA)
 
 
 @pytest.fixture
 def schema14() -> Path:
-    if not SCHEMA_14.exists():
-        pytest.skip(f"upstream Talos schema not found at {SCHEMA_14} (needs ../shared beside the repo)")
-    return SCHEMA_14
+    return require(SCHEMA_14)

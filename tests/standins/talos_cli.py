@@ -77,7 +77,7 @@ class Command:
     path: str
     use: str
     args: Callable[[list[str]], str | None]
-    run: Callable[["Ctx"], int]
+    run: Callable[[Ctx], int]
     persistent: Callable[[], list[Flag]]
     aliases: tuple[str, ...] = ()
 

@@ -15,12 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.upstream import upstream_dir
-
 STANDINS = Path(__file__).resolve().parent
 TALOSCTL = STANDINS / "bin" / "talosctl"
-SCHEMA = upstream_dir() / "talos" / "config.schema.v1.13.9.json"
-SCHEMA_14 = upstream_dir() / "talos" / "config.schema.v1.14.0-rc.1.json"
+SCHEMA = "talos/config.schema.v1.13.9.json"  # upstream files, found by tests.upstream
+SCHEMA_14 = "talos/config.schema.v1.14.0-rc.1.json"
 
 
 def make_launcher(directory: Path) -> Path:

@@ -6,8 +6,9 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -201,7 +202,9 @@ def test_cilium_status_without_cilium_fails(env: dict[str, str], server: KubeApi
 
 def test_cilium_upgrade_needs_a_release_and_records_a_revision(env: dict[str, str],
                                                                server: KubeApiServer,
-                                                               tmp_path: Path) -> None:
+                                                               tmp_path: Path,
+                                                               upstream_file) -> None:
+    upstream_file("cilium/values.schema.1.18.0-dev.json")  # the chart checks 1.18 values against it
     from tests.standins.kube_api.cli_chart import release_values
 
     values = tmp_path / "values.yaml"

@@ -19,7 +19,7 @@ requests = pytest.importorskip("requests")
 
 from proxmoxer import ResourceException  # noqa: E402
 
-from tests.standins.proxmox_api import ApiSchema, ProxmoxStandin, schema_path  # noqa: E402
+from tests.standins.proxmox_api import ApiSchema, ProxmoxStandin, require_schema  # noqa: E402
 from tests.standins.proxmox_api.fixture import proxmox_standin  # noqa: E402,F401
 from tests.standins.proxmox_api.handlers import load_all  # noqa: E402
 from tests.standins.proxmox_api.validate import perl_pattern  # noqa: E402
@@ -67,9 +67,7 @@ def upload_image(api: Any, data: bytes, name: str = "talos-v1.13.qcow2") -> str:
 
 
 def test_schema_patterns_compile_and_routes_exist() -> None:
-    if schema_path() is None:
-        pytest.skip("Proxmox VE API schema not available")
-    schema = ApiSchema.load()
+    schema = ApiSchema.load(require_schema())
     for endpoint in schema.endpoints():
         for prop in endpoint.properties.values():
             if "pattern" in prop:
@@ -375,8 +373,7 @@ def test_answers_match_the_schema_returns(proxmox_standin: ProxmoxStandin,  # no
 
 
 def test_plain_http_with_json_body() -> None:
-    if schema_path() is None:
-        pytest.skip("Proxmox VE API schema not available")
+    require_schema()
     with ProxmoxStandin(tls=False) as pve:
         headers = {"Authorization": pve.token.header}
         assert pve.base_url.startswith("http://127.0.0.1:")

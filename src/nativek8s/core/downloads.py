@@ -30,11 +30,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import report
-from .errors import NativeK8sError
-
 from nativek8s import __version__
 from nativek8s.core.cache_dirs import CACHE_DIR_ENV, cache_root
+
+from . import report
+from .errors import NativeK8sError
 
 log = logging.getLogger(__name__)
 
@@ -350,7 +350,7 @@ def _write_sidecar(target: Path, shown: str, size: int, digest: str) -> None:
         "url": shown,
         "size": size,
         "sha256": digest,
-        "fetched": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "fetched": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
     sidecar = _sidecar(target)
     tmp = sidecar.with_name(sidecar.name + PART_SUFFIX)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import replace
 import os
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from types import UnionType
 from typing import TYPE_CHECKING, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -42,7 +43,8 @@ def read_source(path: str | None) -> tuple[str, str]:
             f"{path}: no such file; run `nativek8s init --out {path}` to write one"
         ) from None
     except UnicodeDecodeError:
-        raise TopologyError([Problem("", "not a text file (not UTF-8); give a YAML file")], str(path))
+        raise TopologyError([Problem("", "not a text file (not UTF-8); give a YAML file")],
+                            str(path)) from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -65,7 +67,7 @@ def parse_topology(text: str, source: str | None = None) -> tuple[Topology, Yaml
     return topology, doc
 
 
-def _problem_from(error: dict[str, Any], doc: YamlDocument) -> Problem:
+def _problem_from(error: ErrorDetails, doc: YamlDocument) -> Problem:
     loc = [str(part) for part in error["loc"] if not str(part).startswith("function-")]
     # pydantic tags union members ("RouterSpec") in locations; drop class names.
     loc = [part for part in loc if not part[:1].isupper()]

@@ -64,7 +64,7 @@ class Registry:
                 for spec in _as_list(result):
                     self._add(kind, spec_type, spec, impl.plugin, dist)
 
-    def _add(self, kind: str, spec_type: type, spec: Any, plugin: object, dist: str) -> None:
+    def _add(self, kind: str, spec_type: type[PluginSpec], spec: Any, plugin: object, dist: str) -> None:
         module = getattr(plugin, "__name__", type(plugin).__name__)
         if not isinstance(spec, spec_type):
             raise PluginError(

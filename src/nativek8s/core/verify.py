@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from .errors import NativeK8sError
-from .kinds import BgpSessionState
+from .kinds import BgpSessionState, RouterOS
 from .observe import KernelRoute, Observer
-from .plan import ExpectedRoute, Machine, NodePlan, Plan, RouteOrigin
+from .plan import ExpectedRoute, Machine, NodePlan, Plan, RouteOrigin, RouterPlan
 from .report import Reporter, current
 
 OVERLAY_KINDS = {"vxlan", "geneve", "gre", "gretap", "ipip", "sit", "ip6tnl", "wireguard"}
@@ -45,7 +45,7 @@ def _by_peer(states: list[BgpSessionState]) -> dict[str, BgpSessionState]:
     return {s.peer: s for s in states}
 
 
-def _session_results(plan: Plan, machine: Machine, seen: dict[str, BgpSessionState],
+def _session_results(plan: Plan, machine: RouterPlan | NodePlan, seen: dict[str, BgpSessionState],
                      error: str, hint: str) -> list[CheckResult]:
     results = []
     for session in plan.sessions_of(machine.name):
@@ -72,7 +72,8 @@ def _session_results(plan: Plan, machine: Machine, seen: dict[str, BgpSessionSta
     return results
 
 
-def bgp_of(plan: Plan, observer: Observer, router_os, machine: Machine) -> list[CheckResult]:
+def bgp_of(plan: Plan, observer: Observer, router_os: RouterOS,
+           machine: RouterPlan | NodePlan) -> list[CheckResult]:
     """One machine's BGP sessions against the plan."""
     try:
         if machine.kind == "router":
@@ -87,11 +88,12 @@ def bgp_of(plan: Plan, observer: Observer, router_os, machine: Machine) -> list[
     return _session_results(plan, machine, seen, error, hint)
 
 
-def check_bgp(plan: Plan, observer: Observer, router_os) -> list[CheckResult]:
+def check_bgp(plan: Plan, observer: Observer, router_os: RouterOS) -> list[CheckResult]:
     return _each_machine(plan.machines, lambda m: bgp_of(plan, observer, router_os, m))
 
 
-def _each_machine(machines, fn) -> list[CheckResult]:
+def _each_machine(machines: Iterable[RouterPlan | NodePlan],
+                  fn: Callable[[RouterPlan | NodePlan], list[CheckResult]]) -> list[CheckResult]:
     with ThreadPoolExecutor(max_workers=8) as pool:
         return [r for rs in pool.map(fn, machines) for r in rs]
 
@@ -158,7 +160,8 @@ def _compare_table(machine: Machine, seen: list[KernelRoute]) -> list[CheckResul
 
 def probe_pairs(plan: Plan) -> list[tuple[NodePlan, NodePlan]]:
     """The first node of every datacentre against the first node of every other."""
-    firsts = [plan.machine(dc.nodes[0]) for dc in plan.datacentres if dc.nodes]
+    nodes = {n.name: n for n in plan.nodes}
+    firsts = [nodes[dc.nodes[0]] for dc in plan.datacentres if dc.nodes]
     return [(a, b) for a in firsts for b in firsts if a.datacentre != b.datacentre]
 
 
@@ -200,7 +203,7 @@ def check_dataplane(plan: Plan, observer: Observer) -> list[CheckResult]:
         hops = observer.trace(src, dst)
         machines = [owners.get(h, h) for h in hops]
         exp = expected_path(plan, src, dst)
-        ok = len(machines) == len(exp) and all(m in e for m, e in zip(machines, exp))
+        ok = len(machines) == len(exp) and all(m in e for m, e in zip(machines, exp, strict=True))
         out.append(CheckResult(
             "path", subject, ok, " → ".join("|".join(sorted(e)) for e in exp),
             " → ".join(machines) or "no hops", **where, hint="traceroute from the pod"))
@@ -221,17 +224,17 @@ def check_overlay(plan: Plan, observer: Observer) -> list[CheckResult]:
     return _each_machine(plan.machines, one)
 
 
-def control_plane(plan: Plan, observer: Observer, router_os,
-                  machines: list[Machine]) -> dict[str, list[CheckResult]]:
+def control_plane(plan: Plan, observer: Observer, router_os: RouterOS,
+                  machines: list[RouterPlan | NodePlan]) -> dict[str, list[CheckResult]]:
     """BGP and routes of the given machines, by machine name."""
-    def one(m: Machine) -> list[CheckResult]:
+    def one(m: RouterPlan | NodePlan) -> list[CheckResult]:
         return bgp_of(plan, observer, router_os, m) + routes_of(observer, m)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        return dict(zip((m.name for m in machines), pool.map(one, machines)))
+        return dict(zip((m.name for m in machines), pool.map(one, machines), strict=True))
 
 
-def verify(plan: Plan, observer: Observer, router_os, wait: float = 0.0,
+def verify(plan: Plan, observer: Observer, router_os: RouterOS, wait: float = 0.0,
            on_wait: Callable[[list[CheckResult]], None] | None = None,
            report: Reporter | None = None) -> list[CheckResult]:
     """All checks. With wait > 0, BGP and routes are polled until they pass or time runs out

@@ -1,8 +1,8 @@
 """The Cilium Helm chart as the helm/cilium CLI stand-ins install it.
 
 Stands in for helm's chart handling of cilium/cilium: value files (must be YAML maps),
-`--set` strvals, values.schema.json validation (only for 1.18, the one chart schema in
-shared/upstream), rendering of the objects a readiness wait and a BGP setup look at
+`--set` strvals, values.schema.json validation (only for 1.18, the one chart schema
+pinned in tests/upstream_sources.py), rendering of the objects a readiness wait and a BGP setup look at
 (DaemonSet `cilium`, Deployment `cilium-operator`, ConfigMap `cilium-config`), and helm's
 release record (Secret `sh.helm.release.v1.NAME.vREV`, gzip+base64 JSON). The CRDs are
 not rendered: Cilium's operator registers them once it runs (see cilium_sim.py).
@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tests.upstream import find, missing_reason
 
 from . import crds as crd_files
 from .cli_kube import Kube, KubeError, sleep
@@ -151,12 +153,12 @@ def load_values(files: list[str], sets: list[str], set_strings: list[str]) -> di
 
 
 def validate_values(version: str, values: dict[str, Any]) -> None:
-    """values.schema.json check; only the 1.18 chart schema is in shared/upstream."""
+    """values.schema.json check; only the 1.18 chart schema is pinned."""
     if crd_files.cilium_minor(version) != "1.18":
         return
-    path = crd_files.upstream_dir() / "cilium" / "values.schema.1.18.0-dev.json"
-    if not path.is_file():
-        return
+    path = find(crd_files.VALUES_SCHEMAS["1.18"])
+    if path is None:  # never a weaker helm: the caller should have skipped (crds_or_skip)
+        raise ChartError(missing_reason(crd_files.VALUES_SCHEMAS["1.18"]))
     import jsonschema  # only the 1.18 chart has a schema to check against
 
     schema = json.loads(path.read_text())
@@ -233,7 +235,7 @@ def release_values(secret: dict[str, Any]) -> dict[str, Any]:
 
 def record_release(kube: Kube, namespace: str, name: str, revision: int, version: str,
                    values: dict[str, Any], status: str) -> dict[str, Any]:
-    now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+    now = datetime.datetime.now(datetime.UTC).isoformat()
     release = {"name": name, "namespace": namespace, "version": revision, "config": values,
                "info": {"status": status, "first_deployed": now, "last_deployed": now,
                         "description": "Install complete" if revision == 1 else "Upgrade complete",

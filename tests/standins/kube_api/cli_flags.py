@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 BOOL, STRING, ARRAY, SLICE, DURATION, INT, FLOAT, MAP = (
     "bool", "string", "stringArray", "stringSlice", "duration", "int", "float32", "stringToString")

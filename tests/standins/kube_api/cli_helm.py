@@ -3,7 +3,7 @@
 upgrade.go, flags.go, repo_add.go, version.go; pkg/cli/environment.go for globals).
 Errors are printed as `Error: ...` with exit code 1, as helm's main does.
 
-Only the Cilium chart is known (versions of the minors in shared/upstream); installing it
+Only the Cilium chart is known (versions of the minors with an upstream CRD snapshot); installing it
 talks to the Kubernetes API named by the kubeconfig (see cli_chart.py).
 """
 
@@ -19,8 +19,20 @@ from typing import Any
 import yaml
 
 from . import cli_chart as chart
-from .cli_flags import (ARRAY, BOOL, DURATION, FLOAT, INT, MAP, SLICE, STRING, Flag, FlagError,
-                        FlagSet, command_words)
+from .cli_flags import (
+    ARRAY,
+    BOOL,
+    DURATION,
+    FLOAT,
+    INT,
+    MAP,
+    SLICE,
+    STRING,
+    Flag,
+    FlagError,
+    FlagSet,
+    command_words,
+)
 from .cli_kube import Kube, KubeError, record, should_fail
 
 VERSION, COMMIT = "v3.19.5", "4a19a5b6fb912c5c28a779e73f2e0880d9e239a4"
@@ -164,7 +176,7 @@ def cmd_repo_add(opts: Any) -> int:
         "name": name, "url": url, "username": "", "password": "", "certFile": "", "keyFile": "",
         "caFile": "", "insecure_skip_tls_verify": False, "pass_credentials_all": False}]
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"apiVersion": "", "generated": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+    doc = {"apiVersion": "", "generated": datetime.datetime.now(datetime.UTC).isoformat(),
            "repositories": repos}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

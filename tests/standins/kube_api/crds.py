@@ -1,7 +1,7 @@
-"""Cilium BGP CustomResourceDefinitions from the upstream snapshot in shared/upstream.
+"""Cilium BGP CustomResourceDefinitions from upstream snapshots (found by tests.upstream).
 
-The stand-in never ships CRDs of its own: it loads the YAML extracted from cilium/cilium
-(see ../shared/upstream/cilium/SOURCES-crds.txt). Tests skip when the files are absent.
+The stand-in never ships CRDs of its own: it loads cilium/cilium's YAML at pinned commits
+(tests/upstream_sources.py). Tests skip when the files are absent (crds_or_skip).
 """
 
 from __future__ import annotations
@@ -21,24 +21,26 @@ CILIUM_CRD_DIRS: dict[str, str] = {
     "1.18": "1.18.0-dev-2025-03-23",
 }
 
-from tests.upstream import candidates  # noqa: E402
+from tests.upstream import find, missing_reason  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
+# The chart's values schema: only the 1.18 one is pinned (helm checks values against it).
+VALUES_SCHEMAS = {"1.18": "cilium/values.schema.1.18.0-dev.json"}
 
 
-def upstream_candidates() -> list[Path]:
-    return candidates()
+def upstream_files(version: str) -> list[str]:
+    """The upstream files (tests.upstream names) a Cilium version's stand-in needs."""
+    files = [f"cilium/{crd_dir_name(version)}"]
+    minor = cilium_minor(version) if version not in CILIUM_CRD_DIRS.values() else None
+    return files + ([VALUES_SCHEMAS[minor]] if minor in VALUES_SCHEMAS else [])
 
 
-def upstream_dir() -> Path:
-    """../shared/upstream beside the project (NATIVEK8S_UPSTREAM_DIR overrides)."""
-    for base in upstream_candidates():
-        if (base / "cilium").is_dir():
-            return base
-    return upstream_candidates()[0]
+def cilium_crd_dir(version_or_dir: str) -> Path | None:
+    """The snapshot's folder, None when it is not found."""
+    return find(f"cilium/{crd_dir_name(version_or_dir)}")
 
 
-def cilium_crd_dir(version_or_dir: str) -> Path:
+def crd_dir_name(version_or_dir: str) -> str:
     """Accepts a snapshot directory name or a Cilium version such as "1.17.3" / "v1.18.0"."""
     if version_or_dir in CILIUM_CRD_DIRS.values():
         name = version_or_dir
@@ -48,7 +50,7 @@ def cilium_crd_dir(version_or_dir: str) -> Path:
             raise KeyError(f"no upstream CRD snapshot for Cilium {version_or_dir!r}; "
                            f"known: {', '.join(sorted(CILIUM_CRD_DIRS))}")
         name = CILIUM_CRD_DIRS[minor]
-    return upstream_dir() / "cilium" / name
+    return name
 
 
 def cilium_minor(version: str) -> str:
@@ -60,7 +62,7 @@ def cilium_minor(version: str) -> str:
 
 def crds_available(version_or_dir: str) -> bool:
     try:
-        return any(cilium_crd_dir(version_or_dir).glob("*/*.yaml"))
+        return cilium_crd_dir(version_or_dir) is not None
     except KeyError:
         return False
 
@@ -68,7 +70,7 @@ def crds_available(version_or_dir: str) -> bool:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _parsed(path: Path, mtime: float) -> tuple[dict[str, Any], ...]:
     docs = yaml.load_all(path.read_text(), Loader=_LOADER)  # noqa: S506 - a safe loader
     return tuple(d for d in docs if d and d.get("kind") == "CustomResourceDefinition")
@@ -77,9 +79,9 @@ def _parsed(path: Path, mtime: float) -> tuple[dict[str, Any], ...]:
 def load_cilium_crds(version_or_dir: str) -> list[dict[str, Any]]:
     """Every CRD document of one snapshot, sorted by name; FileNotFoundError if absent."""
     base = cilium_crd_dir(version_or_dir)
+    if base is None:
+        raise FileNotFoundError(missing_reason(f"cilium/{crd_dir_name(version_or_dir)}"))
     files = sorted(base.glob("*/*.yaml"))
-    if not files:
-        raise FileNotFoundError(f"no Cilium CRD YAML under {base}")
     crds = [copy.deepcopy(doc) for path in files for doc in _parsed(path, path.stat().st_mtime)]
     return sorted(crds, key=lambda c: c["metadata"]["name"])
 

@@ -11,8 +11,9 @@ Not served: watch, deletecollection, protobuf/CBOR, pagination (limit is ignored
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 

@@ -16,7 +16,8 @@ import ipaddress
 import json
 import re
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import jsonschema
 

@@ -8,7 +8,8 @@ Field selectors: `metadata.name`, `metadata.namespace`, and for pods `spec.nodeN
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import errors
 

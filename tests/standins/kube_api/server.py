@@ -9,9 +9,10 @@ from __future__ import annotations
 import copy
 import secrets
 import tempfile
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from . import crds as crd_files
 from .cilium_sim import CiliumOperator
@@ -56,7 +57,7 @@ class KubeApiServer:
 
     # --- lifecycle -----------------------------------------------------------------------
 
-    def start(self) -> "KubeApiServer":
+    def start(self) -> KubeApiServer:
         tls_dir = Path(self._tmp.name) / "tls" if self._tls else None
         self._server, _, self.ca_pem = serve(self.plumbing, tls_dir)
         host, port = self._server.server_address[:2]
@@ -72,7 +73,7 @@ class KubeApiServer:
             self._server = None
         self._tmp.cleanup()
 
-    def __enter__(self) -> "KubeApiServer":
+    def __enter__(self) -> KubeApiServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -222,8 +223,9 @@ def kube_api_server(kubeconfig: str | Path | None = None, **options: Any) -> Ite
 
 
 def crds_or_skip(version: str) -> None:
-    """pytest.skip when the upstream CRD snapshot for `version` is not beside the project."""
-    if not crd_files.crds_available(version):
-        import pytest
-        pytest.skip(f"upstream Cilium CRDs for {version} not found under "
-                    f"{crd_files.upstream_dir() / 'cilium'} (see shared/upstream/SOURCES.md)")
+    """Skip (fail under NATIVEK8S_REQUIRE_ALL=1) unless the upstream files the stand-in needs
+    for this Cilium version are found: its CRD snapshot, and the chart's values schema."""
+    from tests.upstream import require
+
+    for name in crd_files.upstream_files(version):
+        require(name)

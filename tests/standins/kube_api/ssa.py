@@ -21,7 +21,7 @@ Key = tuple[str, str, str]  # (manager, operation, subresource)
 
 
 def now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -32,7 +32,7 @@ class Managed:
     meta: dict[Key, dict[str, Any]]
 
     @classmethod
-    def decode(cls, entries: list[dict[str, Any]] | None) -> "Managed":
+    def decode(cls, entries: list[dict[str, Any]] | None) -> Managed:
         sets: dict[Key, set[fp.Path]] = {}
         meta: dict[Key, dict[str, Any]] = {}
         for entry in entries or []:

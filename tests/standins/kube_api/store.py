@@ -16,13 +16,12 @@ import json
 import re
 import threading
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from . import errors
+from . import errors, selectors, ssa
 from . import patch as patches
 from . import schema as sch
-from . import selectors
-from . import ssa
 from .registry import Registry, ResourceType
 
 Hook = Callable[[str, ResourceType, dict[str, Any]], None]

@@ -11,7 +11,8 @@ scripts in readiness.py. Pods are named as the real controllers name them.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import errors
 from .readiness import Readiness, WorkloadKey

@@ -3,7 +3,7 @@
 A real HTTPS server on 127.0.0.1 (self-signed certificate made at runtime, ``ca_file``; plain
 HTTP with ``tls=False``, which proxmoxer cannot use) that a real ``proxmoxer.ProxmoxAPI``
 talks to with API-token auth. Every request is matched against the upstream API schema
-(``../shared/upstream/proxmox/apischema.9.1.3.json``): unknown paths answer 501, parameters
+(``proxmox/apischema.9.1.3.json``, found by tests.upstream): unknown paths answer 501, parameters
 are verified as PVE::JSONSchema does (400 with per-parameter errors), the schema's
 permission checks run against the caller's ACL (403), and answers are checked against the
 schema's ``returns``. Behind that, an in-memory cluster simulates what a lab deployer uses:
@@ -27,9 +27,9 @@ config, power, destroy, guest agent), SDN zones/vnets/subnets with apply, and wo
 
 from .errors import ApiError
 from .perms import LAB_PRIVILEGES, ROLES
-from .schema import ApiSchema, missing_reason, schema_path
+from .schema import ApiSchema, missing_reason, require_schema, schema_path
 from .server import ProxmoxStandin
 from .state import State, Token
 
 __all__ = ["LAB_PRIVILEGES", "ROLES", "ApiError", "ApiSchema", "ProxmoxStandin", "State",
-           "Token", "missing_reason", "schema_path"]
+           "Token", "missing_reason", "require_schema", "schema_path"]

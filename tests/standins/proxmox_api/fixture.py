@@ -11,13 +11,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from .schema import missing_reason, schema_path
+from .schema import require_schema
 from .server import ProxmoxStandin
 
 
 @pytest.fixture
 def proxmox_standin() -> Iterator[ProxmoxStandin]:
-    if schema_path() is None:
-        pytest.skip(missing_reason())
+    require_schema()
     with ProxmoxStandin() as standin:
         yield standin

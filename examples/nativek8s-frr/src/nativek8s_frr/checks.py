@@ -7,7 +7,6 @@ from nativek8s.api import Problem, Topology
 from .config import password_problem
 
 
-
 def topology_problems(topology: Topology) -> list[Problem]:
     out: list[Problem] = []
     bgp = topology.bgp

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from importlib import resources
 
 from jinja2 import Environment, StrictUndefined
-
 from nativek8s.api import (
     BgpDaemon,
     BgpSessionState,
@@ -48,7 +47,9 @@ def options_for(plan: Plan, router: RouterPlan) -> FrrOptions:
 def sections(conf: str) -> dict[str, str]:
     """frr.conf cut into what each daemon reads: the common head, plus its own section
     (every daemon reading the whole file would log each other's commands as unknown)."""
-    head, parts, name = [], {}, None
+    head: list[str] = []
+    parts: dict[str, list[str]] = {}
+    name: str | None = None
     for line in conf.splitlines(keepends=True):
         if line.startswith(SECTION):
             name = line[len(SECTION):].strip()
@@ -92,7 +93,8 @@ class Frr:
         user = FRR_USER
         folder = paths.run("frr")
         zserv = folder / "zserv.api"
-        out_files, procs = [], []
+        out_files: list[DaemonFile] = []
+        procs: list[DaemonProcess] = []
         for daemon, conf_text in sections(text).items():
             path = folder / f"{daemon}.conf"
             out_files.append(DaemonFile(path, conf_text, conf.secret, owner=user))

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from ..registry import Registry
+    from ..topology import Topology
 
 from .options import composition, topology_file
 from .output import FORMATS, emit, output_option, reporter
 
 
-def _load(topology: str | None, deployable: bool = False, **choices):
+def _load(topology: str | None, deployable: bool = False,
+          **choices: str | None) -> tuple[Topology, Registry]:
     from ..load import load_topology
     from ..registry import registry
 

@@ -25,7 +25,7 @@ def _close(ctx: click.Context) -> None:
 class _Group(click.Group):
     """Turns our errors into one clear message and their exit code (2: bad input)."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except NativeK8sError as exc:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from ..compose import select
 from ..errors import NativeK8sError
+from ..kinds import Hypervisor
+from ..observe import Observer
 from ..paths import outermost_missing
 from ..plan import Plan
 from ..registry import Registry
@@ -33,7 +35,7 @@ def context(plan: Plan, state: LabState, registry: Registry, echo: Echo,
                       report=report)
 
 
-def _hypervisor(ctx: LabContext):
+def _hypervisor(ctx: LabContext) -> Hypervisor:
     hyps = list(ctx.plugins.hypervisors.values())
     if len(hyps) != 1:
         raise NativeK8sError("datacentres on different hypervisors are not supported yet; "
@@ -123,7 +125,7 @@ def lab_verify_all(state: LabState, registry: Registry, echo: Echo, wait: float 
     return results, reason
 
 
-def _checks(ctx: LabContext, hyp, wait: float) -> tuple[list[CheckResult] | None, str | None]:
+def _checks(ctx: LabContext, hyp: Hypervisor, wait: float) -> tuple[list[CheckResult] | None, str | None]:
     """(results, why the routers were not looked at). Where the hypervisor cannot look
     inside the machines, the CNI checks the cluster through Kubernetes if it can (sessions,
     running config, pod sources); else there are no results."""
@@ -138,6 +140,7 @@ def _checks(ctx: LabContext, hyp, wait: float) -> tuple[list[CheckResult] | None
     return list(cni.cluster_checks(ctx)), reason
 
 
-def lab_observer(state: LabState, registry: Registry, echo: Echo):
+def lab_observer(state: LabState, registry: Registry,
+                 echo: Echo) -> tuple[LabContext, Observer]:
     ctx = open_lab(state, registry, echo)
     return ctx, _hypervisor(ctx).observer(ctx)

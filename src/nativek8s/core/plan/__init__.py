@@ -1,10 +1,28 @@
 """The plan: models, allocation and expected routes."""
 
+from typing import TYPE_CHECKING
+
 from .models import (
-    MD5_SECRET, BgpEndpoint, BgpKind, BgpSession, Cluster, Composition, Datacentre,
-    ExpectedRoute, Interface, Machine, Network, NetworkKind, NodePlan, Plan, RouteOrigin,
+    MD5_SECRET,
+    BgpEndpoint,
+    BgpKind,
+    BgpSession,
+    Cluster,
+    Composition,
+    Datacentre,
+    ExpectedRoute,
+    Interface,
+    Machine,
+    Network,
+    NetworkKind,
+    NodePlan,
+    Plan,
+    RouteOrigin,
     RouterPlan,
 )
+
+if TYPE_CHECKING:  # imported lazily at run time, see __getattr__
+    from .build import build_plan
 
 __all__ = [
     "MD5_SECRET", "BgpEndpoint", "BgpKind", "BgpSession", "Cluster", "Composition",
@@ -13,7 +31,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     # build_plan needs the topology's models; reading a saved plan does not, so they are
     # imported only when a plan is built.
     if name == "build_plan":

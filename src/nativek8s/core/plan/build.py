@@ -7,8 +7,20 @@ from typing import TypeVar
 
 from ..topology import DatacentreSpec, Role, Topology
 from .models import (
-    BgpEndpoint, BgpKind, BgpSession, Cluster, Composition, Datacentre, ExpectedRoute, Interface,
-    Machine, Network, NetworkKind, NodePlan, Plan, RouterPlan,
+    BgpEndpoint,
+    BgpKind,
+    BgpSession,
+    Cluster,
+    Composition,
+    Datacentre,
+    ExpectedRoute,
+    Interface,
+    Machine,
+    Network,
+    NetworkKind,
+    NodePlan,
+    Plan,
+    RouterPlan,
 )
 from .naming import mac_address, resource_name, short_id
 from .routes import direct_route, node_routes, remote_routes, router_routes

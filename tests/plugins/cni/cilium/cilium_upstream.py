@@ -1,4 +1,4 @@
-"""Test helpers: find ../shared/upstream, and validate objects against Cilium's CRD and
+"""Test helpers: find the upstream files (tests.upstream), and validate objects against Cilium's CRD and
 Helm values schemas the way the API server and Helm would.
 
 The CRD openAPIV3Schema is a structural schema; the API server prunes unknown fields, so
@@ -19,11 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pytest
 import yaml
 
-from tests.upstream import ENV as UPSTREAM_ENV
-from tests.upstream import candidates
+from tests.upstream import require
 
 PROJECT_ROOT = Path(__file__).resolve().parents[4]
 VALUES_SCHEMA = "values.schema.1.18.0-dev.json"
@@ -32,20 +30,6 @@ SNAPSHOTS = {(1, 16): "v1.16-branchpoint", (1, 17): "v1.17-branchpoint",
 # Chart values the 1.18-dev schema lacks: values.yaml declares them commented out, so the
 # schema generator skips them, but the chart's templates read them.
 VALUES_NOT_IN_SCHEMA = {"kubeProxyReplacement"}
-
-
-def upstream_candidates() -> list[Path]:
-    return candidates()
-
-
-def cilium_upstream() -> Path:
-    """../shared/upstream/cilium, or skip the test saying where it looked."""
-    for base in upstream_candidates():
-        if (base / "cilium" / VALUES_SCHEMA).is_file():
-            return base / "cilium"
-    tried = ", ".join(str(p) for p in upstream_candidates())
-    pytest.skip(f"Cilium upstream schemas not found (tried {tried}); they live in "
-                f"../shared/upstream beside the project, or set {UPSTREAM_ENV}")
 
 
 def snapshot_for(version: tuple[int, int]) -> str:
@@ -122,7 +106,7 @@ _CrdValidator = jsonschema.validators.extend(
 def crd_index(snapshot: str) -> dict[tuple[str, str], dict[str, Any]]:
     """(apiVersion, kind) → {"crd", "validator", "file", "deprecated"} for one snapshot."""
     index: dict[tuple[str, str], dict[str, Any]] = {}
-    for path in sorted((cilium_upstream() / snapshot).glob("*/*.yaml")):
+    for path in sorted(require(f"cilium/{snapshot}").glob("*/*.yaml")):
         crd = yaml.load(path.read_text(), Loader=_LOADER)
         spec = crd["spec"]
         for version in spec["versions"]:
@@ -176,7 +160,7 @@ def crd_errors(obj: dict[str, Any], snapshot: str) -> list[str]:
 
 @cache
 def values_schema() -> dict[str, Any]:
-    return json.loads((cilium_upstream() / VALUES_SCHEMA).read_text())
+    return json.loads(require(f"cilium/{VALUES_SCHEMA}").read_text())
 
 
 def values_errors(values: dict[str, Any]) -> list[str]:

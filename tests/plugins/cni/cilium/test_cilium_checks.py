@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import pytest
 from cilium_plans import topology_text, with_cilium
 

@@ -118,7 +118,9 @@ def test_cilium_cli_reads_the_same_sessions(tmp_path: Path, tools: Path) -> None
     assert sessions[0].uptime_seconds is None and sessions[0].received is None
 
 
-def test_running_config_from_the_installed_chart(tmp_path: Path, tools: Path) -> None:
+def test_running_config_from_the_installed_chart(tmp_path: Path, tools: Path,
+                                                 upstream_file) -> None:
+    upstream_file("cilium/values.schema.1.18.0-dev.json")  # helm checks 1.18 values against it
     plan = make_plan()
     ctx = make_ctx(plan, tmp_path / "state")
     with cluster(ctx) as srv:

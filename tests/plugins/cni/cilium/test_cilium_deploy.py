@@ -107,7 +107,9 @@ def test_install_failure_stops_before_the_bgp_resources(deployed: tuple[Ctx, Kub
                 and r.method != "GET"]
 
 
-def test_never_ready_operator_fails_the_install_step(tmp_path: Path, tools: Path) -> None:
+def test_never_ready_operator_fails_the_install_step(tmp_path: Path, tools: Path,
+                                                     upstream_file) -> None:
+    upstream_file("cilium/values.schema.1.18.0-dev.json")  # helm checks 1.18 values against it
     ctx = make_ctx(make_plan({"options": {"cilium": {"ready_timeout": 0}}}), tmp_path)
     with cluster(ctx) as srv:
         srv.never_ready("Deployment", "cilium-operator")

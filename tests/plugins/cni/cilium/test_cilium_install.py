@@ -56,8 +56,9 @@ def test_argv_pins_the_chart_and_names_the_lab_kubeconfig() -> None:
     assert install_argv(cli, "1.18.4", Path("k"), Path("v"), upgrade=True)[-1] == "--reset-values"
 
 
-def test_helm_installs_once_then_upgrades_when_the_plan_changes(tmp_path: Path,
-                                                                tools: Path) -> None:
+def test_helm_installs_once_then_upgrades_when_the_plan_changes(tmp_path: Path, tools: Path,
+                                                                upstream_file) -> None:
+    upstream_file("cilium/values.schema.1.18.0-dev.json")  # helm checks 1.18 values against it
     plan = make_plan()
     ctx = make_ctx(plan, tmp_path / "state")
     values = tmp_path / "values.yaml"

@@ -6,7 +6,11 @@ import pytest
 
 from nativek8s.core.errors import UsageError
 from nativek8s.plugins.cni.cilium.versions import (
-    BgpFlavour, CiliumVersion, bgp_api, parse_version, support,
+    BgpFlavour,
+    CiliumVersion,
+    bgp_api,
+    parse_version,
+    support,
 )
 
 

@@ -25,7 +25,8 @@ def _problems(registry, data) -> list[str]:
     ({"wan": "macvtap"}, "options.libvirt: wan: macvtap needs wan_device (the host interface"),
     ({"wan_device": "br0"}, "options.libvirt: wan_device is only for wan: bridge or wan: macvtap"),
     ({"domain_type": "xen"}, "options.libvirt.domain_type: Input should be 'auto', 'kvm' or 'qemu'"),
-    ({"node_memory_mib": 64}, "options.libvirt.node_memory_mib: Input should be greater than or equal to 128"),
+    ({"node_memory_mib": 64},
+     "options.libvirt.node_memory_mib: Input should be greater than or equal to 128"),
     ({"wan_cidr": "10.0.0.300/24"}, "options.libvirt.wan_cidr: "),
     ({"memory": 1}, "options.libvirt.memory: unknown option; libvirt takes: uri, pool, domain_type"),
 ])

@@ -12,14 +12,13 @@ import pytest
 pytest.importorskip("proxmoxer")
 pytest.importorskip("requests")
 
-from tests.standins.proxmox_api import ProxmoxStandin, missing_reason, schema_path
+from tests.standins.proxmox_api import ProxmoxStandin, require_schema
 
 from .pve_lab import Lab, make_plan, registry, topology, write_token
 
 
 def _standin(nodes: tuple[str, ...]) -> Iterator[ProxmoxStandin]:
-    if schema_path() is None:
-        pytest.skip(missing_reason())
+    require_schema()
     with ProxmoxStandin(nodes=nodes) as standin:
         yield standin
 

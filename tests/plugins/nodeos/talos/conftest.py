@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from talos_lab import FAST, STANDINS, Lab
 from talos_plans import reference
-from talos_upstream import SCHEMAS, candidates
+from talos_upstream import schema_path
 
 from nativek8s.core.plan import Plan
 from nativek8s.plugins.nodeos.talos.versions import parse_version
@@ -49,11 +49,8 @@ def make_lab(tmp_path: Path, standin_launcher: Path,
         plan = plan or reference(version, options={"talos": {**FAST, **options}})
         tag = parse_version(plan.versions["talos"])
         monkeypatch.setenv("NK8S_TALOSCTL_VERSION", tag.tag)  # talosctl of the same release
-        for base in candidates():  # strict decoding against the real schema, when it is here
-            if (base / "talos" / SCHEMAS[tag.minor_version]).is_file():
-                monkeypatch.setenv("NK8S_TALOS_SCHEMA",
-                                   str(base / "talos" / SCHEMAS[tag.minor_version]))
-                break
+        # the stand-in decodes strictly against the real schema: no schema, no test
+        monkeypatch.setenv("NK8S_TALOS_SCHEMA", str(schema_path(tag.minor_version)))
         lab = Lab(tmp_path, plan)
         lab.nodes()
         return lab

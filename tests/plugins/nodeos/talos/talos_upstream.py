@@ -1,6 +1,7 @@
-"""Test helpers: find ../shared/upstream/talos and validate documents against Talos's
-machine-config JSON schemas the way its strict decoder would (``additionalProperties:
-false`` everywhere; a document's kind picks its definition, no kind means v1alpha1).
+"""Test helpers: find the upstream Talos config schemas (tests.upstream) and validate
+documents against Talos's machine-config JSON schemas the way its strict decoder would
+(``additionalProperties: false`` everywhere; a document's kind picks its definition, no kind
+means v1alpha1).
 
 Two things are not configuration and are handled before validating:
 - ``$patch: delete`` is a strategic-merge directive of talosctl's patcher, not a field.
@@ -19,10 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import pytest
 
-from tests.upstream import ENV as UPSTREAM_ENV
-from tests.upstream import candidates
+from tests.upstream import require
 
 PROJECT_ROOT = Path(__file__).resolve().parents[4]
 SCHEMAS = {(1, 13): "config.schema.v1.13.9.json", (1, 14): "config.schema.v1.14.0-rc.1.json"}
@@ -31,14 +30,8 @@ ERRATUM_KINDS = ("UnattendedInstall", "UnattendedInstallConfig")  # (in the file
 
 
 def schema_path(minor: tuple[int, int]) -> Path:
-    """The Talos config schema of a minor version, or skip saying where it looked."""
-    for base in candidates():
-        path = base / "talos" / SCHEMAS[minor]
-        if path.is_file():
-            return path
-    tried = ", ".join(str(p) for p in candidates())
-    pytest.skip(f"Talos config schema {SCHEMAS[minor]} not found (tried {tried}); it lives "
-                f"in ../shared/upstream beside the project, or set {UPSTREAM_ENV}")
+    """The Talos config schema of a minor version, or skip (fail under REQUIRE_ALL)."""
+    return require(f"talos/{SCHEMAS[minor]}")
 
 
 @cache

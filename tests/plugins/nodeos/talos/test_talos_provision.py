@@ -130,7 +130,7 @@ def test_failure_at_each_step_then_reruns_finish(make_lab) -> None:
     for command, node in INJECTED:
         lab.fail(command, node=node)
     runs = 0
-    for runs in range(1, len(INJECTED) + 2):
+    for runs in range(1, len(INJECTED) + 2):  # noqa: B007 (the count is read after the loop)
         try:
             deploy(lab)
             break

@@ -315,7 +315,8 @@ def test_combined_partition_grows_with_the_rootfs(make_lab, tmp_path):
     assert count2 * SECTOR == 16 << 20 and len(raw) == (start2 + count2) * SECTOR
     part2 = tmp_path / "part2.img"
     part2.write_bytes(raw[start2 * SECTOR:])
-    assert subprocess.run(["e2fsck", "-f", "-n", str(part2)], capture_output=True, check=False).returncode == 0
+    fsck = subprocess.run(["e2fsck", "-f", "-n", str(part2)], capture_output=True, check=False)
+    assert fsck.returncode == 0
 
 
 def test_old_versions_are_refused(make_lab):

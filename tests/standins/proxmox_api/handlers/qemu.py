@@ -17,8 +17,15 @@ from ..errors import ApiError, die, param_error, perm_error
 from ..state import State, Vm, Volume, config_digest
 from ..tasks import Task, TaskError
 from . import Ctx, route
-from .qemu_disks import (add_random_macs, check_bridge_access, check_drive_param,
-                         check_storage_access, create_disks, is_drive_key, parse_net)
+from .qemu_disks import (
+    add_random_macs,
+    check_bridge_access,
+    check_drive_param,
+    check_storage_access,
+    create_disks,
+    is_drive_key,
+    parse_net,
+)
 
 _OPTION_PRIVS = {
     "VM.Config.CPU": {"cores", "cpu", "cpulimit", "cpuunits", "numa", "smp", "sockets", "vcpus",

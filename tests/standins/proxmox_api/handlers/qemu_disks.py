@@ -8,8 +8,8 @@ copies a volume of content ``import`` or ``images``).
 
 from __future__ import annotations
 
-import secrets
 import re
+import secrets
 from typing import Any
 
 from ..errors import die, param_error

@@ -1,6 +1,6 @@
 """Which Cilium versions nativek8s supports, and which BGP resources each one takes.
 
-Facts (Cilium release notes and CRDs, see ../shared/upstream/SOURCES.md):
+Facts (Cilium release notes and CRDs; the tests check against those CRDs, docs/testing.md):
 - 1.16 and 1.17 serve the BGPv2 kinds (CiliumBGPClusterConfig, CiliumBGPPeerConfig,
   CiliumBGPAdvertisement) as ``cilium.io/v2alpha1``, beside the older CiliumBGPPeeringPolicy.
 - 1.18 promotes the BGPv2 kinds to ``cilium.io/v2`` and deprecates CiliumBGPPeeringPolicy.

@@ -200,7 +200,7 @@ class Libvirt:
             if owner is not None:
                 volumes.update({(rec["uri"], p, n): None for p, n in owner.volumes})
             ctx.state.forget(key)
-        for key, rec in each("libvirt:volume:"):
+        for _key, rec in each("libvirt:volume:"):
             volumes[(rec["uri"], rec["pool"], rec["name"])] = None
         for uri, pool, name in volumes:
             conn = self.connections.get(uri)

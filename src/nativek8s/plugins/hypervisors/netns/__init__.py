@@ -1,1 +1,2 @@
-"""The `netns` plugin: Linux network namespaces on this host: real BIRD routers and GoBGP node speakers, no VMs."""
+"""The `netns` plugin: Linux network namespaces on this host: real BIRD routers and GoBGP node
+speakers, no VMs."""

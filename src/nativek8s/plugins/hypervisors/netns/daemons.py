@@ -50,6 +50,20 @@ class Daemon:
             return self.owner_mark
         return str(self.config) if self.config else " ".join(self.argv[-3:])
 
+    @property
+    def config_file(self) -> Path:
+        """The config of a BGP daemon (routers and node speakers always have one)."""
+        if self.config is None:
+            raise NativeK8sError(f"the {self.kind} of {self.machine} has no config file")
+        return self.config
+
+    @property
+    def api_socket(self) -> Path:
+        """The control socket of a BGP daemon (routers and node speakers always have one)."""
+        if self.socket is None:
+            raise NativeK8sError(f"the {self.kind} of {self.machine} has no control socket")
+        return self.socket
+
 
 def _dirs(ctx: LabContext) -> tuple[Path, Path]:
     """(config folder, control-socket folder) of the lab's daemons. Only paths: observing a
@@ -219,9 +233,9 @@ def wait_ready(daemon: Daemon, deadline: float = 15.0) -> None:
 
 def announce_gobgp(daemon: Daemon, intent: SpeakerIntent, deadline: float = 10.0) -> None:
     """Originate the node's prefixes once gobgpd's API answers (idempotent)."""
-    target = f"unix://{daemon.socket}"
+    target = f"unix://{daemon.api_socket}"
     end = time.monotonic() + deadline
-    while not daemon.socket.exists() and time.monotonic() < end:
+    while not daemon.api_socket.exists() and time.monotonic() < end:
         time.sleep(0.005)  # the API socket appears when gobgpd is ready for calls
     for prefix in intent.prefixes:
         while True:

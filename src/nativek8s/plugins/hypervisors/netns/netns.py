@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import TypeVar
 
 from nativek8s.core.engine.context import LabContext
 from nativek8s.core.engine.steps import Step
@@ -28,6 +31,9 @@ from .observer import NetnsObserver
 from .options import NetnsOptions
 from .wiring import Namespace, wire
 
+T = TypeVar("T")
+R = TypeVar("R")
+
 NS_KEY = "netns:namespaces"
 TOOLS = {"ip": "iproute2", "ping": "iputils-ping", "traceroute": "traceroute"}
 SPEAKER_TOOLS = {"gobgp": {"gobgpd": "gobgpd", "gobgp": "gobgpd"},
@@ -41,7 +47,7 @@ def _links_or_none(namespace: str) -> list[dict] | None:
         return None
 
 
-def _parallel(fn, items) -> list:
+def _parallel(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
     items = list(items)
     if not items:
         return []
@@ -134,7 +140,7 @@ class Netns:
             if intent is None:
                 raise NativeK8sError(f"the CNI plugin gave no BGP intent for {node.name}")
             steps.append(Step(f"netns:node:{node.name}", opts.speaker,
-                              lambda i=intent: self._ensure_node(ctx, i, opts.speaker, before),
+                              partial(self._ensure_node, ctx, intent, opts.speaker, before),
                               machine=node.name, after=("netns:addresses",)))
         # Routers start last: the node speakers already listen when BIRD first dials them,
         # so no session waits for a connect retry.
@@ -143,7 +149,7 @@ class Netns:
             answer = daemons.router_answer(ctx, router)
             label = " + ".join(p.name for p in answer.processes)
             steps.append(Step(f"netns:router:{router.name}", label,
-                              lambda r=router, a=answer: self._ensure_router(ctx, r, a, before),
+                              partial(self._ensure_router, ctx, router, answer, before),
                               machine=router.name, after=("netns:addresses", *node_steps)))
         steps.append(Step("netns:pods", "pod agent",
                           lambda: daemons.ensure(ctx, daemons.agent_daemon(ctx, opts.probe_port),
@@ -198,7 +204,7 @@ class Netns:
                      before: dict[int, str]) -> str:
         daemon = daemons.node_daemon(ctx, intent.node, speaker)
         text = daemons.speaker_config(intent, ctx, speaker)
-        changed = daemons.write_config(daemon.config, text, ctx.plan.md5)
+        changed = daemons.write_config(daemon.config_file, text, ctx.plan.md5)
         note = daemons.ensure(ctx, daemon, changed, before)
         if daemon.kind == "gobgpd":
             daemons.announce_gobgp(daemon, intent)
@@ -215,7 +221,11 @@ class Netns:
         for key in procs:
             marker = resources[key].get("marker")
             if marker:
-                for pid in {resources[key].get("pid"), *processes.find(marker, table)} - {None}:
+                recorded_pid = resources[key].get("pid")
+                pids = set(processes.find(marker, table))
+                if isinstance(recorded_pid, int):
+                    pids.add(recorded_pid)
+                for pid in pids:
                     targets[pid], names[pid] = marker, key.split(":", 2)[2]
         for pid in processes.stop_all(targets):
             removed.append(f"process {pid} ({names[pid]})")
@@ -223,7 +233,7 @@ class Netns:
         recorded = set(resources.get(NS_KEY, {}).get("names", []))
         candidates = sorted(n for n in recorded & iproute.namespaces()
                             if is_lab_namespace(ctx.plan.lab, n))
-        links = dict(zip(candidates, _parallel(_links_or_none, candidates)))
+        links = dict(zip(candidates, _parallel(_links_or_none, candidates), strict=True))
         mark = owner_alias(ctx.plan.lab)
         # Ours: marked as this lab's, or recorded by it and never configured (only lo).
         doomed = [n for n in candidates if links[n] is not None and (

@@ -61,7 +61,7 @@ class NetnsObserver:
                                  f"(log: {daemon.log})")
         if daemon.kind == "gobgpd":
             now = time.time()
-            return [gobgp_session(n, now) for n in daemons.gobgp_neighbors(daemon.socket)]
+            return [gobgp_session(n, now) for n in daemons.gobgp_neighbors(daemon.api_socket)]
         return _bird_speaker_sessions(self.intents[node.name], daemon)
 
     def ping(self, src: NodePlan, dst: NodePlan) -> ProbeResult:
@@ -140,7 +140,8 @@ def gobgp_session(neighbor: dict, now: float) -> BgpSessionState:
     )
 
 
-def _bird_speaker_sessions(intent: SpeakerIntent, daemon) -> list[BgpSessionState]:
+def _bird_speaker_sessions(intent: SpeakerIntent,
+                           daemon: daemons.Daemon) -> list[BgpSessionState]:
     """`birdc show protocols` of a BIRD node speaker; its protocols are peer0, peer1, ...
     The AS numbers are the ones its configuration gives it (made from the intent)."""
     peers = intent.peers

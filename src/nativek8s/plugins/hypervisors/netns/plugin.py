@@ -20,4 +20,7 @@ def _options():
 
 @hookimpl
 def nativek8s_hypervisors() -> list[HypervisorSpec]:
-    return [HypervisorSpec(name="netns", factory=_factory, options=_options(), description="Linux network namespaces on this host: real BIRD routers and GoBGP node speakers, no VMs")]
+    return [HypervisorSpec(
+        name="netns", factory=_factory, options=_options(),
+        description="Linux network namespaces on this host: real BIRD routers and GoBGP node "
+                    "speakers, no VMs")]

@@ -1,7 +1,7 @@
 """Talos boot media from the Image Factory: kernel + initramfs (direct kernel boot) or the
 ISO, downloaded once into the verified cache; and the installer image of the same schematic.
 
-Factory layout (../shared/upstream/SOURCES.md): ``<factory>/image/<schematic>/<version>/``
+Factory layout (docs/nodeos/talos.md): ``<factory>/image/<schematic>/<version>/``
 serves ``kernel-amd64``, ``initramfs-amd64.xz`` and ``metal-amd64.iso``; the installer is
 ``<factory host>/installer/<schematic>:<version>``.
 """

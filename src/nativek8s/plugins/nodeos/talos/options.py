@@ -10,7 +10,7 @@ from nativek8s.core.plan import NodePlan, Plan
 
 PLUGIN = "talos"
 # Image Factory schematic with only the siderolabs/qemu-guest-agent extension
-# (../shared/upstream/SOURCES.md).
+# (docs/nodeos/talos.md).
 QEMU_GUEST_AGENT_SCHEMATIC = "ce4c980550dd2ab1b17bbf2b08801c7eb59418eafe8f279833297925d67c7515"
 DEFAULT_FACTORY = "https://factory.talos.dev"
 

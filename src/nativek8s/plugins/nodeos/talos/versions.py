@@ -11,8 +11,8 @@ Facts (siderolabs/talos tags v1.13.9 and v1.14.0-rc.1, ``pkg/machinery/config``)
   hostname is that document with ``auto: off`` (upstream ``stdpatches.WithStaticHostname``).
 - ``constants.DefaultKubernetesVersion``: 1.36.3 at v1.13.9, 1.37.0-rc.0 at v1.14.0-rc.1;
   a release supports that Kubernetes minor and the five before it.
-Only versions whose config schema is in ../shared/upstream/talos are supported: what the
-plugin generates is checked against them.
+Only versions whose upstream config schema the tests pin are supported (docs/testing.md):
+what the plugin generates is checked against them.
 """
 
 from __future__ import annotations

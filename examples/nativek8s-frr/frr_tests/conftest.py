@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from nativek8s.api import Plan, RenderContext, SecretStore, Topology, build_plan
+
 from nativek8s_frr.frr import Frr
 
 # Three datacentres whose three routers exceed a full mesh of two: two route reflectors.

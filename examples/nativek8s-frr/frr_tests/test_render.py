@@ -4,8 +4,8 @@ the plan says (sessions, filters, reflection, next hops, MD5, timers)."""
 from __future__ import annotations
 
 import pytest
-
 from nativek8s.api import MD5_SECRET, DaemonPaths, RenderContext, SecretStore, UsageError
+
 from nativek8s_frr.frr import DAEMONS, FRR_CONF, Frr, sections
 
 from .conftest import REFERENCE, THREE_DC_RR, dryrun, plan_of
