@@ -167,6 +167,7 @@ def _unwrap(annotation: Any) -> Any:
 def load_topology(
     path: str | None,
     registry: Registry | None = None,
+    *,
     deployable: bool = False,
     **plugin_choices: str | None,
 ) -> tuple[Topology, list[Problem]]:
