@@ -9,12 +9,13 @@ cd "$(dirname "$0")/.."
 DEV=0
 [ "${1:-}" = "--dev" ] && DEV=1
 
+# openssh-client, openssl: each lab's router login (ssh-keygen; openssl passwd -6).
 PKGS=(python3 python3-venv python3-pip iproute2 bird2 gobgpd iputils-ping traceroute iperf3
-      procps)
+      procps openssh-client openssl)
 if [ "$DEV" = 1 ]; then
   # e2fsprogs: image tests (mkfs.ext4 -d, debugfs); openssl: the Proxmox stand-in's TLS;
   # frr: the FRR example plugin's tests (vtysh --dryrun, zebra + bgpd in namespaces).
-  PKGS+=(e2fsprogs git gcc python3-dev openssl frr)
+  PKGS+=(e2fsprogs git gcc python3-dev frr)
 fi
 
 missing=()

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from nativek8s.core.doctor import Finding
 from nativek8s.core.errors import NativeK8sError, Problem
 from nativek8s.core.hooks import hookimpl
 from nativek8s.core.intent import SpeakerIntent
@@ -142,6 +143,16 @@ class SamplePlugin:
             return [Problem("bgp.hold_time", "sample-router keeps hold times of 30 s or less; "
                                              "lower bgp.hold_time")]
         return []
+
+
+    @hookimpl
+    def nativek8s_doctor_checks(self, ctx):
+        if ctx.plan.composition.router != "sample-router":
+            return []
+        return [Finding("sample-router", "sample-routerctl", False,
+                        "sample-routerctl is not on PATH: install it"),
+                Finding("sample-router", "router images", False, "none cached; the first "
+                        "deploy downloads them", warning=True)]
 
 
 SAMPLE_COMPOSITION = ["--hypervisor", "sample-hv", "--router", "sample-router",

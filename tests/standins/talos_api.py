@@ -125,6 +125,10 @@ def _summary(docs: list[dict[str, Any]]) -> dict[str, Any]:
         "hostname": _static_hostname(docs),
         "labels": dict(get("machine", "nodeLabels") or {}),
         "proxy": not get("cluster", "proxy", "disabled"),
+        # Talos taints control planes unless cluster.allowSchedulingOnControlPlanes
+        "taints": {"node-role.kubernetes.io/control-plane": "NoSchedule"}
+        if get("machine", "type") == "controlplane"
+        and not get("cluster", "allowSchedulingOnControlPlanes") else {},
     }
 
 

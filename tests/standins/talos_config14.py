@@ -166,6 +166,7 @@ def summary(docs: list[dict[str, Any]]) -> dict[str, Any]:
         "install_disk": match.group(1) if match else None,
         "install_image": tc.dig(install, ("installer", "image")),
         "labels": dict(by_kind.get("KubeNodeConfig", {}).get("labels") or {}),
+        "taints": dict(by_kind.get("KubeNodeConfig", {}).get("taints") or {}),
         # without the document Talos falls back to v1alpha1's (absent in 1.14): unknown here
         "proxy": by_kind["KubeProxyConfig"].get("enabled", True)
         if "KubeProxyConfig" in by_kind else None,

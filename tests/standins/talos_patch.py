@@ -181,8 +181,20 @@ def check_documents(docs: list[dict[str, Any]], *, allow_delete: bool = False) -
 
 
 def _strip_delete(node: Any) -> Any:
+    """What Talos decodes once it has taken the ``$patch: delete`` selectors out
+    (configloader's decoder/delete.go): a key whose value is a mapping holding
+    ``$patch: delete`` is a selector, not a value, and goes, as does a mapping emptied by
+    such removals."""
     if isinstance(node, dict):
-        return {k: _strip_delete(v) for k, v in node.items() if k != "$patch"}
+        out = {}
+        for key, value in node.items():
+            if key == "$patch" or (isinstance(value, dict) and value.get("$patch") == "delete"):
+                continue
+            stripped = _strip_delete(value)
+            if isinstance(value, dict) and value and stripped == {}:
+                continue
+            out[key] = stripped
+        return out
     if isinstance(node, list):
         return [_strip_delete(v) for v in node]
     return node

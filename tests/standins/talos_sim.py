@@ -14,7 +14,9 @@ Simulation file (fields marked * are written by the stand-in)::
     {
       "nodes": {
         "10.1.0.10": {
-          "stage": "maintenance",     # booting | maintenance | installing | running
+          "stage": "maintenance",     # booting | maintenance | installing | rebooting | running
+                                      # (rebooting: an installed node power-cycled: it boots
+                                      # its disk, back to running after boot_seconds)
           "boot_seconds": 0.0,        # booting -> maintenance after this many seconds
           "install_seconds": 0.1,     # installing -> running after apply-config --insecure
           "hostname": "cp-1",         # default: talos-<hash of the IP>
@@ -49,7 +51,7 @@ from typing import Any
 
 SIM_ENV = "NK8S_TALOS_SIM"
 LOG_ENV = "NK8S_STANDIN_LOG"
-STAGES = ("booting", "maintenance", "installing", "running")
+STAGES = ("booting", "maintenance", "installing", "rebooting", "running")
 API_PORT = 50000
 
 _CONN = "rpc error: code = Unavailable desc = connection error: desc = "
@@ -138,8 +140,11 @@ def set_stage(node: dict[str, Any], stage: str, at: float) -> None:
 
 
 def advance(node: dict[str, Any], now: float) -> None:
-    """Apply time-driven transitions: booting -> maintenance, installing -> running."""
-    delays = {"booting": ("boot_seconds", "maintenance"), "installing": ("install_seconds", "running")}
+    """Apply time-driven transitions: booting -> maintenance, installing -> running,
+    rebooting -> running."""
+    delays = {"booting": ("boot_seconds", "maintenance"),
+              "installing": ("install_seconds", "running"),
+              "rebooting": ("boot_seconds", "running")}
     while node["stage"] in delays:
         key, nxt = delays[node["stage"]]
         due = node["since"] + float(node.get(key, 0.0))
@@ -170,7 +175,7 @@ def secure_error(ip: str, node: dict[str, Any] | None, ca_fingerprint: str) -> s
     """Why an mTLS (talosconfig) connection to ``ip`` fails, or None when it works."""
     if node is None:
         return no_route(ip)
-    if node["stage"] in {"booting", "installing"}:
+    if node["stage"] in {"booting", "installing", "rebooting"}:
         return refused(ip)
     if node["stage"] == "maintenance":
         return UNKNOWN_AUTHORITY  # maintenance mode serves a self-signed certificate
@@ -184,7 +189,7 @@ def insecure_error(ip: str, node: dict[str, Any] | None) -> str | None:
     """Why a maintenance-mode (--insecure) connection to ``ip`` fails, or None."""
     if node is None:
         return no_route(ip)
-    if node["stage"] in {"booting", "installing"}:
+    if node["stage"] in {"booting", "installing", "rebooting"}:
         return refused(ip)
     if node["stage"] == "running":
         return CERT_REQUIRED  # apid requires a client certificate once configured

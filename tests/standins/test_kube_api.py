@@ -323,3 +323,27 @@ def test_https_with_ca_in_kubeconfig(tmp_path: Path) -> None:
         assert srv.url.startswith("https://127.0.0.1:")
         api = config.new_client_from_config(config_file=str(path))
         assert [n.metadata.name for n in client.CoreV1Api(api).list_node().items] == ["n1"]
+
+
+def test_node_pod_cidr_is_set_once_and_never_changed(server: KubeApiServer,
+                                                     kubeconfig: Path) -> None:
+    """As kube-apiserver's ValidateNodeUpdate: from "" to valid only; podCIDR alone sets
+    podCIDRs too; not a CIDR, or two of one family, is invalid."""
+    core = client.CoreV1Api(config.new_client_from_config(config_file=str(kubeconfig)))
+    with pytest.raises(ApiException) as bad:
+        core.patch_node("node-1", {"spec": {"podCIDR": "10.244.0.0/33"}})
+    assert bad.value.status == 422 and "must be a valid CIDR" in bad.value.body
+    with pytest.raises(ApiException) as two:
+        core.patch_node("node-1", {"spec": {"podCIDRs": ["10.244.0.0/24", "10.244.1.0/24"]}})
+    assert two.value.status == 422 and "no more than one CIDR for each IP family" in two.value.body
+    node = core.patch_node("node-1", {"spec": {"podCIDR": "10.244.0.0/24"}})
+    assert (node.spec.pod_cidr, node.spec.pod_cidrs) == ("10.244.0.0/24", ["10.244.0.0/24"])
+    core.patch_node("node-1", {"spec": {"podCIDRs": ["10.244.0.0/24"]}})  # the same: fine
+    with pytest.raises(ApiException) as changed:
+        core.patch_node("node-1", {"spec": {"podCIDR": "10.244.1.0/24",
+                                            "podCIDRs": ["10.244.1.0/24"]}})
+    body = json.loads(changed.value.body)
+    assert changed.value.status == 422
+    assert body["message"] == ('Node "node-1" is invalid: spec.podCIDRs: Forbidden: node updates '
+                               'may not change podCIDR except from "" to valid')
+    assert core.read_node("node-1").spec.pod_cidrs == ["10.244.0.0/24"]

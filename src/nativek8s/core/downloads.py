@@ -23,6 +23,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -367,3 +368,43 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Whether a download is already cached, else whether its server answers (doctor)."""
+
+    url: str  # as shown (no credentials)
+    path: Path  # where fetch would keep it
+    cached: bool
+    size: int | None = None  # bytes the server announces, when not cached
+    error: str = ""  # why it cannot be downloaded, when it cannot
+
+    @property
+    def ok(self) -> bool:
+        return self.cached or not self.error
+
+
+def availability(url: str, dest_dir: str | os.PathLike[str] | None = None, *,
+                 timeout: float = 10.0) -> Availability:
+    """Cached, or reachable: a GET whose body is not read (servers that refuse HEAD
+    exist), so nothing is downloaded or written."""
+    shown = display_url(url)
+    path = cached_path(url, dest_dir)
+    if path.is_file() and path.stat().st_size > 0:
+        return Availability(shown, path, cached=True)
+    request = urllib.request.Request(url, headers={"User-Agent": f"nativek8s/{__version__}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return Availability(shown, path, cached=False, size=_content_length(response))
+    except urllib.error.HTTPError as exc:
+        return Availability(shown, path, False, error=f"HTTP {exc.code} {exc.reason}")
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", exc)
+        return Availability(shown, path, False, error=f"unreachable: {reason}")
+
+
+def free_bytes(directory: Path) -> int:
+    """Free space where ``directory`` is (or would be created)."""
+    existing = next(p for p in [directory, *directory.parents] if p.exists())
+    return shutil.disk_usage(existing).free

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from .doctor import Finding
+    from .engine.context import LabContext
     from .errors import Problem
     from .kinds import CNISpec, HypervisorSpec, NodeOSSpec, RouterOSSpec
     from .topology import Topology
@@ -98,4 +100,33 @@ def nativek8s_validate_topology(topology: Topology) -> list[Problem]:
             if topology.plugins.cni == "cilium" and topology.versions.cilium < "1.16":
                 return [Problem("versions.cilium", "Cilium 1.16 or newer is needed")]
             return []
+    """
+
+
+@hookspec
+def nativek8s_doctor_checks(ctx: LabContext) -> list[Finding]:
+    """Check what a deploy of this lab needs from this host, creating nothing.
+
+    Fan-out: every plugin may answer. Called by ``nativek8s doctor`` and first thing by
+    ``deploy``, for every installed plugin, after the hypervisors' ``preflight``. Answer
+    only for a composition that uses you (see ``ctx.plan.composition``;
+    :func:`nativek8s.core.doctor.role_is_deployed` says whether your role runs for real or
+    is emulated). Report every finding, not the first: tools and
+    their versions, downloads cached or reachable, disk space, memory, KVM, host settings
+    that would break the lab. A finding with ``ok=False`` stops the deploy (exit 2) unless
+    it is a ``warning``.
+
+    :param ctx: the lab's :class:`~nativek8s.core.engine.context.LabContext` (plan, state
+        folder, the selected plugin objects); write nothing into it.
+    :return: findings (:class:`~nativek8s.core.doctor.Finding`).
+
+    Example::
+
+        @hookimpl
+        def nativek8s_doctor_checks(ctx):
+            if ctx.plan.composition.cni != "mycni":
+                return []
+            found = shutil.which("mycnictl")
+            return [Finding("mycni", "mycnictl", found is not None,
+                            found or "not on PATH: install it from https://example.org")]
     """

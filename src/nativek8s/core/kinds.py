@@ -68,6 +68,19 @@ class RenderContext:
     secrets: SecretStore
     plugins: dict[str, Any] = field(default_factory=dict)  # role → selected plugin object
 
+    def hypervisor_for(self, datacentre: str) -> Any:
+        """The hypervisor plugin object of a datacentre (None if not selected here)."""
+        name = self.plan.composition.datacentre_hypervisors.get(datacentre)
+        return self.plugins.get(f"hypervisor:{name}")
+
+
+@dataclass(frozen=True)
+class SystemDisk:
+    """The disk a hypervisor gives a machine to install its OS on, as the guest sees it."""
+
+    bus: str  # how it is attached: "virtio-blk", "virtio-scsi"
+    device: str  # its Linux device path in the guest: "/dev/vda", "/dev/sda"
+
 
 @dataclass(frozen=True)
 class BgpDaemon:
@@ -93,6 +106,7 @@ class BgpSessionState:
     uptime_seconds: float | None = None  # how long it has been Established
     received: int | None = None  # prefixes the peer announces
     accepted: int | None = None  # of those, in the table (passed the import filter)
+    advertised: int | None = None  # IPv4 unicast routes sent to the peer (None: not known)
 
     @property
     def established(self) -> bool:
@@ -211,10 +225,26 @@ class Hypervisor(Plugin, Protocol):
     """
 
     emulates: frozenset[str]
-    optional: ClassVar[tuple[str, ...]] = ("requires",)
-    # Optional: members the plugin of each role must implement for this hypervisor to run
-    # it (netns: the router OS's namespace_daemon); `validate` refuses compositions
-    # that lack one, before anything is created.
+    optional: ClassVar[tuple[str, ...]] = ("system_disk", "kernel_boot", "boot_from_disk",
+                                          "requires")
+    kernel_boot: bool  # it boots a kernel directly (libvirt); else self-booting media
+
+    def system_disk(self, plan: Plan, machine: Any) -> SystemDisk:
+        """The disk this hypervisor attaches to a machine for its OS, and what the guest
+        calls it (so a node OS installs to a disk that exists). Only hypervisors that run
+        real machines have it."""
+        ...
+
+    def boot_from_disk(self, ctx: Any, machine: str, restart: bool = False) -> str:
+        """After the OS installed itself to the machine's disk: boot that disk from now on,
+        not the media it was installed from (a directly booted kernel would come back on
+        every reboot, and OS upgrades would change nothing). ``restart`` power-cycles the
+        machine now. Only hypervisors whose machines do not do so by themselves have it."""
+        ...
+
+    # Members the plugin of each role must implement for this hypervisor to run it (netns:
+    # the router OS's namespace_daemon); `validate` refuses compositions that lack one,
+    # before anything is created.
     requires: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def preflight(self, ctx: Any) -> None:

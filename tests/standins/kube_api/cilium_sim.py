@@ -143,11 +143,17 @@ class CiliumOperator:
                 "spec": {"bgpInstances": instances}}
 
     def set_peer_states(self, node: str, state: str, *, peer: str | None = None,
-                        advertised: int = 1, received: int = 0) -> dict[str, Any]:
-        """Write status.bgpInstances[].peers[] of a node's CiliumBGPNodeConfig as the agent does."""
+                        advertised: int | None = None, received: int = 0) -> dict[str, Any]:
+        """Write status.bgpInstances[].peers[] of a node's CiliumBGPNodeConfig as the agent does.
+
+        ``advertised`` defaults to what the agent announces in kubernetes IPAM: its Node's
+        PodCIDRs (none while the Node has no spec.podCIDRs)."""
         rtype = self._storage_type("ciliumbgpnodeconfigs")
         if rtype is None:
             raise errors.path_not_found()
+        if advertised is None:
+            live = self.store.find(self.workloads.rtype("", "nodes"), "", node) or {}
+            advertised = len((live.get("spec") or {}).get("podCIDRs") or [])
         current = self.store.get(rtype, "", node)
         old_status = {(i["name"], p["name"]): p for i in (current.get("status") or {}).get(
             "bgpInstances", []) for p in i.get("peers", [])}

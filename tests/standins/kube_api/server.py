@@ -172,8 +172,9 @@ class KubeApiServer:
         return self.readiness.polls((kind, namespace, name))
 
     def set_bgp_peer_state(self, node: str, state: str, peer: str | None = None,
-                           advertised: int = 1, received: int = 0) -> dict[str, Any]:
-        """Set peeringState (e.g. "established", "active", "idle") of a node's peers."""
+                           advertised: int | None = None, received: int = 0) -> dict[str, Any]:
+        """Set peeringState (e.g. "established", "active", "idle") of a node's peers;
+        ``advertised`` defaults to the node's PodCIDRs, as the agent announces them."""
         return self.operator.set_peer_states(node, state, peer=peer, advertised=advertised,
                                              received=received)
 
@@ -204,9 +205,16 @@ def operator_deployment(namespace: str, tag: str) -> dict[str, Any]:
                      "selector": {"matchLabels": {"io.cilium/app": "operator",
                                                   "name": "cilium-operator"}},
                      "template": {"metadata": {"labels": labels},
-                                  "spec": {"containers": [{
-                                      "name": "cilium-operator",
-                                      "image": f"quay.io/cilium/operator-generic:{tag}"}]}}}}
+                                  "spec": {
+                                      # the chart's default operator.affinity: one per node
+                                      "affinity": {"podAntiAffinity": {
+                                          "requiredDuringSchedulingIgnoredDuringExecution": [{
+                                              "labelSelector": {"matchLabels": {
+                                                  "io.cilium/app": "operator"}},
+                                              "topologyKey": "kubernetes.io/hostname"}]}},
+                                      "containers": [{
+                                          "name": "cilium-operator",
+                                          "image": f"quay.io/cilium/operator-generic:{tag}"}]}}}}
 
 
 @contextmanager

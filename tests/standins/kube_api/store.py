@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import errors, selectors, ssa
+from . import nodes as node_rules
 from . import patch as patches
 from . import schema as sch
 from .registry import Registry, ResourceType
@@ -243,6 +244,9 @@ class Store:
         causes = label_causes(meta.get("labels"))
         if old is None:
             causes = sch.name_causes(name) + causes
+        if (rtype.group, rtype.kind) == ("", "Node"):
+            node_rules.normalise(new)
+            causes += node_rules.causes(old, new)
         if rtype.schema is not None:
             causes += sch.validate(new, rtype.schema)
         if causes:

@@ -111,7 +111,10 @@ class Workloads:
             template_hash = _suffix(name + str(obj["metadata"].get("generation", 1)), 10)
             pods = [(f"{name}-{template_hash}-{_suffix(name + str(i), 5)}", "")
                     for i in range(replicas)]
-            status = self._deploy_status(obj, replicas, ready)
+            placeable = replicas
+            if _one_per_node(obj):  # the scheduler leaves the replicas beyond one per node Pending
+                placeable = min(replicas, len(self.store.items(self.rtype("", "nodes"))))
+            status = self._deploy_status(obj, replicas, ready, placeable)
         if obj.get("status") != status:
             body = dict(obj)
             body["status"] = status
@@ -135,7 +138,10 @@ class Workloads:
         return status
 
     @staticmethod
-    def _deploy_status(obj: dict[str, Any], replicas: int, ready: bool) -> dict[str, Any]:
+    def _deploy_status(obj: dict[str, Any], replicas: int, ready: bool,
+                       placeable: int) -> dict[str, Any]:
+        running = placeable if ready else 0  # Pending replicas never run
+        ready = ready and placeable == replicas
         stamp = obj["metadata"]["creationTimestamp"]
         available = {"type": "Available", "status": "True" if ready else "False",
                      "reason": "MinimumReplicasAvailable" if ready else "MinimumReplicasUnavailable",
@@ -154,7 +160,9 @@ class Workloads:
             status["readyReplicas"] = replicas
             status["availableReplicas"] = replicas
         else:
-            status["unavailableReplicas"] = replicas
+            status["unavailableReplicas"] = replicas - running
+            if running:
+                status["readyReplicas"] = status["availableReplicas"] = running
         return status
 
     def _sync_pods(self, key: WorkloadKey, owner: dict[str, Any], pods: list[tuple[str, str]],
@@ -224,3 +232,12 @@ class Workloads:
                 "spec": spec,
                 "status": {"phase": "Running", "conditions": conditions,
                            "containerStatuses": statuses, "startTime": stamp}}
+
+
+def _one_per_node(deployment: dict[str, Any]) -> bool:
+    """A required pod anti-affinity on the node's hostname: at most one replica per node."""
+    affinity = (((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}).get(
+        "affinity") or {}
+    terms = (affinity.get("podAntiAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution") or []
+    return any(t.get("topologyKey") == "kubernetes.io/hostname" for t in terms)

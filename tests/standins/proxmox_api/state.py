@@ -69,9 +69,12 @@ class Node:
     name: str
     storages: dict[str, Storage]
     bridges: set[str] = field(default_factory=lambda: {"vmbr0"})
+    # bridge → its ports, as /etc/network/interfaces says (vmbr0 on the NIC, as PVE installs)
+    bridge_ports: dict[str, str] = field(default_factory=lambda: {"vmbr0": "eno1"})
     status: str = "online"
     maxcpu: int = 8
     maxmem: int = 32 * GIB
+    mem: int = 2 * GIB  # in use
 
 
 @dataclass

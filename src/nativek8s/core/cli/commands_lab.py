@@ -177,7 +177,11 @@ def verify(lab, output, wait):
 @topology_file
 @composition
 def doctor(topology, **choices):
-    """Check that this host can deploy the lab (tools, permissions, names), creating nothing."""
+    """Check that this host can deploy the lab, creating nothing.
+
+    Tools and their versions, hypervisor access, names, downloads, disk, memory, KVM, host
+    traps: every problem at once (exit 2 if any); -v also lists the checks that passed."""
+    from ..doctor import NotReady, findings
     from ..engine.lab import context
     from ..engine.state import LabState
     from ..paths import outermost_missing
@@ -189,13 +193,21 @@ def doctor(topology, **choices):
     state = LabState(plan.lab)
     fresh = outermost_missing(state.dir)
     try:
-        ctx = context(plan, state, reg, reporter())
-        for name, hyp in ctx.plugins.hypervisors.items():
-            hyp.preflight(ctx)
-            click.echo(f"{name}: ready to deploy lab {plan.lab}")
+        report = reporter()
+        ctx = context(plan, state, reg, report)
+        found = findings(ctx, reg.pm.hook.nativek8s_doctor_checks)
     finally:
         if fresh is not None:  # a preflight may make its plugin's folder: leave no trace
             shutil.rmtree(fresh, ignore_errors=True)
+    for f in found:
+        if f.warning:
+            report.say(f.line())
+        elif f.ok:
+            report.detail(f.line())  # -v
+    if any(f.blocking for f in found):
+        raise NotReady(plan.lab, found)
+    for name in ctx.plugins.hypervisors:
+        click.echo(f"{name}: ready to deploy lab {plan.lab}")
 
 
 COMMANDS = (deploy, destroy, status, verify, doctor)

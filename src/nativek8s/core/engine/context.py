@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..compose import Selected
 from ..errors import NativeK8sError
@@ -25,6 +26,10 @@ class LabContext:
     options: dict[str, object] = field(default_factory=dict)  # command-line extras
     # Progress and messages: plugins report waits through it and never print themselves.
     report: Reporter = field(default_factory=lambda: Reporter(sink=print))
+
+    def hypervisor_for(self, datacentre: str) -> Any:
+        """The hypervisor plugin object of a datacentre."""
+        return self.plugins.hypervisor_for(self.plan, datacentre)
 
     def rendered_file(self, plugin: str, machine: str, target: str) -> RenderedFile:
         """The file a plugin rendered for a machine's path (e.g. a router's bird.conf)."""

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from ..compose import select
+from ..doctor import require_ready
 from ..errors import NativeK8sError
 from ..kinds import Hypervisor
 from ..observe import Observer
@@ -48,20 +49,24 @@ def deploy(plan: Plan, state: LabState, registry: Registry, echo: Echo,
     """Returns verify's results, or None when the hypervisor cannot observe the lab."""
     ctx = context(plan, state, registry, echo, **options)
     with reporting(ctx.report):
-        return _deploy(ctx, plan, state)
+        return _deploy(ctx, plan, state, registry)
 
 
-def _deploy(ctx: LabContext, plan: Plan, state: LabState) -> list[CheckResult] | None:
+def _deploy(ctx: LabContext, plan: Plan, state: LabState,
+            registry: Registry) -> list[CheckResult] | None:
     echo = ctx.report.say
     hyp = _hypervisor(ctx)
     fresh = outermost_missing(state.dir)
     with LabLock(state.dir / "lock", plan.lab):
-        try:
-            hyp.preflight(ctx)
+        try:  # doctor's checks: every problem at once, before anything is made
+            found = require_ready(ctx, registry.pm.hook.nativek8s_doctor_checks)
         except NativeK8sError:
             if fresh is not None:  # refused before anything was made: leave no state behind
                 shutil.rmtree(fresh, ignore_errors=True)
             raise
+        for finding in found:
+            if finding.warning:
+                echo(finding.line())
         previous = state.load_plan() if state.exists() else None
         if previous is not None and previous != plan:
             echo(f"lab {plan.lab}: the plan changed since the last deploy; reconciling")

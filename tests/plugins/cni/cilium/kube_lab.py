@@ -68,15 +68,22 @@ def calls(log: Path) -> list[dict[str, Any]]:
 
 @contextmanager
 def cluster(ctx: Ctx, labelled: bool = True, cilium_crds: str | None = None,
-            **options: Any) -> Iterator[KubeApiServer]:
-    """A stand-in API server holding the plan's nodes (with their PodCIDRs), its
-    kubeconfig where the lab keeps it."""
+            pod_cidrs: bool = True, **options: Any) -> Iterator[KubeApiServer]:
+    """A stand-in API server holding the plan's nodes (with their planned PodCIDRs, or with
+    none as they register when the controller-manager's node IPAM is off), its kubeconfig
+    where the lab keeps it."""
     with kube_api_server(kubeconfig_path(ctx), cilium_crds=cilium_crds, **options) as srv:
         for node in ctx.plan.nodes:
-            labels = {"dc": node.datacentre} if labelled else {}
-            srv.add_node(kube_node_name(node), labels, internal_ip=str(node.address.ip),
-                         pod_cidr=str(node.pod_cidr))
+            register(srv, ctx, node, labelled, str(node.pod_cidr) if pod_cidrs else "")
         yield srv
+
+
+def register(srv: KubeApiServer, ctx: Ctx, node: Any, labelled: bool = True,
+             pod_cidr: str = "") -> dict[str, Any]:
+    """A kubelet registering a planned node (its Node object appears)."""
+    labels = {"dc": node.datacentre} if labelled else {}
+    return srv.add_node(kube_node_name(node), labels, internal_ip=str(node.address.ip),
+                        pod_cidr=pod_cidr)
 
 
 def connect(ctx: Ctx) -> Kube:

@@ -103,3 +103,10 @@ def test_other_cnis_are_left_alone():
     topo = topo.with_plugins(cni="cilium")
     assert [p.path for p in plugin.nativek8s_validate_topology(topology=topo)] == [
         "versions.cilium"]
+
+
+def test_cluster_pool_ipam_is_a_warning_about_pod_cidrs(tmp_path, registry):
+    _, warnings = _load(tmp_path, registry, with_cilium("1.18.0", ipam="cluster-pool"))
+    (warning,) = warnings
+    assert warning.path == "options.cilium.ipam" and warning.line is not None
+    assert "not the plan's" in warning.message and "ipam: kubernetes" in warning.message

@@ -55,7 +55,8 @@ def test_wait_bgp_until_every_node_is_established(tmp_path: Path) -> None:
         srv.set_bgp_peer_state("reference-node-2", "established")
         read = node_config_reader(connect(ctx), V2)
         note = wait_bgp(ctx.plan, read, "node configs", timeout=10, interval=0)
-    assert note == "reference-node-1: 10.1.0.1 established; reference-node-2: 10.2.0.1 established"
+    assert note == ("reference-node-1: 10.1.0.1 established, advertising 1; "
+                    "reference-node-2: 10.2.0.1 established, advertising 1")
 
 
 def test_wait_bgp_deadline_says_which_session_is_down(tmp_path: Path) -> None:
@@ -65,9 +66,10 @@ def test_wait_bgp_deadline_says_which_session_is_down(tmp_path: Path) -> None:
         read = node_config_reader(connect(ctx), V2)
         with pytest.raises(WaitTimeout) as err:
             wait_bgp(ctx.plan, read, "CiliumBGPNodeConfig status", timeout=0)
-    assert ("BGP sessions of every node Established: not done after 0 s; polled "
-            "CiliumBGPNodeConfig status 1 time; last answer: reference-node-1: 10.1.0.1 "
-            "established; reference-node-2: 10.2.0.1 active") in str(err.value)
+    assert ("every node's BGP sessions Established, announcing its planned PodCIDR: not done "
+            "after 0 s; polled CiliumBGPNodeConfig status 1 time; last answer: "
+            "reference-node-1: 10.1.0.1 established, advertising 1; reference-node-2: "
+            "10.2.0.1 active") in str(err.value)
 
 
 def test_unselected_nodes_have_no_bgp_state(tmp_path: Path) -> None:

@@ -43,7 +43,8 @@ def run(ctx: Ctx, steps: list | None = None) -> dict[str, str]:
 def deployed(tmp_path: Path, tools: Path) -> Iterator[tuple[Ctx, KubeApiServer]]:
     crds_or_skip("1.18")
     ctx = make_ctx(make_plan(), tmp_path / "state")
-    with cluster(ctx, labelled=False) as srv:
+    # registered as with the controller-manager's node IPAM off: no PodCIDRs yet
+    with cluster(ctx, labelled=False, pod_cidrs=False) as srv:
         agents_establish_sessions(srv)
         yield ctx, srv
 
@@ -51,28 +52,35 @@ def deployed(tmp_path: Path, tools: Path) -> Iterator[tuple[Ctx, KubeApiServer]]
 def test_steps_and_their_order(tmp_path: Path, tools: Path) -> None:
     steps = Cilium().deploy_steps(make_ctx(make_plan(), tmp_path))
     assert [(s.key, s.title, s.after) for s in steps] == [
-        ("cilium:install", "install Cilium 1.18.0 (helm)", ()),
+        ("cilium:podcidrs", "give every node its planned PodCIDR", ()),
+        ("cilium:install", "install Cilium 1.18.0 (helm)", ("cilium:podcidrs",)),
         ("cilium:labels", "label nodes with their datacentre", ()),
         ("cilium:bgp", "apply Cilium BGP resources", ("cilium:install", "cilium:labels")),
-        ("cilium:bgp-wait", "wait for the nodes' BGP sessions", ("cilium:bgp",))]
+        ("cilium:bgp-wait", "wait for every node to announce its PodCIDR over BGP",
+         ("cilium:bgp",))]
 
 
 def test_deploy_then_deploy_again(deployed: tuple[Ctx, KubeApiServer], tools: Path) -> None:
     ctx, srv = deployed
     first = run(ctx)
     assert first == {
+        "give every node its planned PodCIDR": "2 set from the plan, 0 already right",
         "install Cilium 1.18.0 (helm)": "installed chart 1.18.0 with helm; agents 2/2 ready; "
                                         "operator 2/2 ready",
         "label nodes with their datacentre": "2 changed",
         "apply Cilium BGP resources": "6 created",
-        "wait for the nodes' BGP sessions": "reference-node-1: 10.1.0.1 established; "
-                                            "reference-node-2: 10.2.0.1 established"}
+        "wait for every node to announce its PodCIDR over BGP":
+            "reference-node-1: 10.1.0.1 established, advertising 1; "
+            "reference-node-2: 10.2.0.1 established, advertising 1"}
+    assert [srv.node(n)["spec"]["podCIDRs"] for n in ("reference-node-1", "reference-node-2")] \
+        == [["10.244.0.0/24"], ["10.244.1.0/24"]]
     assert srv.node("reference-node-1")["metadata"]["labels"]["dc"] == "dc1"
     assert len(srv.objects("cilium.io/v2", "CiliumBGPNodeConfig")) == 2
     again = run(ctx)
     assert again["install Cilium 1.18.0 (helm)"].startswith(
         "chart 1.18.0 already deployed (revision 1)")
     assert again["label nodes with their datacentre"] == "2 unchanged"
+    assert again["give every node its planned PodCIDR"] == "0 set from the plan, 2 already right"
     assert again["apply Cilium BGP resources"] == "6 unchanged"
     assert [c["tool"] for c in calls(tools)] == ["helm"]
 
@@ -82,7 +90,8 @@ def test_cluster_checks_and_observer_after_deploy(deployed: tuple[Ctx, KubeApiSe
     run(ctx)
     results = Cilium().cluster_checks(ctx)
     assert [r for r in results if not r.ok] == []
-    assert sorted({r.check for r in results}) == ["bgp", "overlay", "routes", "source", "tcp"]
+    assert sorted({r.check for r in results}) == ["bgp", "overlay", "podcidr", "routes",
+                                                  "source", "tcp"]
     node1, node2 = ctx.plan.nodes
     with Cilium().observer(ctx) as observer:
         sessions = observer.node_bgp_sessions(node1)
@@ -129,7 +138,7 @@ def test_peering_policy_without_the_cilium_cli_is_not_waited_for(
     with cluster(ctx) as srv:
         notes = run(ctx)
         assert len(srv.objects("cilium.io/v2alpha1", "CiliumBGPPeeringPolicy")) == 2
-    assert notes["wait for the nodes' BGP sessions"] == (
+    assert notes["wait for every node to announce its PodCIDR over BGP"] == (
         "not waited: CiliumBGPPeeringPolicy reports no status through the API, and the cilium "
         "CLI (`cilium bgp peers`) is not on PATH")
 
@@ -139,3 +148,24 @@ def test_no_installer_is_refused_before_any_step(tmp_path: Path,
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(NativeK8sError, match="neither `helm` nor the `cilium` CLI is on PATH"):
         Cilium().deploy_steps(make_ctx(make_plan(), tmp_path))
+
+
+def test_verify_names_a_node_whose_pod_cidr_is_not_the_plans(
+        deployed: tuple[Ctx, KubeApiServer]) -> None:
+    """node-2 re-joins and something else (node IPAM left on) gives it another PodCIDR: the
+    cluster checks verify runs fail naming it, its planned and its actual prefix."""
+    ctx, srv = deployed
+    run(ctx)
+    node2 = ctx.plan.machine("node-2")
+    srv.store.delete(srv.rtype("v1", "Node"), "", "reference-node-2")
+    srv.add_node("reference-node-2", {"dc": "dc2"}, internal_ip=str(node2.address.ip),
+                 pod_cidr="10.244.9.0/24")
+    failed = [r for r in Cilium().cluster_checks(ctx) if not r.ok and r.check == "podcidr"]
+    assert [(r.subject, r.expected, r.machine) for r in failed] == [
+        ("node-2 (reference-node-2)", "10.244.1.0/24", "node-2")]
+    assert failed[0].observed.startswith("10.244.9.0/24 (its router accepts only "
+                                         "10.244.1.0/24 from it")
+    assert "kubectl delete node reference-node-2" in failed[0].hint
+    with pytest.raises(StepFailed, match="node reference-node-2 has PodCIDR 10.244.9.0/24 but "
+                                         "the plan gives it 10.244.1.0/24"):
+        run(ctx)  # deploy again says what to do, and changes nothing

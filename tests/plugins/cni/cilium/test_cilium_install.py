@@ -159,3 +159,25 @@ def test_missing_workloads_are_named(tmp_path: Path) -> None:
         wait_cilium_ready(connect(ctx), timeout=0)
     assert "last answer: DaemonSet cilium not found; Deployment cilium-operator not found" \
         in str(err.value)
+
+
+def test_one_node_lab_gets_one_operator_and_is_ready(tmp_path: Path, tools: Path) -> None:
+    """The chart's two operators may not share a node (required anti-affinity): in a
+    one-node lab the second would stay Pending and readiness would wait to its deadline."""
+    plan = make_plan({"datacentres": {"dc1": {"nodes": {"node-1": {"role": "controlplane"}}}}})
+    assert len(plan.nodes) == 1
+    assert helm_values(plan, options_of(plan))["operator"] == {"replicas": 1}
+    assert helm_values(make_plan(), options_of(make_plan()))["operator"] == {"replicas": 2}
+    ctx = make_ctx(plan, tmp_path / "state")
+    with cluster(ctx) as srv:
+        kube = connect(ctx)
+        ensure_installed(kube, choose_installer("helm"), plan, options_of(plan),
+                         kubeconfig_path(ctx), tmp_path / "values.yaml")
+        assert wait_cilium_ready(kube, timeout=10, interval=0).endswith("operator 1/1 ready")
+        # the chart's default on this one node: the stand-in schedules one, as Kubernetes does
+        srv.apply({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "cilium-operator", "namespace": "kube-system"},
+                   "spec": {"replicas": 2}}, manager="kubectl", namespace="kube-system",
+                  force=True)
+        with pytest.raises(WaitTimeout, match="operator 1/2 ready"):
+            wait_cilium_ready(kube, timeout=0, interval=0)

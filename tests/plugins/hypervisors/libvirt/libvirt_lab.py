@@ -126,6 +126,8 @@ def deploy(plan: Plan, state: LabState, registry: Registry,
     ctx = context(plan, state, registry, echo)
     hyp = ctx.plugins.hypervisors["libvirt"]
     hyp.preflight(ctx)
+    for note in hyp.preflight_notes:  # what doctor's checks report as warnings
+        echo(f"libvirt: {note}")
     state.save_plan(plan)
     ctx.rendered = render_files(plan, ctx.plugins, ctx.secrets)
     steps = list(hyp.deploy_steps(ctx)) + list(ctx.plugins.nodeos.deploy_steps(ctx))

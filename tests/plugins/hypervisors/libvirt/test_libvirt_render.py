@@ -160,13 +160,13 @@ def test_router_and_node_boot(rendered, registry):
 def test_options_per_datacentre(rendered, registry):
     data = topology()
     data["datacentres"]["dc2"]["options"] = {"libvirt": {
-        "node_memory_mib": 4096, "node_disk_gib": 20, "domain_type": "qemu"}}
+        "node_memory_mib": 6144, "node_disk_gib": 20, "domain_type": "qemu"}}
     plan = make_plan(registry, {"datacentres": data["datacentres"]}, wan="bridge",
                      wan_device="br0", node_cpus=4)
     files = rendered(plan)
     n1, n2 = (_xml(files, f"domains/reference-node-{i}.xml") for i in (1, 2))
-    assert (n1.findtext("memory"), n1.findtext("vcpu"), n1.get("type")) == ("2048", "4", "kvm")
-    assert (n2.findtext("memory"), n2.findtext("vcpu"), n2.get("type")) == ("4096", "4", "qemu")
+    assert (n1.findtext("memory"), n1.findtext("vcpu"), n1.get("type")) == ("4096", "4", "kvm")
+    assert (n2.findtext("memory"), n2.findtext("vcpu"), n2.get("type")) == ("6144", "4", "qemu")
     assert n1.find("cpu").get("mode") == "host-passthrough"
     assert n2.find("cpu").get("mode") == "maximum"
     assert _xml(files, "volumes/reference-node-2-disk.qcow2.xml").findtext("capacity") == str(
@@ -191,8 +191,8 @@ def test_installer_iso_and_missing_media(rendered, registry, oses):
 
 def test_render_with_the_builtin_os_plugins_names_cache_paths_and_fetches_nothing(tmp_path):
     """`nativek8s render --hypervisor libvirt` (the article's lab) works offline: the
-    domains point at where openwrt and talos will put their media; nothing is downloaded,
-    built or kept in the state."""
+    domains point at where openwrt and talos will put their media; nothing is downloaded or
+    built, and the state keeps only the lab's router credentials."""
     import os
     import subprocess
     import sys
@@ -210,5 +210,11 @@ def test_render_with_the_builtin_os_plugins_names_cache_paths_and_fetches_nothin
     assert f"<kernel>{cache}/openwrt/24.10.0/targets/x86/64/" in router
     assert f"<kernel>{cache}/talos/" in node and "<initrd>" in node
     assert "talos.platform=metal" in node
-    assert not cache.exists() and not (tmp_path / "state").exists()  # nothing fetched or kept
+    assert not cache.exists()  # nothing fetched
+    # kept: only the lab's router credentials, made once (the files render shows depend on them)
+    state = tmp_path / "state"
+    assert sorted(str(p.relative_to(state)) for p in state.rglob("*") if p.is_file()) == [
+        f"labs/reference/secrets/{n}" for n in ("router-root-password",
+                                                "router-root-password.hash", "router-ssh-key",
+                                                "router-ssh-key.pub")]
     assert (out / "openwrt" / "router-1" / "etc" / "bird.conf").is_file()

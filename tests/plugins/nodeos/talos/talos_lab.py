@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nativek8s.core.compose import select
 from nativek8s.core.engine.context import LabContext
 from nativek8s.core.engine.state import LabState
 from nativek8s.core.plan import Plan
+from nativek8s.core.registry import registry
 
 STANDINS = Path(__file__).resolve().parents[3] / "standins"
 if str(STANDINS) not in sys.path:
@@ -43,10 +45,12 @@ class Lab:
     def home(self) -> Path:
         return self.tmp / "home"
 
-    def context(self) -> LabContext:
+    def context(self, plugins: Any = None) -> LabContext:
         state = LabState(self.plan.lab, root=self.tmp / "state")
+        # the plan's own composition: its hypervisor says which disk the nodes install to
         return LabContext(plan=self.plan, state=state, secrets=state.secrets(self.plan),
-                          plugins=None, echo=self.lines.append)  # type: ignore[arg-type]
+                          plugins=plugins or select(self.plan, registry()),
+                          echo=self.lines.append)
 
     def nodes(self, **per_node: dict[str, Any]) -> None:
         """Simulate every node of the plan (in maintenance mode unless told otherwise)."""

@@ -58,8 +58,20 @@ def definition_for(doc: dict[str, Any], minor: tuple[int, int]) -> str:
 
 
 def strip_directives(node: Any) -> Any:
+    """What Talos decodes once it has taken the ``$patch: delete`` selectors out
+    (configloader's decoder/delete.go): a key whose value is a mapping holding
+    ``$patch: delete`` is a selector, not a value, and goes, as does a mapping emptied by
+    such removals."""
     if isinstance(node, dict):
-        return {k: strip_directives(v) for k, v in node.items() if k != "$patch"}
+        out = {}
+        for key, value in node.items():
+            if key == "$patch" or (isinstance(value, dict) and value.get("$patch") == "delete"):
+                continue
+            stripped = strip_directives(value)
+            if isinstance(value, dict) and value and stripped == {}:
+                continue
+            out[key] = stripped
+        return out
     if isinstance(node, list):
         return [strip_directives(v) for v in node]
     return node

@@ -15,7 +15,8 @@ from nativek8s.plugins.nodeos.talos.render import patch_files
 from nativek8s.plugins.nodeos.talos.versions import parse_version
 
 PLANS = {"reference": reference, "three-dc": three_dc}
-CONTROLPLANE_ONLY = {"KubeFlannelCNIConfig", "KubeProxyConfig"}  # container.ControlplaneOnlyConfig
+# container.ControlplaneOnlyConfig
+CONTROLPLANE_ONLY = {"KubeFlannelCNIConfig", "KubeProxyConfig", "KubeControllerManagerConfig"}
 
 
 def _patches(plan: Plan) -> dict[str, list[dict[str, Any]]]:
@@ -76,7 +77,10 @@ def test_113_uses_the_article_form() -> None:
     assert cluster == {"cluster": {
         "network": {"cni": {"name": "none"}, "podSubnets": ["10.244.0.0/16"],
                     "serviceSubnets": ["10.96.0.0/12"]},
-        "proxy": {"disabled": True}}}
+        "proxy": {"disabled": True},
+        # PodCIDRs come from the plan, not in registration order (docs/nodeos/talos.md)
+        "controllerManager": {"extraArgs": {"allocate-node-cidrs": "false"}},
+        "allowSchedulingOnControlPlanes": True}}
     assert "controlplane.patch.yaml" not in patches
     for node in plan.nodes:
         kinds = _kinds(patches[f"{node.name}/patch.yaml"])
@@ -104,6 +108,12 @@ def test_114_uses_the_separate_documents() -> None:
                                           "kind": "KubeFlannelCNIConfig", "$patch": "delete"}
     assert cp["KubeProxyConfig"]["enabled"] is False
     assert cp["KubeProxyConfig"]["image"] == "registry.k8s.io/kube-proxy:v1.37.0-rc.0"
+    # control planes run workloads: the taint gen config gives them is deleted
+    assert cp["KubeNodeConfig"]["taints"] == {
+        "node-role.kubernetes.io/control-plane": {"$patch": "delete"}}
+    manager = cp["KubeControllerManagerConfig"]
+    assert manager["extraArgs"] == {"allocate-node-cidrs": "false"}
+    assert manager["image"] == "registry.k8s.io/kube-controller-manager:v1.37.0-rc.0"
     for node in plan.nodes:
         kinds = _kinds(patches[f"{node.name}/patch.yaml"])
         assert "v1alpha1" not in kinds
@@ -143,7 +153,7 @@ def test_three_dc_per_datacentre_disk_and_pod_mask(version: str) -> None:
         assert cluster["serviceSubnets"] == ["10.112.0.0/16"]
     else:
         assert cluster["cluster"]["controllerManager"] == {
-            "extraArgs": {"node-cidr-mask-size-ipv4": "25"}}
+            "extraArgs": {"allocate-node-cidrs": "false", "node-cidr-mask-size-ipv4": "25"}}
         assert cluster["cluster"]["network"]["podSubnets"] == ["10.128.0.0/14"]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 
 import pytest
 import talos_config
@@ -64,6 +65,7 @@ def test_whole_sequence_and_reruns(make_lab) -> None:
         assert node["config"]["install_image"].startswith("factory.talos.dev/installer/ce4c98")
         assert node["config"]["labels"]["dc"] == lab.plan.machine(name).datacentre
         assert node["config"]["proxy"] is False
+        assert node["config"]["taints"] == {}  # the control plane (node-1) too
     assert lab.node("node-1")["config"]["type"] == "controlplane"
     assert lab.node("node-2")["config"]["type"] == "worker"
     assert "registered; NotReady until the CNI runs" in lab.lines[-1]
@@ -165,6 +167,58 @@ def test_talos_114_documents_reach_the_nodes(make_lab) -> None:
         assert config["install_image"].endswith(":v1.14.0-rc.1")
         assert config["labels"].get("dc") == node.datacentre
         assert config["hostname"] == node.resource_name
+        assert config["taints"] == {}  # control planes run workloads too
     assert lab.node("node-1")["config"]["proxy"] is False
     assert len(lab.calls("bootstrap")) == 1
     assert "registered; NotReady until the CNI runs" in lab.lines[-1]
+
+
+class PowerCycling:
+    """The hypervisor side of boot_from_disk (libvirt's is tested on its test driver):
+    records the call and power-cycles the simulated machine, which boots its disk."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.lab, self.calls = lab, []
+        self.bootstrapped_before: dict[str, bool] = {}
+
+    def hypervisor_for(self, plan, datacentre):  # Selected's signature
+        return self
+
+    def boot_from_disk(self, ctx, machine: str, restart: bool = False) -> str:
+        ip = str(self.lab.plan.machine(machine).address.ip)
+        with talos_sim.session(self.lab.sim) as state:
+            node = state["nodes"][ip]
+            self.calls.append((machine, restart, node["stage"]))
+            self.bootstrapped_before[machine] = bool(node.get("etcd"))
+            node["boot_seconds"] = 0.05
+            talos_sim.set_stage(node, "rebooting", time.time())
+        return "boots from disk (restarted)"
+
+
+def test_installed_nodes_boot_their_disk_once(make_lab) -> None:
+    """Where the hypervisor would keep booting the install media (a direct kernel), each
+    node is switched to its disk once it runs installed, before bootstrap; not again."""
+    lab = make_lab("1.13.9")
+    hypervisor = PowerCycling(lab)
+    steps = Talos().deploy_steps(lab.context(hypervisor))
+    by_key = {s.key: s for s in steps}
+    assert by_key["talos:disk-boot:node-1"].after == ("talos:apply:node-1",)
+    assert by_key["talos:bootstrap"].after == ("talos:disk-boot:node-1",)
+    assert set(by_key["talos:ready"].after) >= {"talos:disk-boot:node-1",
+                                               "talos:disk-boot:node-2"}
+    run_steps(steps, Progress(lab.lines.append))
+    assert sorted(hypervisor.calls) == [("node-1", True, "running"), ("node-2", True, "running")]
+    for name in ("node-1", "node-2"):
+        history = [stage for stage, _ in lab.node(name)["history"]]
+        assert history[-2:] == ["rebooting", "running"]  # came back from its disk
+    assert hypervisor.bootstrapped_before == {"node-1": False, "node-2": False}
+    assert lab.node("node-1")["etcd"] is True  # bootstrapped after node-1's reboot
+    assert any("boot from the installed disk [node-2]" in line for line in lab.lines)
+    run_steps(Talos().deploy_steps(lab.context(hypervisor)), Progress(lab.lines.append))
+    assert len(hypervisor.calls) == 2  # a re-run does not power-cycle again
+    assert len(lab.calls("bootstrap")) == 1
+
+
+def test_hypervisors_that_boot_the_disk_themselves_get_no_such_step(make_lab) -> None:
+    lab = make_lab("1.13.9")  # netns here; Proxmox likewise (disk first in its boot order)
+    assert not [s for s in Talos().deploy_steps(lab.context()) if "disk-boot" in s.key]

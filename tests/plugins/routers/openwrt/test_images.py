@@ -126,9 +126,11 @@ def test_router_disk_has_files_packages_and_firstboot_script(make_lab, version):
     for f in lab.files():  # every rendered file at its target, and a copy for first boot
         content = f.content.encode() if isinstance(f.content, str) else f.content
         assert debugfs(disk, f"cat {f.target}") == content
-        assert debugfs(disk, f"cat {PKGS_DIR}/files{f.target}") == content
+        once = f.target.startswith("/etc/uci-defaults/")  # run once, deleted: no copy
+        assert debugfs(disk, f"cat {PKGS_DIR}/files{f.target}") == (b"" if once else content)
         want = 0o600 if f.secret else 0o644
         assert mode_of(disk, f.target) == want, f.target
+    assert mode_of(disk, "/etc/uci-defaults/80-nativek8s-root-password") == 0o600
     bird_conf = debugfs(disk, "cat /etc/bird.conf").decode()
     assert "protocol bgp" in bird_conf and "password" in bird_conf  # md5 on: a secret file
     assert mode_of(disk, "/etc/bird.conf") == 0o600

@@ -62,7 +62,9 @@ def test_rendered_files_paths_targets_and_machines(render_lab):
     for router in lab.plan.routers:
         mine = {f.target: f for f in lab.files if f.machine == router.name}
         assert set(mine) == {"/etc/config/network", "/etc/config/firewall",
-                             "/etc/config/dhcp", "/etc/bird.conf"}
+                             "/etc/config/dhcp", "/etc/bird.conf", "/etc/config/dropbear",
+                             "/etc/dropbear/authorized_keys",
+                             "/etc/uci-defaults/80-nativek8s-root-password"}
         for target, f in mine.items():
             assert f.path == f"{router.name}{target}"
 

@@ -23,7 +23,7 @@ def version(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
 @route("GET", "/nodes")
 def nodes(ctx: Ctx, params: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"node": n.name, "status": n.status, "id": f"node/{n.name}", "type": "node",
-             "level": "", "cpu": 0.01, "maxcpu": n.maxcpu, "mem": 2 * 1024**3,
+             "level": "", "cpu": 0.01, "maxcpu": n.maxcpu, "mem": n.mem,
              "maxmem": n.maxmem, "uptime": 3600}
             for n in ctx.state.nodes.values()]
 
@@ -194,5 +194,5 @@ def network(ctx: Ctx, params: dict[str, Any]) -> list[dict[str, Any]]:
     if params.get("type") not in (None, "bridge", "any_bridge", "any_local_bridge"):
         return []
     return [{"iface": b, "type": "bridge", "active": 1, "autostart": 1, "families": ["inet"],
-             "method": "manual", "bridge_ports": "", "priority": i}
+             "method": "manual", "bridge_ports": node.bridge_ports.get(b, ""), "priority": i}
             for i, b in enumerate(sorted(node.bridges))]

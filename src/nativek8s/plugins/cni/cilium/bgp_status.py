@@ -56,6 +56,8 @@ def _sessions(status: dict[str, Any]) -> list[BgpSessionState]:
                                f"{c.get('advertised', 0)} advertised {c.get('received', 0)} "
                                f"received" for c in route_counts)
             established = peer.get("establishedTime")
+            ipv4 = [int(c.get("advertised") or 0) for c in route_counts
+                    if (c.get("afi"), c.get("safi")) == ("ipv4", "unicast")]
             out.append(BgpSessionState(
                 name=f"{instance.get('name', '')}/{peer.get('name', '')}",
                 peer=str(peer.get("peerAddress", "")),
@@ -65,7 +67,8 @@ def _sessions(status: dict[str, Any]) -> list[BgpSessionState]:
                 since=str(established or ""),
                 uptime_seconds=_uptime_since(established) if established else None,
                 received=(sum(c.get("received", 0) for c in route_counts)
-                          if route_counts else None)))
+                          if route_counts else None),
+                advertised=sum(ipv4) if ipv4 else None))
     return out
 
 
@@ -117,9 +120,37 @@ def expected_peers(plan: Plan) -> dict[str, list[str]]:
             for dc in dc_peerings(plan) for n in plan.nodes if n.datacentre == dc.datacentre}
 
 
-def bgp_converged(plan: Plan, read: PeerReader) -> Poll:
+# node name → the PodCIDRs the API gives it (what Cilium announces in kubernetes IPAM)
+CidrReader = Callable[[str], list[str]]
+
+
+def _announcement(state: BgpSessionState | None) -> tuple[bool, str]:
+    """Whether a session is up and carries the node's prefix, in words."""
+    if state is None:
+        return False, "no session"
+    if not state.established:
+        return False, state.state
+    if state.advertised is None:
+        return True, state.state  # the reader cannot count routes (CiliumBGPPeeringPolicy)
+    if state.advertised < 1:
+        return False, f"{state.state}, but advertising nothing"
+    return True, f"{state.state}, advertising {state.advertised}"
+
+
+def bgp_converged(plan: Plan, read: PeerReader, cidrs: CidrReader | None = None) -> Poll:
+    """Every node's sessions Established, each announcing a route, and (given ``cidrs``)
+    the prefix it announces is its planned PodCIDR: the one its router's import filter
+    accepts from it, so an Established session with another prefix is not converged."""
     done, notes = True, []
+    planned = {kube_node_name(n): str(n.pod_cidr) for n in plan.nodes}
     for node, peers in expected_peers(plan).items():
+        if cidrs is not None:
+            have = cidrs(node)
+            if have != [planned[node]]:
+                done = False
+                notes.append(f"{node}: PodCIDR {', '.join(have) or 'none'}, the router "
+                             f"accepts only {planned[node]}")
+                continue
         sessions = read(node)
         if sessions is None:
             done = False
@@ -128,16 +159,18 @@ def bgp_converged(plan: Plan, read: PeerReader) -> Poll:
         by_peer = {s.peer: s for s in sessions}
         states = []
         for address in peers:
-            state = by_peer.get(address)
-            done &= bool(state and state.established)
-            states.append(f"{address} {state.state if state else 'no session'}")
+            ok, words = _announcement(by_peer.get(address))
+            done &= ok
+            states.append(f"{address} {words}")
         notes.append(f"{node}: {', '.join(states)}")
     return Poll(done, "; ".join(notes))
 
 
 def wait_bgp(plan: Plan, read: PeerReader, source: str, timeout: float,
-             interval: float = 2.0, report: Reporter | None = None) -> str:
-    return wait_for("BGP sessions of every node Established", source,
-                    lambda: bgp_converged(plan, read), timeout, interval,
-                    "the routers' `birdc show protocols all`; `cilium bgp peers`; "
-                    "the agents' logs (grep bgp)", report=report).answer
+             interval: float = 2.0, report: Reporter | None = None,
+             cidrs: CidrReader | None = None) -> str:
+    return wait_for("every node's BGP sessions Established, announcing its planned PodCIDR",
+                    source, lambda: bgp_converged(plan, read, cidrs), timeout, interval,
+                    "the routers' `birdc show protocols all` (import filtered); `cilium bgp "
+                    "peers`; `kubectl get nodes -o wide`; the agents' logs (grep bgp)",
+                    report=report).answer

@@ -39,6 +39,12 @@ def topology_problems(topo: Topology) -> tuple[list[Problem], list[Problem]]:
                 f"chart {chart} is Cilium {chart.major}.{chart.minor} but versions.cilium is "
                 f"{version}; Cilium's chart version is its release, so pin a "
                 f"{version.major}.{version.minor}.x chart or change versions.cilium")))
+    if options.ipam == "cluster-pool":
+        warnings.append(Problem(f"options.{PLUGIN}.ipam", (
+            "cluster-pool: Cilium's operator hands PodCIDRs out in the order nodes come up, "
+            "not the plan's; each router accepts only its node's planned PodCIDR, so a node "
+            "given another has unreachable pods (verify shows it); ipam: kubernetes gets the "
+            "plan's PodCIDRs")))
     if topo.bgp.hold_time < MIN_HOLD_TIME:
         errors.append(Problem("bgp.hold_time", (
             f"{topo.bgp.hold_time} s: Cilium's BGP control plane needs a hold time of at "

@@ -24,12 +24,14 @@ from .install import choose_installer, ensure_installed
 from .kube import Kube, kubeconfig_path, require_kubernetes
 from .observer import CiliumObserver
 from .options import PLUGIN, chart_version, options_of
+from .pod_cidrs import ensure_pod_cidrs, live_pod_cidrs, pod_cidr_checks
 from .readiness import wait_cilium_ready
 from .running_config import config_checks
 from .versions import BgpFlavour, bgp_api
 
 INSTALL, LABELS, BGP, BGP_WAIT = (f"{PLUGIN}:install", f"{PLUGIN}:labels", f"{PLUGIN}:bgp",
                                   f"{PLUGIN}:bgp-wait")
+POD_CIDRS = f"{PLUGIN}:podcidrs"
 
 
 def connect(ctx: Any, purpose: str) -> Kube:
@@ -72,17 +74,31 @@ def deploy_steps(ctx: Any) -> list[Step]:
     def bgp() -> str:
         return apply_bgp(connect(ctx, "bgp"), plan, ctx.secrets)
 
+    def pod_cidrs() -> str:
+        return ensure_pod_cidrs(connect(ctx, "podcidrs"), plan, options.register_timeout,
+                                report=report)
+
     def bgp_wait() -> str:
-        read, source = peer_reader(connect(ctx, "bgp-wait"), plan, kubeconfig)
+        kube = connect(ctx, "bgp-wait")
+        read, source = peer_reader(kube, plan, kubeconfig)
         if read is None:
             return f"not waited: {source}"
-        return wait_bgp(plan, read, source, options.bgp_timeout, report=report)
+        cidrs = (lambda node: live_pod_cidrs(kube, node)) if kubernetes_ipam else None
+        return wait_bgp(plan, read, source, options.bgp_timeout, report=report, cidrs=cidrs)
 
+    # Kubernetes IPAM: Cilium takes each Node's PodCIDR as it is, so it is set from the plan
+    # before Cilium starts (the routers accept only the planned one from each node).
+    kubernetes_ipam = options.ipam == "kubernetes"
+    first: list[Step] = [Step(POD_CIDRS, "give every node its planned PodCIDR", pod_cidrs)] \
+        if kubernetes_ipam else []
     return [
-        Step(INSTALL, f"install Cilium {chart_version(plan)} ({installer.kind})", install),
+        *first,
+        Step(INSTALL, f"install Cilium {chart_version(plan)} ({installer.kind})", install,
+             after=tuple(s.key for s in first)),
         Step(LABELS, "label nodes with their datacentre", labels),
         Step(BGP, "apply Cilium BGP resources", bgp, after=(INSTALL, LABELS)),
-        Step(BGP_WAIT, "wait for the nodes' BGP sessions", bgp_wait, after=(BGP,)),
+        Step(BGP_WAIT, "wait for every node to announce its PodCIDR over BGP", bgp_wait,
+             after=(BGP,)),
     ]
 
 
@@ -92,7 +108,8 @@ def cluster_checks(ctx: Any) -> list[CheckResult]:
     bgp = bgp_checks(ctx.plan, read) if read else [
         CheckResult("bgp", n.name, False, "Established", source, n.datacentre, n.name)
         for n in ctx.plan.nodes]
-    return bgp + config_checks(kube, ctx.plan) + source_checks(kube, ctx.plan)
+    cidrs = pod_cidr_checks(kube, ctx.plan) if options_of(ctx.plan).ipam == "kubernetes" else []
+    return cidrs + bgp + config_checks(kube, ctx.plan) + source_checks(kube, ctx.plan)
 
 
 def observer(ctx: Any) -> CiliumObserver:

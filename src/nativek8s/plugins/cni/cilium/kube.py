@@ -197,6 +197,16 @@ class Kube:
                          field_manager=FIELD_MANAGER, force_conflicts=force or None)
         return out.to_dict()
 
+    def merge_patch(self, api_version: str, kind: str, name: str, body: dict[str, Any],
+                    namespace: str = "") -> dict[str, Any]:
+        """JSON merge patch of an existing object (404 if it is gone: never creates one, unlike
+        server-side apply). A ``metadata.resourceVersion`` in the body is a precondition."""
+        res = self.resource(api_version, kind)
+        out = self._call(f"patch {kind} {name}", res.patch, body=body, name=name,
+                         namespace=namespace or None,
+                         content_type="application/merge-patch+json")
+        return out.to_dict()
+
     def delete(self, api_version: str, kind: str, name: str, namespace: str = "") -> bool:
         """Delete one object; False if it was already gone."""
         res = self.resource(api_version, kind)

@@ -27,6 +27,9 @@ class CiliumOptions(BaseModel):
     peering_policy: bool = Field(
         False, description="the article's CiliumBGPPeeringPolicy instead of the BGPv2 kinds "
                            "(Cilium 1.16-1.17; deprecated in 1.18; removed in 1.19)")
+    register_timeout: int = Field(
+        300, ge=0, description="seconds deploy waits for every planned node to register, "
+                               "to give it its planned PodCIDR (kubernetes IPAM)")
     ready_timeout: int = Field(
         600, ge=0, description="seconds deploy waits for Cilium's agents and operator to be "
                                "ready after installing (images are pulled meanwhile)")

@@ -12,6 +12,8 @@ from nativek8s.core.kinds import CNISpec
 from .options import PLUGIN, CiliumOptions
 
 if TYPE_CHECKING:
+    from nativek8s.core.doctor import Finding
+    from nativek8s.core.engine.context import LabContext
     from nativek8s.core.topology import Topology  # the hook's argument, typed only
 
 
@@ -36,3 +38,10 @@ def nativek8s_validate_topology(topology: Topology) -> list[Problem]:
 
     errors, warnings = topology_problems(topology)
     return errors + [replace(w, warning=True) for w in warnings]
+
+
+@hookimpl
+def nativek8s_doctor_checks(ctx: LabContext) -> list[Finding]:
+    from .doctor import checks
+
+    return checks(ctx)

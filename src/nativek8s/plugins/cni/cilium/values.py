@@ -21,6 +21,9 @@ TALOS_AGENT_CAPABILITIES = ("CHOWN", "KILL", "NET_ADMIN", "NET_RAW", "IPC_LOCK",
                             "SYS_RESOURCE", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID")
 TALOS_CLEAN_STATE_CAPABILITIES = ("NET_ADMIN", "SYS_ADMIN", "SYS_RESOURCE")
 KUBEPRISM_PORT = 7445  # Talos' local API server load balancer
+# The chart's default: two operators, never two on one node (required pod anti-affinity), so
+# a one-node lab would keep one Pending and never be ready.
+OPERATOR_REPLICAS = 2
 
 
 def talos_values() -> dict[str, Any]:
@@ -55,6 +58,7 @@ def helm_values(plan: Plan, options: CiliumOptions) -> dict[str, Any]:
         "ipv4NativeRoutingCIDR": str(plan.cluster.pods),
         "enableIPv4Masquerade": False,
         "bgpControlPlane": {"enabled": True},
+        "operator": {"replicas": min(OPERATOR_REPLICAS, len(plan.nodes))},
     })
     if plan.md5:
         # Pin where the MD5 Secret lives, so values and the Secret manifest agree.

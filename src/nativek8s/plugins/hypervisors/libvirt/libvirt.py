@@ -17,7 +17,7 @@ from typing import Any
 from nativek8s.core.engine.context import LabContext
 from nativek8s.core.engine.steps import Step
 from nativek8s.core.errors import UsageError
-from nativek8s.core.kinds import BootMedia, RenderContext, RenderedFile
+from nativek8s.core.kinds import BootMedia, RenderContext, RenderedFile, SystemDisk
 from nativek8s.core.plan import NodePlan, RouterPlan
 
 from . import capabilities, domains, networks, preflight, storage
@@ -28,6 +28,7 @@ from .observer import LibvirtObserver
 from .options import options_of
 from .render import PLUGIN, render
 from .specs import (
+    FIRST_DISK,
     DomainSpec,
     NetworkSpec,
     PoolSpec,
@@ -50,6 +51,7 @@ def machine_key(machine: str) -> str:
 
 class Libvirt:
     name = PLUGIN
+    kernel_boot = True  # direct kernel boot: kernel + initramfs
     emulates: frozenset[str] = frozenset()
 
     def __init__(self, connections: Connections | None = None,
@@ -59,8 +61,13 @@ class Libvirt:
         self._media: dict[str, BootMedia] = {}
         self._types: dict[str, str] = {}  # uri → kvm | qemu, once known
         self._lock = threading.Lock()
+        self.preflight_notes: list[str] = []  # from the last preflight, for doctor
 
     # --- render ---------------------------------------------------------------------------
+    def system_disk(self, plan: Any, machine: RouterPlan | NodePlan) -> SystemDisk:
+        """Every machine's first disk is virtio-blk (``vda``): the guest's /dev/vda."""
+        return SystemDisk(bus="virtio-blk", device=f"/dev/{FIRST_DISK}")
+
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
         return render(ctx)
 
@@ -75,13 +82,18 @@ class Libvirt:
     def preflight(self, ctx: LabContext) -> None:
         found = preflight.check(ctx.plan, self.connections, self._state_dir(ctx),
                                 ctx.plugins.as_roles(), self._host_for)
-        for note in found.notes:
-            ctx.echo(f"libvirt: {note}")
-        with self._lock:
+        with self._lock:  # doctor's checks report the notes (e.g. TCG) as warnings
             self._types.update(found.domain_types)
+            self.preflight_notes = list(found.notes)
         if found.problems:
             problems = list(dict.fromkeys(found.problems))
             raise UsageError("cannot deploy on libvirt:\n  " + "\n  ".join(problems))
+
+    @property
+    def domain_types(self) -> dict[str, str]:
+        """URI → kvm | qemu, as the last preflight found them."""
+        with self._lock:
+            return dict(self._types)
 
     def _domain_type(self, ctx: LabContext, uri: str) -> str:
         with self._lock:

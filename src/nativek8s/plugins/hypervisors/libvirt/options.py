@@ -47,7 +47,9 @@ class LibvirtOptions(BaseModel):
                           "lab's state (set it for remote URIs)")
     router_memory_mib: int = Field(256, ge=64, description="memory of each router VM")
     router_cpus: int = Field(1, ge=1, description="vCPUs of each router VM")
-    node_memory_mib: int = Field(2048, ge=128, description="memory of each node VM")
+    node_memory_mib: int = Field(
+        4096, ge=128, description="memory of each node VM (Talos recommends 4 GiB for a "
+                                  "control plane; the minimum is 2 GiB)")
     node_cpus: int = Field(2, ge=1, description="vCPUs of each node VM")
     node_disk_gib: int | None = Field(
         None, ge=1, description="size of each node's empty install disk; default: what the "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from nativek8s.core.hooks import hookimpl
 from nativek8s.core.kinds import HypervisorSpec
 
@@ -18,3 +20,10 @@ def _factory():
 def nativek8s_hypervisors() -> list[HypervisorSpec]:
     return [HypervisorSpec(name="libvirt", factory=_factory, options=LibvirtOptions,
                            description="libvirt/QEMU virtual machines (local or remote URI)")]
+
+
+@hookimpl
+def nativek8s_doctor_checks(ctx: Any) -> list[Any]:
+    from .doctor import checks
+
+    return checks(ctx)

@@ -16,6 +16,7 @@ from nativek8s.core.plan import NetworkKind, NodePlan, Plan, RouterPlan
 from .options import LibvirtOptions, options_of, wan_cidr
 
 ROUTER_CMDLINE = "root=/dev/vda rootwait console=ttyS0"  # the article's router boot
+FIRST_DISK = "vda"  # virtio-blk: the guest's /dev/vda (system_disk)
 DEFAULT_CMDLINE = "console=ttyS0"
 GUEST_AGENT = "org.qemu.guest_agent.0"
 
@@ -183,7 +184,7 @@ def domain_spec(plan: Plan, machine: RouterPlan | NodePlan, media: BootMedia | N
     media = media or BootMedia()
     if media == BootMedia():
         notes.append("the OS plugin gave no boot media: this domain has nothing to boot")
-    targets = iter(("vda", "vdb", "vdc"))
+    targets = iter((FIRST_DISK, "vdb", "vdc"))
     if media.disk is not None:
         disks.append(DiskSpec(next(targets), VolumeSpec(
             pool, f"{machine.resource_name}-root.qcow2",

@@ -66,6 +66,7 @@ class Deployment:
                                  f"image yet (it has no boot_media); the proxmox hypervisor "
                                  "needs one")
         # Proxmox cannot boot a kernel directly for API tokens: ask for self-booting media.
+        # kernel_boot=False: Proxmox.kernel_boot
         media: BootMedia = plugin.boot_media(self.ctx, machine, kernel_boot=False)
         return media
 

@@ -47,7 +47,8 @@ class ProxmoxOptions(BaseModel):
                                         "here in plan order, skipping ids in use")
     router_memory: int = Field(256, ge=64, description="router memory, MiB")
     router_cores: int = Field(1, ge=1, le=128)
-    node_memory: int = Field(4096, ge=512, description="node memory, MiB")
+    node_memory: int = Field(4096, ge=512, description="node memory, MiB (Talos recommends 4 GiB "
+                                                         "for a control plane; 2 GiB minimum)")
     node_cores: int = Field(2, ge=1, le=128)
     node_disk_gib: int = Field(10, ge=1, description="node install disk, GiB, when the node "
                                                      "OS does not say")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nativek8s.core.hooks import hookimpl
 from nativek8s.core.kinds import HypervisorSpec
@@ -29,3 +29,10 @@ def _options() -> type[ProxmoxOptions]:
 def nativek8s_hypervisors() -> list[HypervisorSpec]:
     return [HypervisorSpec(name="proxmox", factory=_factory, options=_options(),
                            description="Proxmox VE cluster (datacentres spread over its nodes)")]
+
+
+@hookimpl
+def nativek8s_doctor_checks(ctx: Any) -> list[Any]:
+    from .doctor import checks
+
+    return checks(ctx)

@@ -8,9 +8,10 @@ from typing import ClassVar
 
 from nativek8s.core.engine.context import LabContext
 from nativek8s.core.engine.steps import Step
-from nativek8s.core.kinds import RenderContext, RenderedFile
+from nativek8s.core.kinds import RenderContext, RenderedFile, SystemDisk
+from nativek8s.core.plan import Machine, Plan
 
-from . import destroy, preflight, render
+from . import destroy, preflight, render, vmconfig
 from .deploy import Deployment
 from .observer import ProxmoxObserver
 from .site import connect, gather
@@ -19,8 +20,13 @@ from .vms import Vms
 
 class Proxmox:
     name = "proxmox"
+    kernel_boot = False  # API tokens cannot set a kernel: ISOs and whole disks
     emulates: frozenset[str] = frozenset()  # real machines: node OS and CNI deploy on them
     optional: ClassVar[tuple[str, ...]] = ()
+
+    def system_disk(self, plan: Plan, machine: Machine) -> SystemDisk:
+        """Nodes install to scsi0 on virtio-scsi (/dev/sda); routers boot virtio0."""
+        return vmconfig.system_disk(machine)
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
         return render.render(ctx)

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from nativek8s.core.kinds import SystemDisk
 from nativek8s.core.plan import Machine, NetworkKind, Plan
 
 from .names import tag_string, vm_description
@@ -66,6 +67,15 @@ def parse_net(value: str) -> tuple[str, str]:
                                               key):
             mac = val.upper()
     return mac, bridge
+
+
+# What the guest sees: virtio-blk disks are /dev/vdX, disks on a SCSI controller /dev/sdX.
+ROUTER_DISK = SystemDisk(bus="virtio-blk", device="/dev/vda")  # virtio0
+NODE_DISK = SystemDisk(bus="virtio-scsi", device="/dev/sda")  # scsi0 on virtio-scsi-single
+
+
+def system_disk(machine: Machine) -> SystemDisk:
+    return ROUTER_DISK if is_router(machine) else NODE_DISK
 
 
 def vm_params(plan: Plan, machine: Machine, opts: ProxmoxOptions, vxlan: bool, media: Media,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from nativek8s.core.errors import Problem, UsageError
+from nativek8s.core.errors import NativeK8sError, Problem, UsageError
 from nativek8s.core.topology import Topology
 
 from .options import PER_DATACENTRE, PLUGIN, TalosOptions
@@ -40,7 +40,49 @@ def topology_problems(topo: Topology) -> list[Problem]:
                     f"the node's hostname and Kubernetes name {name!r} is longer than "
                     f"{MAX_HOSTNAME} characters; shorten the node or lab name"))
         problems += [p for p in _media_problems(topo, dc) if p not in problems]
+    problems += [p for p in _disk_problems(topo) if p not in problems]
     return problems
+
+
+def _disk_problems(topo: Topology) -> list[Problem]:
+    """An explicit install_disk the hypervisor does not attach: the install would fail."""
+    from nativek8s.core.plan import build_plan
+    from nativek8s.core.registry import registry
+
+    from .disks import hypervisor_disk
+
+    explicit = {dc: (spec.options.get(PLUGIN) or {}).get("install_disk")
+                or (topo.options.get(PLUGIN) or {}).get("install_disk")
+                for dc, spec in topo.datacentres.items()}
+    if not any(explicit.values()):
+        return []
+    try:
+        plan = build_plan(topo)
+        reg = registry()
+    except NativeK8sError:
+        return []  # core reports what keeps the plan from being built
+    found: dict[tuple[str, str, str, str, str], list[str]] = {}  # one problem per path
+    for node in plan.nodes:
+        wanted = explicit.get(node.datacentre)
+        name = plan.composition.datacentre_hypervisors[node.datacentre]
+        try:
+            hypervisor = reg.create("hypervisor", name)
+        except NativeK8sError:
+            continue  # an unknown hypervisor is core's to report
+        attached = hypervisor_disk(hypervisor, plan, node)
+        if not wanted or attached is None or attached == wanted:
+            continue
+        bus = hypervisor.system_disk(plan, node).bus
+        where = node.datacentre
+        path = (f"datacentres.{where}.options.{PLUGIN}.install_disk"
+                if (topo.datacentres[where].options.get(PLUGIN) or {}).get("install_disk")
+                else f"options.{PLUGIN}.install_disk")
+        found.setdefault((path, wanted, name, bus, attached), []).append(node.name)
+    return [Problem(path, (
+        f"{wanted} does not exist on {', '.join(nodes)}: the {name} hypervisor attaches "
+        f"{'their disks' if len(nodes) > 1 else 'its disk'} on {bus}, which the guest sees as "
+        f"{attached}; set install_disk: {attached} or drop it (the default follows the "
+        "hypervisor)")) for (path, wanted, name, bus, attached), nodes in found.items()]
 
 
 def _media_problems(topo: Topology, dc: str) -> list[Problem]:

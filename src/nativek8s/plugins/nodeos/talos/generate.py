@@ -17,6 +17,7 @@ from nativek8s.core.plan import Plan
 from nativek8s.core.secrets import SECRET_MODE
 
 from . import commands as cmd
+from .disks import Disks, install_disks
 from .images import installer_image
 from .options import TalosOptions
 from .record import ProvisionRecord
@@ -58,9 +59,9 @@ def ensure_secrets(talosctl: Talosctl, layout: cmd.Layout, version: TalosVersion
     return f"generated {bundle.name}"
 
 
-def write_patches(plan: Plan, folder: Path) -> None:
+def write_patches(plan: Plan, folder: Path, disks: Disks | None = None) -> None:
     """The rendered patches, and nothing else (a patch left from another plan is removed)."""
-    wanted = {folder / f.path: str(f.content) for f in patch_files(plan)}
+    wanted = {folder / f.path: str(f.content) for f in patch_files(plan, disks)}
     for path, content in wanted.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists() or path.read_text() != content:
@@ -73,11 +74,14 @@ def write_patches(plan: Plan, folder: Path) -> None:
 
 
 def ensure_configs(talosctl: Talosctl, plan: Plan, layout: cmd.Layout, version: TalosVersion,
-                   kubernetes: str, options: TalosOptions, record: ProvisionRecord) -> str:
-    write_patches(plan, Path(layout.patches))
+                   kubernetes: str, options: TalosOptions, record: ProvisionRecord,
+                   disks: Disks | None = None) -> str:
+    disks = disks or install_disks(plan)
+    write_patches(plan, Path(layout.patches), disks)
+    first = cmd.control_planes(plan)[0]
 
     def gen(output: str | None = None) -> list[str]:
-        return cmd.gen_config(plan, layout, version, kubernetes, options.install_disk,
+        return cmd.gen_config(plan, layout, version, kubernetes, disks[first.name],
                               installer_image(options, version),
                               controlplane_patch=version.multidoc, output=output)
 

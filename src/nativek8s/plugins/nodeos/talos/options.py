@@ -31,9 +31,10 @@ class TalosOptions(BaseModel):
     factory_url: str = Field(
         DEFAULT_FACTORY, pattern=r"^https?://[^/\s]+/?$",
         description="Image Factory base URL; its host is also the installer's registry")
-    install_disk: str = Field(
-        "/dev/vda", pattern=r"^/dev/\S+$",
-        description="disk Talos installs itself to (virtio disks are /dev/vda)")
+    install_disk: str | None = Field(
+        None, pattern=r"^/dev/\S+$",
+        description="disk Talos installs itself to; default: the one the hypervisor "
+                    "attaches (libvirt /dev/vda, Proxmox /dev/sda)")
     install_image: str | None = Field(
         None, min_length=1,
         description="installer image; default: the Factory installer of the same schematic "

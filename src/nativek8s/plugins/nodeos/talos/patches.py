@@ -2,9 +2,18 @@
 
 Three patches, applied in this order by talosctl:
 
-- cluster (``gen config --config-patch``): CNI none, kube-proxy off, pod/service CIDRs.
+- cluster (``gen config --config-patch``): CNI none, kube-proxy off, pod/service CIDRs, and
+  (1.13) kube-controller-manager's ``allocate-node-cidrs`` off and control planes
+  schedulable (``allowSchedulingOnControlPlanes``).
 - control plane (``--config-patch-control-plane``, 1.14 only): the documents 1.14 allows on
-  control-plane machines only (KubeFlannelCNIConfig, KubeProxyConfig).
+  control-plane machines only (KubeFlannelCNIConfig, KubeProxyConfig,
+  KubeControllerManagerConfig with ``allocate-node-cidrs`` off), and the control-plane
+  NoSchedule taint deleted from their KubeNodeConfig (schedulable, as 1.13's flag).
+
+PodCIDRs: the routers accept from each node exactly the PodCIDR the plan gives it, so the
+controller-manager must not hand them out (it does so in registration order, a race between
+datacentres). Its node IPAM is turned off here and the CNI plugin writes each Node's
+``spec.podCIDR`` from the plan as the node registers (see docs/nodeos/talos.md).
 - node (``apply-config --config-patch``): install disk and pinned installer, the
   ``dc=<datacentre>`` label the CNI's BGP selectors match, and the static hostname.
 
@@ -29,6 +38,12 @@ from .versions import TalosVersion
 NODE_LABEL = "dc"  # the article's label; its value is the node's datacentre
 DEFAULT_POD_MASK = 24  # kube-controller-manager's default IPv4 node CIDR size
 KUBE_PROXY_IMAGE = "registry.k8s.io/kube-proxy"  # constants.KubeProxyImage
+KUBE_CONTROLLER_MANAGER_IMAGE = "registry.k8s.io/kube-controller-manager"
+# Talos starts kube-controller-manager with --allocate-node-cidrs=true; extraArgs replace a
+# default of the same name (it is not one of the flags Talos refuses to override).
+NO_NODE_IPAM = {"allocate-node-cidrs": "false"}
+# The taint gen config puts on control planes (1.14: in their KubeNodeConfig).
+CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane"
 
 Doc = dict[str, Any]
 
@@ -50,41 +65,53 @@ def cluster_patch(plan: Plan, version: TalosVersion) -> list[Doc]:
         if mask != DEFAULT_POD_MASK:
             network["nodeCIDRMaskSizeIPv4"] = mask
         return [network]
+    args = dict(NO_NODE_IPAM)
+    if mask != DEFAULT_POD_MASK:
+        args["node-cidr-mask-size-ipv4"] = str(mask)
     cluster: Doc = {
         "network": {"cni": {"name": "none"}, "podSubnets": pods, "serviceSubnets": services},
         "proxy": {"disabled": True},
+        "controllerManager": {"extraArgs": args},
+        # a lab's control planes run workloads too: a datacentre whose only node is the
+        # control plane still gets the user's pods (the article's ping test)
+        "allowSchedulingOnControlPlanes": True,
     }
-    if mask != DEFAULT_POD_MASK:
-        cluster["controllerManager"] = {"extraArgs": {"node-cidr-mask-size-ipv4": str(mask)}}
     return [{"cluster": cluster}]
 
 
 def controlplane_patch(version: TalosVersion, kubernetes: str) -> list[Doc]:
-    """1.14: delete the generated Flannel document and turn kube-proxy off. Both kinds are
-    control-plane-only documents (a worker config holding them is refused)."""
+    """1.14: delete the generated Flannel document, turn kube-proxy off and the
+    controller-manager's node IPAM off. These kinds are control-plane-only documents (a
+    worker config holding them is refused)."""
     if not version.multidoc:
         return []
+    # image is required by the schema; the same ones gen config writes for this version
     return [
         _doc("KubeFlannelCNIConfig", **{"$patch": "delete"}),
-        # image is required by the schema; the same one gen config writes for this version
         _doc("KubeProxyConfig", enabled=False, image=f"{KUBE_PROXY_IMAGE}:v{kubernetes}"),
+        _doc("KubeControllerManagerConfig", image=f"{KUBE_CONTROLLER_MANAGER_IMAGE}:v{kubernetes}",
+             extraArgs=dict(NO_NODE_IPAM)),
+        # 1.14 replaces allowSchedulingOnControlPlanes by the taint in KubeNodeConfig:
+        # control planes run workloads too (see cluster_patch)
+        _doc("KubeNodeConfig", taints={CONTROL_PLANE_TAINT: {"$patch": "delete"}}),
     ]
 
 
-def node_patch(node: NodePlan, version: TalosVersion, options: TalosOptions) -> list[Doc]:
-    """One node's install target, datacentre label and hostname."""
+def node_patch(node: NodePlan, version: TalosVersion, options: TalosOptions,
+               disk: str) -> list[Doc]:
+    """One node's install target (``disk``, see ``disks``), datacentre label and hostname."""
     image = installer_image(options, version)
     labels = {NODE_LABEL: node.datacentre}
     name = _doc("HostnameConfig", auto="off", hostname=hostname(node))
     if version.multidoc:
-        match = f'disk.dev_path == "{options.install_disk}"'
+        match = f'disk.dev_path == "{disk}"'
         return [
             _doc("UnattendedInstallConfig", installer={"image": image},
                  provisioning={"diskSelector": {"match": match}}),
             _doc("KubeNodeConfig", labels=labels),
             name,
         ]
-    machine = {"install": {"disk": options.install_disk, "image": image}, "nodeLabels": labels}
+    machine = {"install": {"disk": disk, "image": image}, "nodeLabels": labels}
     return [{"machine": machine}, name]
 
 

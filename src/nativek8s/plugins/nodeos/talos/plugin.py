@@ -11,6 +11,8 @@ from nativek8s.core.kinds import NodeOSSpec
 from .options import PLUGIN, TalosOptions
 
 if TYPE_CHECKING:
+    from nativek8s.core.doctor import Finding
+    from nativek8s.core.engine.context import LabContext
     from nativek8s.core.topology import Topology  # the hook's argument, typed only
 
 
@@ -33,3 +35,10 @@ def nativek8s_validate_topology(topology: Topology) -> list[Problem]:
     from .checks import topology_problems
 
     return topology_problems(topology)
+
+
+@hookimpl
+def nativek8s_doctor_checks(ctx: LabContext) -> list[Finding]:
+    from .doctor import checks
+
+    return checks(ctx)

@@ -21,6 +21,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from nativek8s.core.engine.context import LabContext
 from nativek8s.core.engine.steps import Step
@@ -30,6 +31,7 @@ from nativek8s.core.report import reporter_of
 from nativek8s.core.secrets import SECRET_MODE
 
 from . import commands as cmd
+from .disks import disks_of
 from .generate import SECRETS_NAME, digest, ensure_configs, ensure_secrets
 from .options import PLUGIN, options_of
 from .record import ProvisionRecord
@@ -73,6 +75,7 @@ class Provisioner:
             raise NativeK8sError(f"lab {self.plan.lab} has no control-plane node; mark one "
                                  "node `role: controlplane` in the topology")
         self.first = self.control_planes[0]
+        self.disks = disks_of(ctx)
         self._talosctl: Talosctl | None = None
 
     # --- the steps ------------------------------------------------------------------------
@@ -91,15 +94,25 @@ class Provisioner:
             steps.append(Step(f"talos:apply:{n.name}", "apply Talos config",
                               functools.partial(self.apply, n), machine=n.name,
                               after=("talos:config", f"talos:maintenance:{n.name}")))
+            if self._disk_booter(n) is not None:
+                steps.append(Step(f"talos:disk-boot:{n.name}", "boot from the installed disk",
+                                  functools.partial(self.disk_boot, n), machine=n.name,
+                                  after=(f"talos:apply:{n.name}",)))
+        installed = {s.key for s in steps}
+
+        def settled(node: NodePlan) -> str:  # installed, and booting its own disk
+            key = f"talos:disk-boot:{node.name}"
+            return key if key in installed else f"talos:apply:{node.name}"
+
         steps += [
             Step("talos:bootstrap", "bootstrap the cluster", self.bootstrap,
-                 machine=self.first.name, after=(f"talos:apply:{self.first.name}",)),
+                 machine=self.first.name, after=(settled(self.first),)),
             Step("talos:api", "wait for the Kubernetes API", self.api, machine=self.first.name,
                  after=("talos:bootstrap",)),
             Step("talos:kubeconfig", "fetch the kubeconfig", self.kubeconfig,
                  after=("talos:api",)),
             Step("talos:ready", "wait for the nodes to register", self.ready,
-                 after=("talos:kubeconfig", *(f"talos:apply:{n.name}" for n in nodes))),
+                 after=("talos:kubeconfig", *(settled(n) for n in nodes))),
         ]
         return steps
 
@@ -121,7 +134,7 @@ class Provisioner:
 
     def config(self) -> str:
         return ensure_configs(self.talosctl, self.plan, self.layout, self.version,
-                              self.kubernetes, self.options, self.record)
+                              self.kubernetes, self.options, self.record, self.disks)
 
     # --- per node -------------------------------------------------------------------------
     def _fingerprint(self, node: NodePlan) -> str:
@@ -208,6 +221,29 @@ class Provisioner:
         self.record.set(f"applied:{node.name}", fingerprint)
         return "configuration changed: applied again"
 
+    def _disk_booter(self, node: NodePlan) -> Any:
+        """The node's hypervisor, if it must be told to boot the installed disk (libvirt's
+        direct kernel boot would otherwise bring the cached kernel back on every reboot)."""
+        finder = getattr(self.ctx, "hypervisor_for", None)
+        hypervisor = finder(node.datacentre) if finder else None
+        return hypervisor if hasattr(hypervisor, "boot_from_disk") else None
+
+    def disk_boot(self, node: NodePlan) -> str:
+        """Once Talos runs from its disk: the machine boots that disk from now on, so
+        `talosctl upgrade` (which writes the disk and reboots) takes effect. Once per node."""
+        key = f"disk_boot:{node.name}"
+        if self.record.get(key):
+            return "boots from its disk (since an earlier run)"
+        hint = ("the node installs to disk and reboots after apply-config; check its console "
+                f"and the install disk ({self.disks[node.name]})")
+        self._wait_secure(f"{node.name} ({cmd.ip(node)}) installed and running", node,
+                          lambda s: s.stage == "running", self.options.install_timeout, hint)
+        note = self._disk_booter(node).boot_from_disk(self.ctx, node.name, restart=True)
+        self.record.set(key, time.strftime("%Y-%m-%d %H:%M:%S"))
+        self._wait_secure(f"{node.name} ({cmd.ip(node)}) running from its disk", node,
+                          lambda s: s.stage == "running", self.options.install_timeout, hint)
+        return note
+
     # --- cluster --------------------------------------------------------------------------
     def _wait_secure(self, what: str, node: NodePlan, done: Callable[[MachineStatus], bool],
                      timeout: float, hint: str) -> str:
@@ -231,7 +267,7 @@ class Provisioner:
                           lambda s: s.stage == "running", self.options.install_timeout,
                           hint="the node installs to disk and reboots after apply-config; "
                                "check its console, the install disk "
-                               f"({self.options.install_disk}) and that the installer image "
+                               f"({self.disks[node.name]}) and that the installer image "
                                "can be pulled")
         try:
             self.talosctl.run(cmd.bootstrap(self.plan, self.layout, node))

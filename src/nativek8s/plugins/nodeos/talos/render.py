@@ -10,6 +10,7 @@ from nativek8s.core.kinds import RenderedFile
 from nativek8s.core.plan import Plan
 
 from . import commands as cmd
+from .disks import Disks, install_disks
 from .images import installer_image
 from .options import node_options, options_of
 from .patches import cluster_patch, controlplane_patch, dump, hostname, node_patch
@@ -21,28 +22,31 @@ SCRIPT_LAYOUT = cmd.Layout(secrets="$SECRETS", generated="$GENERATED", patches="
                            talosconfig="$TALOSCONFIG", kubeconfig="$KUBECONFIG_OUT")
 
 
-def patch_files(plan: Plan) -> list[RenderedFile]:
+def patch_files(plan: Plan, disks: Disks | None = None) -> list[RenderedFile]:
+    disks = disks or install_disks(plan)
     version = supported(plan.versions["talos"])
     kubernetes = kubernetes_version(version, plan.versions.get("kubernetes"))
     form = ("separate documents (Talos 1.14+)" if version.multidoc
             else "the article's v1alpha1 patch form (Talos 1.13)")
     files = [RenderedFile(path=cmd.CLUSTER_PATCH, content=dump(cluster_patch(plan, version), [
         f"Talos {version} patch for every machine of lab {plan.lab}, {form}:",
-        "no CNI (Cilium comes next), no kube-proxy, the plan's pod and service CIDRs.",
+        ("no CNI (Cilium comes next), no kube-proxy, the plan's pod and service CIDRs"
+         + ("." if version.multidoc else ", no PodCIDRs from the controller-manager.")),
         "talosctl gen config --config-patch @cluster.patch.yaml"]))]
     cp = controlplane_patch(version, kubernetes)
     if cp:
         files.append(RenderedFile(path=cmd.CONTROLPLANE_PATCH, content=dump(cp, [
             f"Talos {version} patch for control-plane machines (documents allowed there only):",
-            "delete the generated Flannel CNI, turn kube-proxy off.",
+            "delete the generated Flannel CNI, turn kube-proxy off, no PodCIDRs from the",
+            "controller-manager (nativek8s sets each node's from the plan).",
             "talosctl gen config --config-patch-control-plane @controlplane.patch.yaml"])))
     for node in plan.nodes:
         options = node_options(plan, node)
         files.append(RenderedFile(
             path=f"{node.name}/patch.yaml", machine=node.name,
-            content=dump(node_patch(node, version, options), [
+            content=dump(node_patch(node, version, options, disks[node.name]), [
                 (f"Talos {version} patch for {node.name} ({node.role}, {node.datacentre}, "
-                 f"{node.address.ip}): install to {options.install_disk} from "
+                 f"{node.address.ip}): install to {disks[node.name]} from "
                  f"{installer_image(options, version)},"),
                 (f"label dc={node.datacentre}, hostname (and Kubernetes node name) "
                  f"{hostname(node)}."),
@@ -50,8 +54,9 @@ def patch_files(plan: Plan) -> list[RenderedFile]:
     return files
 
 
-def script(plan: Plan) -> str:
+def script(plan: Plan, disks: Disks | None = None) -> str:
     """The talosctl commands deploy runs, in order, as a POSIX shell script."""
+    disks = disks or install_disks(plan)
     version = supported(plan.versions["talos"])
     kubernetes = kubernetes_version(version, plan.versions.get("kubernetes"))
     options = options_of(plan)
@@ -76,7 +81,7 @@ def script(plan: Plan) -> str:
         f'[ -e "$SECRETS" ] || {cmd.shell_line(cmd.gen_secrets(lay, version))}',
         "",
         "# machine configs of both roles, with the cluster-wide patches",
-        cmd.shell_line(cmd.gen_config(plan, lay, version, kubernetes, options.install_disk,
+        cmd.shell_line(cmd.gen_config(plan, lay, version, kubernetes, disks[first.name],
                                       installer_image(options, version),
                                       controlplane_patch=version.multidoc)),
         'mv "$GENERATED/talosconfig" "$TALOSCONFIG"',
@@ -96,5 +101,5 @@ def script(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def rendered(plan: Plan) -> list[RenderedFile]:
-    return [*patch_files(plan), RenderedFile(path=SCRIPT, content=script(plan))]
+def rendered(plan: Plan, disks: Disks | None = None) -> list[RenderedFile]:
+    return [*patch_files(plan, disks), RenderedFile(path=SCRIPT, content=script(plan, disks))]

@@ -9,6 +9,7 @@ from nativek8s.core.kinds import BootMedia, RenderContext, RenderedFile
 from nativek8s.core.plan import NodePlan
 
 from . import images
+from .disks import disks_of
 from .options import node_options
 from .render import rendered
 from .versions import supported
@@ -19,7 +20,7 @@ class Talos:
     optional: ClassVar[tuple[str, ...]] = ("boot_media", "deploy_steps")
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
-        return rendered(ctx.plan)
+        return rendered(ctx.plan, disks_of(ctx))
 
     def boot_media(self, ctx: Any, node: NodePlan, kernel_boot: bool = True,
                    prepare: bool = True) -> BootMedia:

@@ -43,7 +43,8 @@ from .templating import render
 
 FORMAT = "1"  # bump when the disk's contents change for the same inputs
 PKGS_DIR = "/root/nativek8s-pkgs"
-FIRSTBOOT = "/etc/uci-defaults/90-nativek8s"
+UCI_DEFAULTS = "/etc/uci-defaults/"
+FIRSTBOOT = f"{UCI_DEFAULTS}90-nativek8s"
 FIRSTBOOT_LOG = "/root/nativek8s-firstboot.log"
 RESTART = ("network", "firewall", "dnsmasq", "bird")
 ENABLE = ("bird",)
@@ -100,6 +101,8 @@ def _image_files(router: str, release: Release, files: Sequence[RenderedFile],
             continue
         mode = 0o600 if f.secret else 0o644
         new.append(NewFile(f.target, _content(f), mode))
+        if f.target.startswith(UCI_DEFAULTS):
+            continue  # a one-shot script: OpenWrt deletes it once run; never put it back
         new.append(NewFile(f"{PKGS_DIR}/files{f.target}", _content(f), mode))
         targets.append(f.target)
     names = []

@@ -18,6 +18,7 @@ from nativek8s.core.kinds import (
 from nativek8s.core.nsdaemon import DaemonFile, DaemonPaths, DaemonProcess, NamespaceDaemon
 from nativek8s.core.plan import Plan, RouterPlan
 
+from . import credentials
 from .bird import bird_config
 from .birdc import session_states
 from .options import OpenWrtOptions
@@ -60,7 +61,25 @@ class Openwrt:
             path=f"{router.name}{BIRD_CONF}", machine=router.name, target=BIRD_CONF,
             content=render("bird.conf.j2", c=bird), secret=bird.has_password,
         ))
-        return files
+        return files + self._login_files(ctx, router)
+
+    def _login_files(self, ctx: RenderContext, router: RouterPlan) -> list[RenderedFile]:
+        """SSH with the lab's key only, root's console password the lab's (credentials)."""
+        lab, name = ctx.plan.lab, router.name
+
+        def file(target: str, content: str, secret: bool = False) -> RenderedFile:
+            return RenderedFile(path=f"{name}{target}", machine=name, target=target,
+                                content=content, secret=secret)
+
+        script = credentials.ROOT_PASSWORD_SCRIPT
+        return [
+            file(credentials.DROPBEAR_CONFIG, render("dropbear.j2", router=name, lab=lab)),
+            file(credentials.AUTHORIZED_KEYS,
+                 credentials.public_key(ctx.secrets, lab) + "\n"),
+            file(script, render("root-password.sh.j2", target=script, router=name, lab=lab,
+                                hash=credentials.root_password_hash(ctx.secrets)),
+                 secret=True),
+        ]
 
     def bgp_daemon(self, router: RouterPlan) -> BgpDaemon:
         return BgpDaemon(kind="bird2", config_target=BIRD_CONF)

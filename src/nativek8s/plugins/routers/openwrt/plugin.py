@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from nativek8s.core.hooks import hookimpl
 from nativek8s.core.kinds import RouterOSSpec
 
@@ -18,3 +20,10 @@ def _factory():
 def nativek8s_router_oses() -> list[RouterOSSpec]:
     return [RouterOSSpec(name="openwrt", factory=_factory, description="OpenWrt with BIRD 2",
                          options=OpenWrtOptions)]
+
+
+@hookimpl
+def nativek8s_doctor_checks(ctx: Any) -> list[Any]:
+    from .doctor import checks
+
+    return checks(ctx)

@@ -1,0 +1,79 @@
+"""What routers on real machines need from this host (``nativek8s_doctor_checks``): the
+tools that make each lab's login (credentials.py) and, where a hypervisor boots router VMs,
+the release files their disks are made from, cached or downloadable, with room for them.
+
+The feeds' packages are only reached through the packages ``sha256sums`` here: which
+packages are needed is known once the rootfs is unpacked (image.py)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from nativek8s.core import downloads
+from nativek8s.core.doctor import Finding
+
+from .options import OpenWrtOptions
+from .release import SUMS, Release
+
+PLUGIN = "openwrt"
+
+
+def _tools() -> list[Finding]:
+    out = []
+    for tool, package in (("ssh-keygen", "openssh-client"), ("openssl", "openssl")):
+        found = shutil.which(tool)
+        out.append(Finding(PLUGIN, tool, found is not None, found or (
+            f"not on PATH: the routers' SSH key and root password are made with it; "
+            f"install {package}")))
+    return out
+
+
+def release_files(ctx: Any) -> dict[str, Path]:
+    """URL → cache folder (relative to the cache root) of what the router disks need."""
+    wanted: dict[str, Path] = {}
+    for router in ctx.plan.routers:
+        hypervisor = ctx.hypervisor_for(router.datacentre)
+        if not hasattr(hypervisor, "kernel_boot"):
+            continue  # no router VMs (netns runs BIRD itself)
+        options = OpenWrtOptions.model_validate(ctx.plan.options_for(PLUGIN, router.datacentre))
+        release = Release(version=ctx.plan.versions["openwrt"], base_url=options.base_url)
+        images = ([release.kernel, release.rootfs] if hypervisor.kernel_boot
+                  else [release.combined])
+        for name in [SUMS, *images]:
+            wanted[f"{release.target_url}/{name}"] = release.target_cache
+        wanted[f"{release.packages_url}/{SUMS}"] = release.packages_cache
+    return wanted
+
+
+def _images(ctx: Any) -> list[Finding]:
+    out, needed, cache = [], 0, None
+    for url, folder in release_files(ctx).items():
+        found = downloads.availability(url, folder)
+        cache = cache or found.path.parent
+        name = found.path.name
+        if name == SUMS:  # the target's or the feeds' checksums
+            name = f"{'packages' if 'packages' in folder.parts else 'target'} {SUMS}"
+        if found.cached:
+            out.append(Finding(PLUGIN, name, True, f"cached at {found.path}"))
+        elif found.ok:
+            needed += found.size or 0
+            out.append(Finding(PLUGIN, name, True, f"not cached; {found.url} answers"))
+        else:
+            out.append(Finding(PLUGIN, name, False, (
+                f"not cached and {found.url} cannot be downloaded ({found.error}); check "
+                "options.openwrt.base_url and the network")))
+    if needed and cache is not None:
+        free = downloads.free_bytes(cache)
+        out.append(Finding(PLUGIN, "disk space for router images", free >= needed, (
+            f"{free / 2**30:.1f} GiB free under {cache}, {needed / 2**20:.0f} MiB to download "
+            "(the routers' disks are unpacked from them beside the lab's state)"
+            + ("" if free >= needed else "; free some space or set NATIVEK8S_CACHE_DIR"))))
+    return out
+
+
+def checks(ctx: Any) -> list[Finding]:
+    if ctx.plan.composition.router != PLUGIN:
+        return []
+    return _tools() + _images(ctx)
