@@ -30,6 +30,7 @@ DAEMONS = "/etc/frr/daemons"
 SBIN = "/usr/lib/frr"  # Debian's FRR keeps its daemons here, off PATH
 FRR_USER = "frr"  # Debian's FRR drops privileges to it (and checks it is in group frrvty)
 SECTION = "!! "  # frr.conf's section lines: "!! zebra", "!! bgpd" (comments to FRR)
+DAEMON_ORDER = ("zebra", "bgpd")  # bgpd talks to zebra: zebra first
 
 _env = Environment(trim_blocks=True, lstrip_blocks=True, undefined=StrictUndefined,
                    keep_trailing_newline=True, autoescape=False)
@@ -95,7 +96,9 @@ class Frr:
         zserv = folder / "zserv.api"
         out_files: list[DaemonFile] = []
         procs: list[DaemonProcess] = []
-        for daemon, conf_text in sections(text).items():
+        parts = sections(text)  # the vtysh section is for vtysh only
+        for daemon in DAEMON_ORDER:
+            conf_text = parts[daemon]
             path = folder / f"{daemon}.conf"
             out_files.append(DaemonFile(path, conf_text, conf.secret, owner=user))
             argv = [f"{SBIN}/{daemon}", "-f", str(path), "-i", str(folder / f"{daemon}.pid"),

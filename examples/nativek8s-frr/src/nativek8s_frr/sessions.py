@@ -51,6 +51,13 @@ def session_state(address: str, n: dict[str, Any],
     family = n.get("addressFamilyInfo", {}).get("ipv4Unicast", {})
     up = n.get("bgpState") == "Established"
     uptime_ms = n.get("bgpTimerUpMsec")
+    accepted = family.get("acceptedPrefixCounter")
+    if received is not None:
+        sent = received.get("totalPrefixCounter")
+    elif not family.get("inboundPathPolicyConfig"):
+        sent = accepted  # no import policy (iBGP): what it sent is what was accepted
+    else:
+        sent = None
     return BgpSessionState(
         name=n.get("nbrDesc") or address, peer=address, state=n.get("bgpState", "?"),
         info="" if up else n.get("lastResetDueTo", ""),
@@ -58,6 +65,6 @@ def session_state(address: str, n: dict[str, Any],
         local_as=n.get("localAs"), peer_as=n.get("remoteAs"),
         since=n.get("bgpTimerUpString", "") if up else "",
         uptime_seconds=uptime_ms / 1000 if up and uptime_ms is not None else None,
-        received=(received or {}).get("totalPrefixCounter") if up else None,
-        accepted=family.get("acceptedPrefixCounter") if up else None,
+        received=sent if up else None,
+        accepted=accepted if up else None,
     )
