@@ -65,10 +65,11 @@ class DaemonProcess:
 class NamespaceDaemon:
     """A router's routing daemon as the netns backend runs it."""
 
-    files: tuple[DaemonFile, ...]
-    processes: tuple[DaemonProcess, ...]
+    files: tuple[DaemonFile, ...]  # written first (only when changed)
+    processes: tuple[DaemonProcess, ...]  # started in order, each once the previous is ready
     control_socket: str | None = None  # given to bgp_sessions as access.bgp_control_socket
     tools: dict[str, str] = field(default_factory=dict)  # program → Debian package providing it
-    # The user its programs drop privileges to (FRR: frr): netns makes the folders of its
-    # files and sockets (inside run_dir, which the lab's state folder is not) that user's.
     owner: str | None = None
+    """The user its programs drop privileges to (FRR: frr): netns makes the folders of its
+    files and sockets inside run_dir (the lab's state folder is closed to others) that
+    user's."""
