@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.suites import MARK_PREFIX, suite_of
+from tests.suites import MARK_PREFIX, SUITES, suite_of
 
 ROOT = Path(__file__).parent
 
@@ -17,6 +17,12 @@ ROOT = Path(__file__).parent
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--suite-map", metavar="FILE", default=None,
                      help="write every collected test's suite markers to FILE (JSON)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Also registered here: a run from elsewhere (pytest --pyargs) reads no pyproject.
+    for name, what in SUITES.items():
+        config.addinivalue_line("markers", f"{MARK_PREFIX}{name}: {what}")
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker

@@ -86,3 +86,19 @@ class TestOpenwrtContract(PluginContract):
 
     plugin = "openwrt"
     netns = False
+
+
+def test_the_pytest_plugin_checks_plugins_named_on_its_command_line(tmp_path):
+    """`pytest -p nativek8s.testing --pyargs nativek8s.testing.suite --nativek8s-plugin X`:
+    one test per check and plugin; the broken points fail the run."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p",
+         "nativek8s.testing", "--pyargs", "nativek8s.testing.suite", "--nativek8s-plugin",
+         "openwrt", "--nativek8s-plugin", "talos", "--nativek8s-no-netns", "-rs"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    # registration, options, render for both; talos's topology check too; no netns
+    assert proc.stdout.splitlines()[-1].startswith("7 passed, 3 skipped in ")

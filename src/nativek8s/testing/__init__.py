@@ -13,7 +13,10 @@ In a plugin's own test suite::
         netns = True            # also deploy + verify + destroy on netns (root)
 
 Each check of :mod:`nativek8s.testing.contract` becomes one test; a failing one lists what
-to fix. ``nativek8s plugins check NAME`` runs the same checks from the command line.
+to fix. ``nativek8s plugins check NAME`` runs the same checks from the command line, and
+without writing a test file::
+
+    pytest -p nativek8s.testing --pyargs nativek8s.testing.suite --nativek8s-plugin frr
 """
 
 from __future__ import annotations
@@ -28,17 +31,43 @@ from .contract import CHECKS, Check, check_plugin, run_check
 __all__ = ["CHECKS", "PluginContract", "check_plugin", "run_check"]
 
 
+OPTION = "--nativek8s-plugin"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("nativek8s", "nativek8s plugin contract")
+    group.addoption(OPTION, action="append", default=[], metavar="NAME",
+                    help="check this installed plugin against the contract "
+                         "(nativek8s.testing.suite; repeatable)")
+    group.addoption("--nativek8s-no-netns", action="store_true",
+                    help="skip the netns deploy + verify + destroy")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """nativek8s.testing.suite's tests, once per plugin named with --nativek8s-plugin."""
+    cls = metafunc.cls
+    if cls is not None and issubclass(cls, PluginContract) and not cls.plugin:
+        names = metafunc.config.getoption(OPTION, default=[]) or [""]
+        metafunc.parametrize("contract_plugin", names, indirect=True)
+
+
 def _contract_test(check: Check):  # type: ignore[no-untyped-def]
-    def test(self: PluginContract, tmp_path: Path) -> None:
+    def test(self: PluginContract, contract_plugin: str, tmp_path: Path,
+             request: pytest.FixtureRequest) -> None:
         from ..core.registry import registry
 
-        if check.name == "netns" and not self.netns:
-            pytest.skip("netns lifecycle not asked for (netns = False)")
-        outcome = run_check(check, registry(), self.plugin, tmp_path)
+        name = contract_plugin
+        if not name:
+            pytest.skip(f"no plugin named: set `plugin` on the class or give {OPTION} NAME")
+        netns = self.netns and not request.config.getoption("--nativek8s-no-netns",
+                                                             default=False)
+        if check.name == "netns" and not netns:
+            pytest.skip("netns lifecycle not asked for")
+        outcome = run_check(check, registry(), name, tmp_path)
         if outcome.skipped:
             pytest.skip(outcome.skipped)
         if outcome.failures:
-            pytest.fail(f"{self.plugin}: {check.what}:\n  " + "\n  ".join(outcome.failures),
+            pytest.fail(f"{name}: {check.what}:\n  " + "\n  ".join(outcome.failures),
                         pytrace=False)
 
     test.__name__ = f"test_{check.name.replace('-', '_')}"
@@ -51,6 +80,11 @@ class PluginContract:
 
     plugin: ClassVar[str] = ""
     netns: ClassVar[bool] = True
+
+    @pytest.fixture
+    def contract_plugin(self, request: pytest.FixtureRequest) -> str:
+        """The plugin under check: the class's, or one of --nativek8s-plugin."""
+        return str(getattr(request, "param", "") or self.plugin)
 
 
 for _check in CHECKS:
