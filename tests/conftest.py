@@ -8,6 +8,18 @@ from pathlib import Path
 import pytest
 
 from tests import upstream
+from tests.support.golden import OPTION, Golden
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(OPTION, action="store_true",
+                     help="rewrite the golden files in tests/data instead of comparing with them")
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Golden:
+    """``golden.check(path, text)`` / ``golden.check_tree(folder, {name: text})`` against tests/data."""
+    return Golden(update=bool(request.config.getoption(OPTION)))
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """`nativek8s doctor` and `deploy` in process with the built-in plugins, on a host without
 talosctl, helm or the cilium CLI (PATH holds nothing), the lab's state and cache in folders
 that do not exist yet (so anything created shows), and the Talos Image Factory a real HTTP
-server on 127.0.0.1 (tests/http_site.py)."""
+server on 127.0.0.1 (tests/support/http_site.py)."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests import upstream
-from tests.http_site import Site, serve
+from tests.support.http_site import Site, serve
 from tests.upstream_sources import (
     COMMAND,
     SOURCES,

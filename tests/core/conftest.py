@@ -21,8 +21,6 @@ from nativek8s.core.registry import (
 ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src"
 DATA = ROOT / "tests" / "data"
-# NK8S_UPDATE_GOLDEN=1 rewrites expected files instead of comparing; review the diff by eye.
-UPDATE_GOLDEN = os.environ.get("NK8S_UPDATE_GOLDEN") == "1"
 
 
 def other_plugin_distributions() -> list[str]:

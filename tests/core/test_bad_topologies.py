@@ -3,7 +3,7 @@ exits 2 (0 for warnings only), and creates nothing.
 
 Each tests/data/bad_topologies/NAME.yaml has NAME.expected: the whole of stderr, with the
 installed version written as `<version>` and the corpus folder left out of paths. Files named
-warn-*.yaml hold warnings only. `NK8S_UPDATE_GOLDEN=1` rewrites the expected files.
+warn-*.yaml hold warnings only. `pytest --update-goldens` rewrites the expected files.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import CLI, DATA, UPDATE_GOLDEN, cli_env, normalise, run_cli
+from tests.support.golden import HINT, Golden
+
+from .conftest import CLI, DATA, cli_env, normalise, run_cli
 
 BAD = DATA / "bad_topologies"
 CASES = sorted(BAD.glob("*.yaml"))
@@ -30,29 +32,29 @@ def _stderr_text(raw: str) -> str:
 
 @pytest.fixture
 def corpus_cwd(monkeypatch: pytest.MonkeyPatch) -> Path:
-    # Git keeps no read bits: give the password file of the world-readable case its mode.
+    # Git keeps no read bits: give the world-readable case's password file its mode, and
+    # the others the private mode they need to get to the checks they are about.
     for pw in BAD.glob("*.pw"):
-        pw.chmod(0o644)
+        pw.chmod(0o644 if pw.name == "world-readable.pw" else 0o600)
     monkeypatch.chdir(BAD)
     return BAD
 
 
-def test_corpus_is_big_enough():
+def test_corpus_is_big_enough(golden: Golden):
     assert len(CASES) >= 25
     missing = [c.name for c in CASES if not c.with_suffix(".expected").exists()]
-    assert not missing or UPDATE_GOLDEN, f"no .expected file for {missing}"
+    assert not missing or golden.update, f"no .expected file for {missing}; {HINT}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
-def test_bad_topology(case: Path, corpus_cwd: Path, isolated, builtin_registry):
+def test_bad_topology(case: Path, corpus_cwd: Path, isolated, builtin_registry, golden: Golden):
     before = _snapshot(corpus_cwd)
     result = run_cli(["validate", case.name])
     stderr = _stderr_text(result.stderr)
     expected_file = case.with_suffix(".expected")
     warning_only = case.stem.startswith("warn-")
     assert result.exit_code == (0 if warning_only else 2), result.output
-    if not UPDATE_GOLDEN:
-        assert stderr == expected_file.read_text()
+    golden.check(expected_file, stderr)
     if warning_only:
         assert stderr.startswith("warning: ") and "valid" in result.stdout
     else:
@@ -62,8 +64,6 @@ def test_bad_topology(case: Path, corpus_cwd: Path, isolated, builtin_registry):
             assert line.startswith(f"  {case.name}"), line
     assert _snapshot(corpus_cwd) == before, "validate changed the folder it ran in"
     assert isolated.untouched(), "validate created state or cache"
-    if UPDATE_GOLDEN:
-        expected_file.write_text(stderr)
 
 
 def test_real_process_matches_corpus(corpus_cwd: Path, tmp_path: Path):

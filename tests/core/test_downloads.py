@@ -14,7 +14,7 @@ import pytest
 from nativek8s.core import downloads
 from nativek8s.core.cache_dirs import cache_root
 from nativek8s.core.downloads import CachedFile, DownloadError, fetch, parse_sha256sums
-from tests.http_site import Site, serve
+from tests.support.http_site import Site, serve
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB, not a multiple of nothing in particular
 PAYLOAD_SHA = hashlib.sha256(PAYLOAD).hexdigest()

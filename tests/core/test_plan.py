@@ -6,8 +6,9 @@ import pytest
 
 from nativek8s.core.load import load_topology
 from nativek8s.core.plan import BgpKind, Plan, build_plan
+from tests.support.golden import Golden
 
-from .conftest import DATA, UPDATE_GOLDEN, run_cli
+from .conftest import DATA, run_cli
 from .plans import check_expected_routes, plan_of, topology
 
 GOLDEN = DATA / "golden" / "plan"
@@ -16,13 +17,10 @@ GOLDEN_CASES = [("reference", []), ("three-dc", ["-f", str(THREE_DC)])]
 
 
 @pytest.mark.parametrize(("name", "args"), GOLDEN_CASES, ids=[c[0] for c in GOLDEN_CASES])
-def test_plan_json_golden(name: str, args: list[str], builtin_registry, isolated):
+def test_plan_json_golden(name: str, args: list[str], builtin_registry, isolated, golden: Golden):
     result = run_cli(["plan", *args, "-o", "json"])
     assert result.exit_code == 0, result.output
-    golden = GOLDEN / f"{name}.json"
-    if UPDATE_GOLDEN:
-        golden.write_text(result.stdout)
-    assert result.stdout == golden.read_text()
+    golden.check(GOLDEN / f"{name}.json", result.stdout)
     assert isolated.untouched()
 
 

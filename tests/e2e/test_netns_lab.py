@@ -135,8 +135,42 @@ def test_node_cannot_hijack_another_nodes_prefix(make_lab):
     results = verify_json(lab)["results"]
     failed = [r for r in results if not r["ok"]]
     assert [(r["check"], r["subject"]) for r in failed] == [("filter", "router-1 ← node-1")]
-    assert failed[0]["observed"] == "2 announcement(s) refused by the import filter"
+    assert failed[0]["observed"] == "the import filter refuses 10.2.0.0/24, 10.244.1.0/24"
     assert all(r["ok"] for r in results if r["check"] in ("routes", "ping", "path"))
+    # Withdrawn: refused no more, so the lab verifies again.
+    for prefix in ("10.244.1.0/24", "10.2.0.0/24"):
+        subprocess.run(["gobgp", "--target", f"unix://{sock}", "global", "rib", "del", "-a",
+                        "ipv4", prefix], check=True, capture_output=True)
+    proc = lab.cli("verify", lab.name, "--wait", "10")
+    assert proc.returncode == 0, proc.stdout
+
+
+def test_a_lower_metric_route_overriding_bgp_fails_verify(make_lab):
+    lab = make_lab()
+    lab.cli("deploy", "-f", str(lab.topology), "--no-routes", check=True)
+    router = f"nk.{lab.name}.router-1"
+    # node-2's PodCIDR sent back into dc1: node-1 returns it to router-1, a loop.
+    loop = ["10.244.1.0/24", "via", "10.1.0.10", "metric", "10"]
+    subprocess.run(["ip", "-n", router, "route", "add", *loop], check=True)
+    results = verify_json(lab)["results"]
+    failed = {(r["check"], r["subject"]): r for r in results if not r["ok"]}
+    bad = failed[("routes", "router-1 10.244.1.0/24")]
+    assert bad["observed"].startswith("unicast 10.244.1.0/24 via 10.1.0.10 dev br-lan proto "
+                                      "boot metric 10 (in use; it overrides ")
+    assert ("ping", "dc1→dc2 (10.244.0.10 → 10.244.1.10)") in failed
+    subprocess.run(["ip", "-n", router, "route", "del", *loop], check=True)
+    subprocess.run(["ip", "-n", router, "route", "add", "10.2.0.128/25", "via", "10.255.0.2"],
+                   check=True)  # an extra route into dc2's LAN, by hand
+    failed = [r for r in verify_json(lab)["results"] if not r["ok"]]
+    assert [(r["check"], r["subject"]) for r in failed] == [("routes", "router-1 10.2.0.128/25")]
+    subprocess.run(["ip", "-n", router, "route", "del", "10.2.0.128/25"], check=True)
+    # A policy rule looks node-2's pods up in another table: the main one is never reached.
+    subprocess.run(["ip", "-n", router, "route", "add", "10.244.1.0/24", "via", "10.1.0.10",
+                    "table", "100"], check=True)
+    subprocess.run(["ip", "-n", router, "rule", "add", "to", "10.244.1.0/24", "table", "100",
+                    "priority", "100"], check=True)
+    failed = [r for r in verify_json(lab)["results"] if not r["ok"]]
+    assert ("routes", "router-1 rule 100") in [(r["check"], r["subject"]) for r in failed]
 
 
 def test_bird_speaker_option(make_lab):
@@ -201,18 +235,30 @@ def test_outputs_quiet_deploy_status_and_verify_documents(make_lab):
     quiet = lab.cli("-q", "verify", lab.name, check=True)
     assert quiet.stdout == f"verify {lab.name}: {report['summary']['passed']} passed, 0 failed\n"
 
-    # node-2's speaker stops: its sessions go down; verify waits, showing what it waits for
-    pid = lab.resources()["netns:proc:node-2:gobgpd"]["pid"]
-    os.kill(pid, signal.SIGKILL)
+    # router-1 drops half of node-2's pods (a blackhole added by hand): verify waits for the
+    # routes to become the planned ones, showing what it waits for
+    router1 = f"nk.{lab.name}.router-1"
+    subprocess.run(["ip", "-n", router1, "route", "add", "blackhole", "10.244.1.0/25"],
+                   check=True)
     slow = lab.cli("verify", lab.name, "--wait", "3", "-o", "json")
     assert slow.returncode == 1
     assert "… waiting for BGP sessions and routes to converge" in slow.stderr
     failed = valid(json.loads(slow.stdout))
     assert not failed["ok"] and failed["summary"]["failed"] > 0
     tcp_down = {r["subject"] for r in failed["results"] if r["check"] == "tcp" and not r["ok"]}
-    assert tcp_down  # node-2's PodCIDR is gone from the routers: no TCP answer to or from it
+    assert tcp_down  # node-2's PodCIDR is gone from router-1: no TCP answer to or from it
     assert {n["subject"] for n in failed["not_run"] if n["check"] == "source"} == tcp_down
     assert failed["summary"]["not_run"] == len(failed["not_run"])
+
+    # node-2's speaker stops: waiting cannot heal that, so verify stops waiting at once
+    pid = lab.resources()["netns:proc:node-2:gobgpd"]["pid"]
+    os.kill(pid, signal.SIGKILL)
+    dead = lab.cli("verify", lab.name, "--wait", "60", "-o", "json")
+    assert dead.returncode == 1
+    assert "waiting for BGP sessions and routes" not in dead.stderr
+    faults = [r for r in valid(json.loads(dead.stdout))["results"] if r["check"] == "fault"]
+    assert [(f["subject"], f["observed"].split(" (")[0]) for f in faults] == [
+        ("node-2", "gobgpd is not running")]
     down = valid(json.loads(lab.cli("status", lab.name, "-o", "json").stdout))
     assert not down["ok"]
     lab.cli("destroy", lab.name, check=True)

@@ -10,10 +10,10 @@ import sys
 import pytest
 
 from nativek8s.core.engine.lock import LabBusy, LabLock
-from nativek8s.core.engine.state import LabState, known_labs, resolve_lab
-from nativek8s.core.errors import UsageError
+from nativek8s.core.engine.state import DamagedState, LabState, known_labs
 from nativek8s.core.load import load_topology
 from nativek8s.core.plan import MD5_SECRET, build_plan
+from nativek8s.core.registry import registry
 
 
 @pytest.fixture
@@ -34,7 +34,6 @@ def test_plan_round_trip_and_resources(state_dir):
     state.forget("x")
     assert state.resources() == {}
     assert known_labs() == ["reference"]
-    assert resolve_lab(None).lab == "reference"
 
 
 def test_secrets_are_private_and_stable(state_dir):
@@ -46,15 +45,48 @@ def test_secrets_are_private_and_stable(state_dir):
     assert mode == 0o600
 
 
-def test_resolve_lab_errors(state_dir):
-    with pytest.raises(UsageError, match="no lab is deployed"):
-        resolve_lab(None)
-    with pytest.raises(UsageError, match="no lab named 'nope'"):
-        resolve_lab("nope")
-    for name in ("a", "b"):
-        LabState(name).save_plan(build_plan(load_topology(None)[0]))
-    with pytest.raises(UsageError, match="several labs exist"):
-        resolve_lab(None)
+@pytest.mark.parametrize("content, why", [
+    ("", "it is empty"),
+    ("{not json", "Invalid JSON"),
+    ("[]", "Input should be an object"),
+    ('{"lab": "reference"}', "Field required"),
+])
+def test_a_damaged_plan_names_its_file_and_the_way_out(state_dir, content, why):
+    state = LabState("reference")
+    state.save_plan(build_plan(load_topology(None)[0]))
+    state.plan_file.write_text(content)
+    with pytest.raises(DamagedState) as exc:
+        state.load_plan()
+    text = str(exc.value)
+    assert str(state.plan_file) in text and why in text
+    assert "`nativek8s destroy reference`" in text
+    assert "\n" not in text and len(text) < 400  # one line, not a pydantic dump
+
+
+@pytest.mark.parametrize("content, why", [
+    ("[]", "it holds list []"),
+    ('"some text"', "it holds str"),
+    ("{", "not JSON"),
+    ('{"netns:namespaces": 3}', "the record of 'netns:namespaces' is not a mapping"),
+])
+def test_damaged_resources_name_their_file(state_dir, content, why):
+    state = LabState("reference")
+    state.save_plan(build_plan(load_topology(None)[0]))
+    state.resources_file.write_text(content)
+    with pytest.raises(DamagedState, match="resources.json is damaged") as exc:
+        state.resources()
+    assert why in str(exc.value)
+    with pytest.raises(DamagedState):
+        state.record("x", pid=1)  # never overwrites what it could not read
+    assert state.resources_file.read_text() == content
+
+
+def test_state_writes_leave_no_temporary_files(state_dir):
+    state = LabState("reference")
+    state.save_plan(build_plan(load_topology(None)[0]))
+    for i in range(5):
+        state.record(f"k{i}", n=i)
+    assert sorted(p.name for p in state.dir.iterdir()) == ["plan.json", "resources.json"]
 
 
 def test_second_holder_of_the_lab_lock_fails_at_once(tmp_path):
@@ -74,3 +106,39 @@ def test_second_holder_of_the_lab_lock_fails_at_once(tmp_path):
         holder.wait()
     with LabLock(path, "reference"):  # free again
         pass
+
+
+def test_destroy_in_the_first_moments_of_a_deploy_says_busy(state_dir):
+    """A deploy takes the lock before it saves anything: destroy then must not report
+    'nothing to destroy' (and remove nothing) but say the lab is busy."""
+    from nativek8s.core.engine.lab import destroy
+
+    state = LabState("reference")
+    with LabLock(state.dir / "lock", "reference"):  # a deploy that saved no plan yet
+        with pytest.raises(LabBusy, match=f"process {os.getpid()} is working on it"):
+            destroy(state, registry(), lambda _: None)
+    assert (state.dir / "lock").exists()
+
+
+def test_destroy_holds_the_lock_until_the_state_folder_is_gone(state_dir,
+                                                               monkeypatch):
+    from nativek8s.core.engine.lab import destroy
+
+    state = LabState("reference")
+    state.save_plan(build_plan(load_topology(None)[0]))
+    seen = []
+    real_remove = LabState.remove
+
+    def remove(self):
+        try:
+            with LabLock(self.dir / "lock", self.lab):
+                seen.append("free")
+        except LabBusy:
+            seen.append("held")
+        real_remove(self)
+
+    monkeypatch.setattr(LabState, "remove", remove)
+    monkeypatch.setattr("nativek8s.core.engine.lab._hypervisor",
+                        lambda ctx: type("H", (), {"destroy": lambda self, c: ["x"]})())
+    assert destroy(state, registry(), lambda _: None) == ["x"]
+    assert seen == ["held"] and not state.dir.exists()

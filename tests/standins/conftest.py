@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # stand-in modules import each other flatly
-
-from talos_harness import SCHEMA, SCHEMA_14, Talos, make_launcher  # noqa: E402
-
-from tests.upstream import require  # noqa: E402
+from tests.standins.talos_harness import SCHEMA, SCHEMA_14, Talos, make_launcher
+from tests.upstream import require
 
 
 @pytest.fixture(scope="session")

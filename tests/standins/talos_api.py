@@ -14,15 +14,16 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import talos_config as tc
-import talos_config14 as tc14
-import talos_patch as tp
-import talos_sim as sim
 import yaml
-from talos_commands import CommandError, injected
+
+from tests.standins import talos_config as tc
+from tests.standins import talos_config14 as tc14
+from tests.standins import talos_patch as tp
+from tests.standins import talos_sim as sim
+from tests.standins.talos_commands import CommandError, injected
 
 if TYPE_CHECKING:
-    from talos_cli import Ctx
+    from tests.standins.talos_cli import Ctx
 
 # --- connections ----------------------------------------------------------------------------
 

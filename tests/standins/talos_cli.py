@@ -17,12 +17,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-import talos_api as api
-import talos_commands as cmds
-import talos_flagsets as fs
-import talos_resources as res
-import talos_sim
-from talos_flags import Flag, Parsed, UsageError, parse, usage
+from tests.standins import talos_api as api
+from tests.standins import talos_commands as cmds
+from tests.standins import talos_flagsets as fs
+from tests.standins import talos_resources as res
+from tests.standins import talos_sim
+from tests.support.pflag import Flag, FlagError, Parsed, parse, usage
+
+
+class UsageError(Exception):
+    """A command-line error that is not the flags' (unknown command, wrong arguments); talosctl
+    prints it followed by the command's usage, as it does pflag's errors."""
 
 DEFAULT_VERSION = "v1.13.9"
 VERSION_ENV = "NK8S_TALOSCTL_VERSION"
@@ -210,7 +215,7 @@ def run(argv: list[str], out: TextIO, err: TextIO) -> int:
             raise UsageError(problem)
         ctx = Ctx(command, called_as, parsed, version, minor, out, err)
         return command.run(ctx)
-    except UsageError as exc:
+    except (UsageError, FlagError) as exc:
         err.write(f"{exc}\n\n{text_usage}\n")
         return 1
     except (cmds.CommandError, talos_sim.SimError) as exc:

@@ -16,14 +16,15 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import talos_config as tc
-import talos_config14 as tc14
-import talos_patch as tp
-import talos_sim
 import yaml
 
+from tests.standins import talos_config as tc
+from tests.standins import talos_config14 as tc14
+from tests.standins import talos_patch as tp
+from tests.standins import talos_sim
+
 if TYPE_CHECKING:
-    from talos_cli import Ctx
+    from tests.standins.talos_cli import Ctx
 
 GO_VERSION = "go1.26.6"
 _KNOWN_SHA = {"v1.13.9": "3ebd10a7"}  # `git describe --abbrev=8` of the release tag
@@ -69,7 +70,7 @@ def version(ctx: Ctx) -> int:
         if ctx["client"]:
             return 0
         ctx.out.write("Server:\n")
-    import talos_resources  # server side needs the simulated nodes
+    from tests.standins import talos_resources  # server side needs the simulated nodes
 
     return talos_resources.server_version(ctx)
 

@@ -14,7 +14,7 @@ import base64
 import re
 from typing import Any
 
-import talos_config as tc
+from tests.standins import talos_config as tc
 
 # container.ControlplaneOnlyConfig implementations at v1.14.0-rc.1 (types/k8s)
 CONTROLPLANE_ONLY = frozenset({

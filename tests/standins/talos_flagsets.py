@@ -8,15 +8,15 @@ page (tag v1.14.0-rc.1), plus hidden flags found in ``cmd/talosctl`` (``gen conf
 
 from __future__ import annotations
 
-from talos_flags import Flag
+from tests.support.pflag import Flag
 
 
 def talos_persistent() -> list[Flag]:
     return [
         Flag("talosconfig", "string", help="The path to the Talos configuration file."),
-        Flag("nodes", "stringSlice", "n", [], "target the specified nodes"),
-        Flag("endpoints", "stringSlice", "e", [], "override default endpoints in Talos configuration"),
-        Flag("cluster", "string", "c", "", "Cluster to connect to if a proxy endpoint is used."),
+        Flag("nodes", "stringSlice", short="n", default=[], help="target the specified nodes"),
+        Flag("endpoints", "stringSlice", short="e", default=[], help="override default endpoints in Talos configuration"),
+        Flag("cluster", "string", short="c", default="", help="Cluster to connect to if a proxy endpoint is used."),
         Flag("context", "string", default="", help="Context to be used in command"),
         Flag(
             "siderov1-keys-dir",
@@ -28,7 +28,7 @@ def talos_persistent() -> list[Flag]:
 
 
 def gen_persistent() -> list[Flag]:
-    return [Flag("force", "bool", "f", False, "will overwrite existing files")]
+    return [Flag("force", "bool", short="f", default=False, help="will overwrite existing files")]
 
 
 def _cert_fp(v14: bool) -> list[Flag]:
@@ -47,12 +47,12 @@ def _cert_fp(v14: bool) -> list[Flag]:
 
 
 def flags(path: str, v14: bool, default_k8s: str, default_installer: str) -> list[Flag]:
-    help_flag = Flag("help", "bool", "h", False, f"help for {path.split()[-1]}")
+    help_flag = Flag("help", "bool", short="h", default=False, help=f"help for {path.split()[-1]}")
     table: dict[str, list[Flag]] = {
         "version": [
             Flag("client", "bool", default=False, help="Print client version only"),
             Flag("short", "bool", default=False, help="Print the short version"),
-            Flag("insecure", "bool", "i", False, "use Talos maintenance mode API"),
+            Flag("insecure", "bool", short="i", default=False, help="use Talos maintenance mode API"),
             Flag("json", "bool", default=False, hidden=True),
             *_cert_fp(v14),
         ],
@@ -63,11 +63,11 @@ def flags(path: str, v14: bool, default_k8s: str, default_installer: str) -> lis
                 default="",
                 help="use the provided controlplane Talos machine configuration as input",
             ),
-            Flag("from-kubernetes-pki", "string", "p", "", "use a Kubernetes PKI directory as input"),
+            Flag("from-kubernetes-pki", "string", short="p", default="", help="use a Kubernetes PKI directory as input"),
             Flag(
-                "kubernetes-bootstrap-token", "string", "t", "", "use the provided bootstrap token as input"
+                "kubernetes-bootstrap-token", "string", short="t", default="", help="use the provided bootstrap token as input"
             ),
-            Flag("output-file", "string", "o", "secrets.yaml", 'path of the output file, or "-" for stdout'),
+            Flag("output-file", "string", short="o", default="secrets.yaml", help='path of the output file, or "-" for stdout'),
             Flag(
                 "talos-version",
                 "string",
@@ -111,14 +111,14 @@ def flags(path: str, v14: bool, default_k8s: str, default_installer: str) -> lis
             Flag(
                 "kubernetes-version", "string", default=default_k8s, help="desired kubernetes version to run"
             ),
-            Flag("output", "string", "o", "", "destination to output generated files"),
+            Flag("output", "string", short="o", default="", help="destination to output generated files"),
             Flag("output-dir", "string", default="", hidden=True),
             Flag(
                 "output-types",
                 "stringSlice",
-                "t",
-                ["controlplane", "worker", "talosconfig"],
-                "types of outputs to be generated",
+                short="t",
+                default=["controlplane", "worker", "talosconfig"],
+                help="types of outputs to be generated",
             ),
             Flag(
                 "registry-mirror",
@@ -160,9 +160,9 @@ def flags(path: str, v14: bool, default_k8s: str, default_installer: str) -> lis
             Flag(
                 "config-patch",
                 "stringArray",
-                "p",
-                [],
-                "the list of config patches to apply to the local config file before sending it to the node",
+                short="p",
+                default=[],
+                help="the list of config patches to apply to the local config file before sending it to the node",
             ),
             Flag(
                 "dry-run",
@@ -170,20 +170,20 @@ def flags(path: str, v14: bool, default_k8s: str, default_installer: str) -> lis
                 default=False,
                 help="check how the config change will be applied in dry-run mode",
             ),
-            Flag("file", "string", "f", "", "the filename of the updated configuration"),
+            Flag("file", "string", short="f", default="", help="the filename of the updated configuration"),
             Flag(
                 "insecure",
                 "bool",
-                "i",
-                False,
-                "apply the config using the insecure (encrypted with no auth) maintenance service",
+                short="i",
+                default=False,
+                help="apply the config using the insecure (encrypted with no auth) maintenance service",
             ),
             Flag(
                 "mode",
                 "enum",
-                "m",
-                "auto",
-                "apply config mode",
+                short="m",
+                default="auto",
+                help="apply config mode",
                 choices=("auto", "no-reboot", "staged", "try")
                 if v14
                 else ("auto", "no-reboot", "reboot", "staged", "try"),
@@ -208,21 +208,21 @@ def flags(path: str, v14: bool, default_k8s: str, default_installer: str) -> lis
             Flag(
                 "force",
                 "bool",
-                "f",
-                False,
-                "Force overwrite of kubeconfig if already present, force overwrite on kubeconfig merge",
+                short="f",
+                default=False,
+                help="Force overwrite of kubeconfig if already present, force overwrite on kubeconfig merge",
             ),
             Flag("force-context-name", "string", default="", help="Force context name for kubeconfig merge"),
-            Flag("merge", "bool", "m", True, "Merge with existing kubeconfig"),
+            Flag("merge", "bool", short="m", default=True, help="Merge with existing kubeconfig"),
         ],
         "get": [
             *_cert_fp(v14),
             Flag(
                 "insecure",
                 "bool",
-                "i",
-                False,
-                "get resources using the insecure (encrypted with no auth) maintenance service",
+                short="i",
+                default=False,
+                help="get resources using the insecure (encrypted with no auth) maintenance service",
             ),
             Flag(
                 "namespace",
@@ -230,8 +230,8 @@ def flags(path: str, v14: bool, default_k8s: str, default_installer: str) -> lis
                 default="",
                 help="resource namespace (default is to use default namespace per resource)",
             ),
-            Flag("output", "string", "o", "table", "output mode (json, table, yaml, jsonpath)"),
-            Flag("watch", "bool", "w", False, "watch resource changes"),
+            Flag("output", "string", short="o", default="table", help="output mode (json, table, yaml, jsonpath)"),
+            Flag("watch", "bool", short="w", default=False, help="watch resource changes"),
         ],
     }
     return [*table[path], help_flag]

@@ -9,11 +9,12 @@ from __future__ import annotations
 import io
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.support.launchers import write_launchers
 
 STANDINS = Path(__file__).resolve().parent
 TALOSCTL = STANDINS / "bin" / "talosctl"
@@ -22,20 +23,8 @@ SCHEMA_14 = "talos/config.schema.v1.14.0-rc.1.json"
 
 
 def make_launcher(directory: Path) -> Path:
-    """Write ``directory/talosctl`` running the stand-in with this interpreter; return directory.
-
-    Using ``sys.executable`` directly skips version-manager shims (a pyenv shim costs ~0.2 s per
-    call) and guarantees the interpreter has PyYAML; ``-S`` saves the site start-up on every call.
-    """
-    launcher = directory / "talosctl"
-    # -S skips site (and every .pth file it would process); the paths it would add are given.
-    paths = [p for p in sys.path if p]
-    launcher.write_text(
-        f"#!{sys.executable} -S\nimport sys\nsys.path.extend({paths!r})\nimport runpy\n"
-        f"runpy.run_path({str(TALOSCTL)!r}, run_name='__main__')\n"
-    )
-    launcher.chmod(0o755)
-    return directory
+    """Write ``directory/talosctl`` running the stand-in with this interpreter; return directory."""
+    return write_launchers(directory, ("talosctl",))
 
 
 @dataclass
@@ -78,7 +67,7 @@ class Talos:
         return result
 
     def _in_process(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
-        import talos_cli
+        from tests.standins import talos_cli
 
         out, err = io.StringIO(), io.StringIO()
         with pytest.MonkeyPatch.context() as mp:

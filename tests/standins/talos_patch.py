@@ -18,9 +18,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-import talos_config14 as tc14
 import yaml
-from talos_config import ConfigError, dig, one_line, os_reason
+
+from tests.standins import talos_config14 as tc14
+from tests.standins.talos_config import ConfigError, dig, one_line, os_reason
 
 SCHEMA_ENV = "NK8S_TALOS_SCHEMA"
 V1ALPHA1_KEYS = {"version", "debug", "persist", "machine", "cluster"}

@@ -14,14 +14,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import talos_api as api
-import talos_config as tc
-import talos_sim as sim
 import yaml
-from talos_commands import CommandError, injected, long_version
+
+from tests.standins import talos_api as api
+from tests.standins import talos_config as tc
+from tests.standins import talos_sim as sim
+from tests.standins.talos_commands import CommandError, injected, long_version
 
 if TYPE_CHECKING:
-    from talos_cli import Ctx
+    from tests.standins.talos_cli import Ctx
 
 _MACHINE_STATUS = {"machinestatus", "machinestatuses", "machinestatuses.runtime.talos.dev"}
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 kubernetes = pytest.importorskip("kubernetes")
-from kubernetes import client, config
+from kubernetes import client, config  # noqa: E402 - after importorskip
 
-from tests.standins.kube_api import KubeApiServer, kube_api_server
+from tests.standins.kube_api import KubeApiServer, kube_api_server  # noqa: E402 - after importorskip
 
 AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.53"
 

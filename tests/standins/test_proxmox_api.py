@@ -6,10 +6,8 @@ import hashlib
 import io
 import re
 import struct
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
@@ -23,6 +21,7 @@ from tests.standins.proxmox_api import ApiSchema, ProxmoxStandin, require_schema
 from tests.standins.proxmox_api.fixture import proxmox_standin  # noqa: E402,F401
 from tests.standins.proxmox_api.handlers import load_all  # noqa: E402
 from tests.standins.proxmox_api.validate import perl_pattern  # noqa: E402
+from tests.support.http_site import Site, serve  # noqa: E402 - after importorskip
 
 GIB = 1024**3
 
@@ -307,24 +306,8 @@ def test_upload_checks(proxmox_standin: ProxmoxStandin, api: Any) -> None:  # no
 @pytest.fixture
 def image_server() -> Iterator[tuple[str, bytes]]:
     payload = qcow2_image(GIB)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/talos.qcow2", payload
-    server.shutdown()
-    server.server_close()
+    with serve(Site(files={"/talos.qcow2": payload})) as site:
+        yield f"{site.base}/talos.qcow2", payload
 
 
 def test_download_url_fetches_from_loopback(proxmox_standin: ProxmoxStandin, api: Any,  # noqa: F811

@@ -7,15 +7,16 @@ import os
 import re
 import shutil
 import stat
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-import talos_config
-import talos_sim
 import yaml
-from talos_harness import Talos
+
+from tests.standins import talos_config, talos_sim
+from tests.standins.talos_harness import Talos
 
 CP, WK = "10.1.0.10", "10.2.0.10"
 PATCH = """\
@@ -121,12 +122,12 @@ def test_version_client_prints_the_upstream_format(talos_exe: Talos) -> None:
 def test_the_executable_runs_from_its_own_shebang(talos: Talos) -> None:
     import subprocess
 
-    from talos_harness import TALOSCTL
+    from tests.standins.talos_harness import TALOSCTL
 
     assert os.access(TALOSCTL, os.X_OK)
     result = subprocess.run(
         [str(TALOSCTL), "version", "--client", "--short"],
-        env=talos.env,
+        env={**talos.env, "NK8S_STANDIN_PYTHON": sys.executable},  # python3 on PATH may lack PyYAML
         capture_output=True,
         text=True,
         timeout=60,

@@ -94,7 +94,7 @@ def test_namespace_daemon_runs_zebra_then_bgpd_in_the_routers_own_folder(render,
     assert "set src" in zebra and "router bgp" not in zebra
     assert "router bgp" in bgpd and "set src" not in bgpd
     for proc in answer.processes:
-        assert str(folder) in proc.marker and proc.ready is not None
+        assert str(folder / f"{proc.name}.conf") in proc.argv and proc.ready is not None
         assert proc.ready.parent == folder
 
 

@@ -98,7 +98,8 @@ class BgpSessionState:
     peer: str  # peer address
     state: str  # daemon's word: "Established", "Active", "Connect", ...
     info: str = ""  # last error or extra detail from the daemon
-    refused: int = 0  # announcements from the peer its import filter refused
+    refused: int = 0  # announcements from the peer its import filter refuses now
+    refused_prefixes: tuple[str, ...] = ()  # which, where the daemon can say
     # For status (None where the daemon does not say):
     local_as: int | None = None
     peer_as: int | None = None
@@ -226,7 +227,7 @@ class Hypervisor(Plugin, Protocol):
 
     emulates: frozenset[str]
     optional: ClassVar[tuple[str, ...]] = ("system_disk", "kernel_boot", "boot_from_disk",
-                                          "requires")
+                                          "destroy_marked", "requires")
     kernel_boot: bool  # it boots a kernel directly (libvirt); else self-booting media
 
     def system_disk(self, plan: Plan, machine: Any) -> SystemDisk:
@@ -257,6 +258,13 @@ class Hypervisor(Plugin, Protocol):
 
     def destroy(self, ctx: Any) -> list[str]:
         """Remove what this lab created (and nothing else); return what was removed."""
+        ...
+
+    def destroy_marked(self, lab: str, plan: Any | None, echo: Callable[[str], None]
+                       ) -> list[str]:
+        """Optional. Remove what carries this lab's ownership mark, without its state (lost
+        or damaged); ``plan`` is the lab's plan when a topology file gave it, else None.
+        Return what was removed."""
         ...
 
     def observer(self, ctx: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import reprlib
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -22,6 +23,7 @@ from .validate import check_requirements, check_topology
 from .yaml_source import YamlDocument, parse_yaml
 
 REFERENCE = "reference"
+MAX_FILE_BYTES = 16 * 1024 * 1024  # the largest lab `init` writes is a few hundred KiB
 
 
 def reference_text() -> str:
@@ -36,6 +38,13 @@ def read_source(path: str | None) -> tuple[str, str]:
     file = Path(path)
     if file.is_dir():
         raise UsageError(f"{path}: is a directory; give a topology YAML file")
+    try:
+        size = file.stat().st_size
+    except OSError:
+        size = 0  # reported by the read below
+    if size > MAX_FILE_BYTES:
+        raise UsageError(f"{path}: {size:,} bytes is far too large for a topology (at most "
+                         f"{MAX_FILE_BYTES:,}); give a topology YAML file")
     try:
         return file.read_text(encoding="utf-8"), str(path)
     except FileNotFoundError:
@@ -132,9 +141,13 @@ def _describe(value: Any) -> str:
         return "nothing (an empty value)"
     names = {str: "text", int: "number", float: "number", bool: "boolean", list: "list",
              dict: "mapping"}
-    text = repr(value)
+    text = _SHORT.repr(value)  # bounded: never the repr of a whole (aliased) structure
     text = text if len(text) <= 40 else text[:36] + " ..."
     return f"{names.get(type(value), type(value).__name__)} {text}"
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring = 3, 8, 8, 40
 
 
 def _fields_at(model: type[BaseModel], loc: list[str]) -> list[str]:
@@ -183,7 +196,7 @@ def load_topology(
         _check_flags(registry, plugin_choices)
     text, source = read_source(path)
     topology, doc = parse_topology(text, source)
-    topology = _resolve_paths(topology.with_plugins(**plugin_choices), path)
+    topology = _resolve_paths(topology.with_plugins(**plugin_choices), path, doc, source)
     errors, warnings = check_topology(topology, registry)
     if not errors and registry is not None:
         for result in registry.pm.hook.nativek8s_validate_topology(topology=topology):
@@ -211,7 +224,8 @@ def _check_flags(registry: Registry, choices: dict[str, str | None]) -> None:
         raise UsageError("\n".join(bad))
 
 
-def _resolve_paths(topology: Topology, path: str | None) -> Topology:
+def _resolve_paths(topology: Topology, path: str | None, doc: YamlDocument,
+                   source: str) -> Topology:
     """bgp.password_file made absolute: a relative one is relative to the topology file.
 
     Absolute, because the plan (which keeps it) outlives the working directory it was made in.
@@ -219,7 +233,14 @@ def _resolve_paths(topology: Topology, path: str | None) -> Topology:
     pw = topology.bgp.password_file
     if pw is None:
         return topology
-    pw = pw.expanduser()
+    try:
+        pw = pw.expanduser()
+    except RuntimeError:  # ~user of no such user
+        user = str(pw).split("/", 1)[0]
+        where = "bgp.password_file"
+        raise TopologyError([Problem(where, f"{user}: no such user, so {pw} names no file; "
+                                            "write the path in full", doc.line_of(where))],
+                            source) from None
     if not pw.is_absolute():
         base = Path.cwd() if path in (None, REFERENCE) else Path(os.path.abspath(path)).parent
         pw = base / pw

@@ -54,8 +54,8 @@ class DaemonProcess:
     """
 
     name: str  # short word for logs and records: "bird", "zebra", "bgpd"
-    argv: tuple[str, ...]  # run as is inside the namespace; stdout/stderr go to its log
-    marker: str  # a path of this lab in argv (its config): finds the process by command line
+    argv: tuple[str, ...]  # run as is inside the namespace (argv[0]: the program it stays,
+    # in the foreground: netns owns it by executable and namespace); output goes to its log
     files: tuple[Path, ...] = ()  # the DaemonFiles it reads: a change restarts or reloads it
     ready: Path | None = None  # exists once it answers (a control socket); None: at once
     reload: tuple[str, ...] | None = None  # applies changed files in place; None: restart

@@ -21,6 +21,7 @@ class KernelRoute:
     dev: str | None
     protocol: str  # kernel's word: "kernel", "bird", "static", "boot", ...
     kind: str = "unicast"  # "unicast", "blackhole", "unreachable", ...
+    metric: int = 0  # of routes to one prefix, the kernel uses the lowest
 
     @classmethod
     def from_ip_json(cls, item: dict) -> KernelRoute:
@@ -32,7 +33,7 @@ class KernelRoute:
             h["gateway"] for h in item.get("nexthops", []) if "gateway" in h]
         return cls(prefix=prefix, via=tuple(IPv4Address(h) for h in hops),
                    dev=item.get("dev"), protocol=str(item.get("protocol", "boot")),
-                   kind=item.get("type", "unicast"))
+                   kind=item.get("type", "unicast"), metric=int(item.get("metric", 0)))
 
 
 @dataclass(frozen=True)
@@ -83,3 +84,9 @@ class Observer(Protocol):
         ...
 
     def machines(self) -> list[MachineStatus]: ...
+
+    def faults(self) -> list[tuple[str, str]]:
+        """Optional. (machine, what is wrong) for faults that waiting cannot heal (a daemon
+        that is not running, a machine that is gone): verify stops waiting for convergence
+        as soon as there is one, and reports them."""
+        ...

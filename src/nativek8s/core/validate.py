@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from ipaddress import IPv4Network
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
@@ -101,9 +102,32 @@ def _networks(topo: Topology) -> Iterator[tuple[str, IPv4Network]]:
         yield (f"datacentres.{dc}.lan", lan_of(spec, index))
 
 
+# Ranges a lab cannot use: packets to them never leave a host, or are not unicast.
+SPECIAL_RANGES = (
+    (IPv4Network("0.0.0.0/8"), "'this network' range 0.0.0.0/8"),
+    (IPv4Network("127.0.0.0/8"), "loopback range 127.0.0.0/8"),
+    (IPv4Network("169.254.0.0/16"), "link-local range 169.254.0.0/16"),
+    (IPv4Network("224.0.0.0/4"), "multicast range 224.0.0.0/4"),
+    (IPv4Network("240.0.0.0/4"), "reserved range 240.0.0.0/4"),
+)
+TCP_MD5_MAX_KEY = 80  # bytes: Linux's TCP_MD5SIG_MAXKEYLEN
+
+
+def _special(path: str, net: IPv4Network) -> Problem | None:
+    for special, what in SPECIAL_RANGES:
+        if net.overlaps(special):
+            return Problem(path, f"{net} reaches into the {what}, which cannot carry the lab's "
+                                 "traffic; use a private range such as 10.0.0.0/8, "
+                                 "172.16.0.0/12 or 192.168.0.0/16")
+    return None
+
+
 def _addresses(topo: Topology) -> list[Problem]:
     out: list[Problem] = []
     nets = topo.networks
+    for path, net in _networks(topo):
+        if p := _special(path, net):
+            out.append(p)
     for index, (dc, spec) in enumerate(topo.datacentres.items(), start=1):
         if spec.lan is None and index > 255:
             out.append(Problem(f"datacentres.{dc}", "no default LAN beyond the 255th datacentre "
@@ -223,7 +247,27 @@ def _bgp(topo: Topology) -> list[Problem]:
         elif path.stat().st_mode & 0o077:
             out.append(Problem("bgp.password_file", f"{path} is readable by its group or "
                                                     f"others; run `chmod 600 {path}`"))
+        elif p := _password_problem(path):
+            out.append(p)
     return out
+
+
+def _password_problem(path: Path) -> Problem | None:
+    """The TCP-MD5 key as the secret store reads it (one line, surrounding blanks dropped):
+    never echoed, only measured."""
+    try:
+        value = path.read_bytes().strip()
+    except OSError as exc:
+        return Problem("bgp.password_file", f"cannot read {path}: {exc.strerror}")
+    if not value:
+        return Problem("bgp.password_file", f"{path} is empty; write the password into it")
+    if len(value) > TCP_MD5_MAX_KEY:
+        return Problem("bgp.password_file", f"the password in {path} is {len(value)} bytes; "
+                                            f"Linux takes at most {TCP_MD5_MAX_KEY} for TCP-MD5")
+    if any(b < 0x20 or b == 0x7F for b in value):
+        return Problem("bgp.password_file", f"the password in {path} holds a control character "
+                                            "or a line break; keep it to one line of text")
+    return None
 
 
 def _plugins(topo: Topology, registry: Registry) -> list[Problem]:

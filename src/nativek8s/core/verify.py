@@ -7,11 +7,12 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from ipaddress import IPv4Network
 
 from .errors import NativeK8sError
 from .kinds import BgpSessionState, RouterOS
 from .observe import KernelRoute, Observer
-from .plan import ExpectedRoute, Machine, NodePlan, Plan, RouteOrigin, RouterPlan
+from .plan import ExpectedRoute, Machine, NetworkKind, NodePlan, Plan, RouteOrigin, RouterPlan
 from .report import Reporter, current
 
 OVERLAY_KINDS = {"vxlan", "geneve", "gre", "gretap", "ipip", "sit", "ip6tnl", "wireguard"}
@@ -61,10 +62,12 @@ def _session_results(plan: Plan, machine: RouterPlan | NodePlan, seen: dict[str,
         # A router filtering a node's announcements: did the node overreach?
         if state and machine.kind == "router" and local.accepts is not None:
             allowed = ", ".join(map(str, local.accepts)) or "nothing"
+            named = ", ".join(state.refused_prefixes)
             results.append(CheckResult(
                 "filter", f"{machine.name} ← {remote.machine}", ok=state.refused == 0,
                 expected=f"{remote.machine} announces only {allowed}",
-                observed=(f"{state.refused} announcement(s) refused by the import filter"
+                observed=(f"the import filter refuses {named or state.refused}" +
+                          ("" if named else " announcement(s)")
                           if state.refused else "nothing refused"),
                 datacentre=machine.datacentre, machine=machine.name,
                 hint=f"what {remote.machine} announces: a prefix that is not its own",
@@ -98,24 +101,33 @@ def _each_machine(machines: Iterable[RouterPlan | NodePlan],
         return [r for rs in pool.map(fn, machines) for r in rs]
 
 
+def in_use(prefix: IPv4Network, seen: list[KernelRoute]) -> tuple[KernelRoute | None, list[KernelRoute]]:
+    """(the route to exactly ``prefix`` the kernel uses, the others it overrides): of routes
+    to one prefix in the main table, the FIB takes the lowest metric."""
+    same = sorted((r for r in seen if r.prefix == prefix), key=lambda r: r.metric)
+    return (same[0], same[1:]) if same else (None, [])
+
+
 def _route_matches(exp: ExpectedRoute, seen: list[KernelRoute]) -> tuple[bool, str]:
-    same = [r for r in seen if r.prefix == exp.prefix]
-    if not same:
+    """Does the route the kernel uses for the expected prefix go where the plan says?"""
+    used, shadowed = in_use(exp.prefix, seen)
+    if used is None:
         return False, "no route"
     if exp.origin == RouteOrigin.local:
-        return True, f"{same[0].kind} {same[0].prefix}"
+        return True, f"{used.kind} {used.prefix}"
+    text = _describe(used)
+    if shadowed:
+        text += " (in use; it overrides " + ", ".join(_describe(r) for r in shadowed) + ")"
     if not exp.via:
-        ok = any(not r.via for r in same)
-        return ok, ", ".join(_describe(r) for r in same)
-    allowed = set(exp.via)
-    ok = any(r.via and set(r.via) <= allowed for r in same)
-    return ok, ", ".join(_describe(r) for r in same)
+        return not used.via, text
+    return bool(used.via) and set(used.via) <= set(exp.via), text
 
 
 def _describe(r: KernelRoute) -> str:
     via = f" via {' '.join(map(str, r.via))}" if r.via else ""
     dev = f" dev {r.dev}" if r.dev else ""
-    return f"{r.kind} {r.prefix}{via}{dev} proto {r.protocol}"
+    metric = f" metric {r.metric}" if r.metric else ""
+    return f"{r.kind} {r.prefix}{via}{dev} proto {r.protocol}{metric}"
 
 
 def observe_routes(observer: Observer, machine: str) -> list[KernelRoute]:
@@ -123,21 +135,77 @@ def observe_routes(observer: Observer, machine: str) -> list[KernelRoute]:
     return [KernelRoute.from_ip_json(item) for item in json.loads(raw or "[]")]
 
 
-def routes_of(observer: Observer, machine: Machine) -> list[CheckResult]:
-    """One machine's kernel routing table against its expected table."""
+# The kernel's own policy rules: every lookup goes local, then main (the table checked
+# above), then default. Any other rule can send traffic past the main table.
+DEFAULT_RULES = {(0, "local"), (32766, "main"), (32767, "default")}
+
+
+def observe_rules(observer: Observer, machine: str) -> list[dict] | None:
+    """`ip -j -4 rule show`; None where the machine cannot say (no such ip)."""
+    try:
+        raw = observer.access(machine).run(["ip", "-j", "-4", "rule", "show"])
+        rules = json.loads(raw or "[]")
+    except (NativeK8sError, ValueError):
+        return None
+    return rules if isinstance(rules, list) else None
+
+
+def _rule_results(machine: Machine, rules: list[dict]) -> list[CheckResult]:
+    out = []
+    for rule in rules:
+        default = ((rule.get("priority"), rule.get("table")) in DEFAULT_RULES
+                   and set(rule) <= {"priority", "src", "table"})
+        if not default:
+            text = " ".join(f"{k} {v}" for k, v in rule.items())
+            out.append(CheckResult(
+                "routes", f"{machine.name} rule {rule.get('priority', '?')}", False,
+                "only the kernel's default policy rules (local, main, default)", text,
+                machine.datacentre, machine.name,
+                hint=f"`ip rule` on {machine.name}: a rule can send traffic past the main "
+                     "table"))
+    return out
+
+
+def routes_of(observer: Observer, machine: Machine,
+              guarded: tuple[IPv4Network, ...] = ()) -> list[CheckResult]:
+    """One machine's kernel routing table against its expected table, and its policy
+    rules: the lookups that reach the main table at all."""
     try:
         seen = observe_routes(observer, machine.name)
     except NativeK8sError as exc:
         return [CheckResult("routes", machine.name, False, "its routing table", str(exc),
                             machine.datacentre, machine.name)]
-    return _compare_table(machine, seen)
+    rules = observe_rules(observer, machine.name)
+    return _compare_table(machine, seen, guarded) + _rule_results(machine, rules or [])
+
+
+def guarded_prefixes(plan: Plan) -> tuple[IPv4Network, ...]:
+    """Where a route the plan does not have changes where pods or LANs are reached: the
+    cluster's pod range and every datacentre's LAN."""
+    lans = [n.cidr for n in plan.networks if n.kind == NetworkKind.lan and n.cidr is not None]
+    return (plan.cluster.pods, *lans)
 
 
 def check_routes(plan: Plan, observer: Observer) -> list[CheckResult]:
-    return _each_machine(plan.machines, lambda m: routes_of(observer, m))
+    guarded = guarded_prefixes(plan)
+    return _each_machine(plan.machines, lambda m: routes_of(observer, m, guarded))
 
 
-def _compare_table(machine: Machine, seen: list[KernelRoute]) -> list[CheckResult]:
+def _unexpected(machine: Machine, r: KernelRoute, guarded: tuple[IPv4Network, ...]) -> bool:
+    """A route the plan does not have: learned over BGP, or (any protocol) to a part of the
+    pods' or LANs' ranges. Routes inside a prefix the machine delivers itself (a node's
+    own pods in its PodCIDR) are its own business."""
+    expected = {e.prefix for e in machine.routes}
+    if r.prefix in expected:
+        return False
+    own = [e.prefix for e in machine.routes if e.origin == RouteOrigin.local]
+    if any(r.prefix.subnet_of(p) for p in own):
+        return False
+    return r.protocol in ("bird", "bgp", "gobgp") or any(r.prefix.subnet_of(g) for g in guarded)
+
+
+def _compare_table(machine: Machine, seen: list[KernelRoute],
+                   guarded: tuple[IPv4Network, ...] = ()) -> list[CheckResult]:
     out = []
     for exp in machine.routes:
         ok, observed = _route_matches(exp, seen)
@@ -147,13 +215,13 @@ def _compare_table(machine: Machine, seen: list[KernelRoute]) -> list[CheckResul
             observed, machine.datacentre, machine.name,
             hint="" if ok else f"`ip route` on {machine.name}; the BGP sessions above",
         ))
-    expected = {e.prefix for e in machine.routes}
     for r in seen:
-        if r.protocol in ("bird", "bgp", "gobgp") and r.prefix not in expected:
+        if _unexpected(machine, r, guarded):
             out.append(CheckResult(
                 "routes", f"{machine.name} {r.prefix}", False, "no such route (not in the plan)",
                 _describe(r), machine.datacentre, machine.name,
-                hint="a node advertising a prefix that is not its own, or a stale route",
+                hint="a node advertising a prefix that is not its own, a route added by hand, "
+                     "or a stale route",
             ))
     return out
 
@@ -227,8 +295,10 @@ def check_overlay(plan: Plan, observer: Observer) -> list[CheckResult]:
 def control_plane(plan: Plan, observer: Observer, router_os: RouterOS,
                   machines: list[RouterPlan | NodePlan]) -> dict[str, list[CheckResult]]:
     """BGP and routes of the given machines, by machine name."""
+    guarded = guarded_prefixes(plan)
+
     def one(m: RouterPlan | NodePlan) -> list[CheckResult]:
-        return bgp_of(plan, observer, router_os, m) + routes_of(observer, m)
+        return bgp_of(plan, observer, router_os, m) + routes_of(observer, m, guarded)
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         return dict(zip((m.name for m in machines), pool.map(one, machines), strict=True))
@@ -243,10 +313,14 @@ def verify(plan: Plan, observer: Observer, router_os: RouterOS, wait: float = 0.
     deadline = time.monotonic() + wait
     with (report or current()).waiting("BGP sessions and routes to converge") as waiting:
         by_machine = control_plane(plan, observer, router_os, list(plan.machines))
+        faults: list[CheckResult] = []
         while True:
             failing = [plan.machine(n) for n, rs in by_machine.items()
                        if not all(r.ok for r in rs)]
             if not failing or time.monotonic() >= deadline:
+                break
+            faults = _faults(plan, observer)
+            if faults:  # waiting cannot heal these: give up now, saying which
                 break
             waiting.note(_still_failing(by_machine))
             if on_wait:
@@ -256,7 +330,20 @@ def verify(plan: Plan, observer: Observer, router_os: RouterOS, wait: float = 0.
     results = [r for m in plan.machines for r in by_machine[m.name]]
     with (report or current()).waiting("pod-to-pod probes (ping, TCP, traceroute)"):
         probes = check_dataplane(plan, observer)
-    return results + probes + check_overlay(plan, observer)
+    return faults + results + probes + check_overlay(plan, observer)
+
+
+def _faults(plan: Plan, observer: Observer) -> list[CheckResult]:
+    find = getattr(observer, "faults", None)
+    if find is None:
+        return []
+    out = []
+    for machine, what in find():
+        m = next((x for x in plan.machines if x.name == machine), None)
+        out.append(CheckResult("fault", machine, False, "running", what,
+                               m.datacentre if m else None, machine,
+                               hint="waiting cannot heal this; run deploy again, or see the log"))
+    return out
 
 
 def _still_failing(by_machine: dict[str, list[CheckResult]]) -> str:

@@ -14,8 +14,20 @@ import json
 import sys
 from typing import Any
 
+from tests.support.pflag import (
+    ARRAY,
+    BOOL,
+    DURATION,
+    INT,
+    SLICE,
+    STRING,
+    Flag,
+    FlagError,
+    FlagSet,
+    command_words,
+)
+
 from . import cli_chart as chart
-from .cli_flags import ARRAY, BOOL, DURATION, INT, SLICE, STRING, Flag, FlagError, FlagSet, command_words
 from .cli_kube import Kube, KubeError, record, should_fail
 
 CLI_VERSION, DEFAULT_CILIUM = "v0.18.3", "v1.17.2"

@@ -18,8 +18,7 @@ from typing import Any
 
 import yaml
 
-from . import cli_chart as chart
-from .cli_flags import (
+from tests.support.pflag import (
     ARRAY,
     BOOL,
     DURATION,
@@ -33,6 +32,8 @@ from .cli_flags import (
     FlagSet,
     command_words,
 )
+
+from . import cli_chart as chart
 from .cli_kube import Kube, KubeError, record, should_fail
 
 VERSION, COMMIT = "v3.19.5", "4a19a5b6fb912c5c28a779e73f2e0880d9e239a4"

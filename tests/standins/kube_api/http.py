@@ -20,6 +20,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
+from tests.support.http_site import ServerThread
+
 from . import errors
 from .router import Request, Response
 
@@ -131,7 +133,7 @@ class _Server(ThreadingHTTPServer):
     plumbing: Plumbing
 
 
-def serve(plumbing: Plumbing, tls_dir: Path | None) -> tuple[_Server, threading.Thread, bytes | None]:
+def serve(plumbing: Plumbing, tls_dir: Path | None) -> tuple[_Server, ServerThread, bytes | None]:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.plumbing = plumbing
     ca_pem = None
@@ -142,10 +144,7 @@ def serve(plumbing: Plumbing, tls_dir: Path | None) -> tuple[_Server, threading.
         context.load_cert_chain(cert, key)
         server.socket = context.wrap_socket(server.socket, server_side=True)
         ca_pem = cert.read_bytes()
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="kube-api-standin", daemon=True)
-    thread.start()
-    return server, thread, ca_pem
+    return server, ServerThread(server, name="kube-api-standin"), ca_pem
 
 
 def make_certificate(directory: Path) -> tuple[Path, Path]:

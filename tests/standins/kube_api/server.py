@@ -59,7 +59,7 @@ class KubeApiServer:
 
     def start(self) -> KubeApiServer:
         tls_dir = Path(self._tmp.name) / "tls" if self._tls else None
-        self._server, _, self.ca_pem = serve(self.plumbing, tls_dir)
+        self._server, self._runner, self.ca_pem = serve(self.plumbing, tls_dir)
         host, port = self._server.server_address[:2]
         self.url = f"{'https' if self._tls else 'http'}://{host}:{port}"
         self._router = Router(self.registry, self.store, self.workloads, f"{host}:{port}",
@@ -68,8 +68,7 @@ class KubeApiServer:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._runner.stop()
             self._server = None
         self._tmp.cleanup()
 

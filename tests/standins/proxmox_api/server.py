@@ -6,7 +6,6 @@ import secrets
 import socket
 import ssl
 import tempfile
-import threading
 import time
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +13,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
+
+from tests.support.http_site import ServerThread
 
 from .api import Api, Request, Response
 from .perms import LAB_PRIVILEGES
@@ -87,7 +88,7 @@ class ProxmoxStandin:
         self.ca_file: Path | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._runner: ServerThread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> ProxmoxStandin:
@@ -101,19 +102,14 @@ class ProxmoxStandin:
             server.socket = context.wrap_socket(server.socket, server_side=True)
             self.ca_file = cert
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="pve-standin",
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self._runner = ServerThread(server, name="pve-standin")
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        if self._runner is not None:
+            self._runner.stop()
+            self._runner = None
             self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None

@@ -106,8 +106,8 @@ class Frr:
                     "-P", "0"]
             if daemon == "zebra":
                 argv += ["--log", "stdout"]
-            procs.append(DaemonProcess(name=daemon, argv=tuple(argv), marker=str(path),
-                                       files=(path,), ready=folder / f"{daemon}.vty"))
+            procs.append(DaemonProcess(name=daemon, argv=tuple(argv), files=(path,),
+                                       ready=folder / f"{daemon}.vty"))
         return NamespaceDaemon(
             files=tuple(out_files), processes=tuple(procs), control_socket=str(folder),
             tools={f"{SBIN}/zebra": "frr", f"{SBIN}/bgpd": "frr", "vtysh": "frr"},

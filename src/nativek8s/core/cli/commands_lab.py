@@ -7,31 +7,30 @@ import sys
 
 import click
 
+from .lab_target import LabTarget, with_lab
 from .options import composition, topology_file
 from .output import emit, output_option, reporter, stdout_style
 
 
 @click.command()
-@topology_file
+@with_lab(deploy=True)
 @composition
 @click.option("--speaker", type=click.Choice(["gobgp", "bird"]), default=None,
               help="netns backend: the nodes' BGP speaker (default gobgp, as Cilium embeds).")
 @click.option("--routes/--no-routes", default=True, help="Print each machine's routing table.")
-def deploy(topology, speaker, routes, **choices):
+def deploy(target: LabTarget, speaker: str | None, routes: bool) -> None:
     """Create the lab (or heal it), wait for BGP to converge and verify it.
 
-    Run it again after a failure or an interrupt: finished work is checked, not redone.
+    LAB heals a deployed lab from the plan it saved; -f FILE builds or changes the lab the
+    file describes; with neither, the only lab there is, else the reference lab. Run it
+    again after a failure or an interrupt: finished work is checked, not redone.
     """
     from ..engine.lab import deploy as run_deploy
     from ..engine.lab import lab_observer
-    from ..engine.state import LabState
-    from ..plan import build_plan
     from ..verify import route_table
-    from .commands_topology import _load
 
-    topo, reg = _load(topology, deployable=True, **choices)
-    plan = build_plan(topo)
-    state = LabState(plan.lab)
+    plan, state, reg = target.plan, target.state, target.registry
+    assert plan is not None and reg is not None
     options = {"speaker": speaker} if speaker else {}
     report = reporter()
     results = run_deploy(plan, state, reg, report, **options)
@@ -54,40 +53,42 @@ def deploy(topology, speaker, routes, **choices):
 
 
 @click.command()
-@click.argument("lab", required=False)
-def destroy(lab):
-    """Remove everything the lab created, and nothing else (safe to run twice)."""
+@with_lab(must_exist=False)
+def destroy(target: LabTarget | None) -> None:
+    """Remove everything the lab created, and nothing else (safe to run twice).
+
+    Works from the lab's state; where the state is lost or damaged, from the marks the
+    backend put on what the lab created.
+    """
     from ..engine.lab import destroy as run_destroy
-    from ..engine.state import LabState, known_labs, resolve_lab
     from ..registry import registry
 
     # Nothing to remove is not an error: destroy is safe to run twice.
     report = reporter()
-    if lab is None and not known_labs():
+    if target is None:
         report.final("nothing to destroy: no lab is deployed")
         return
-    if lab is not None and not LabState(lab).exists():
-        report.final(f"nothing to destroy: lab {lab!r} has no state")
+    removed = run_destroy(target.state, registry(), report, plan=target.plan)
+    if removed is None:
+        report.final(f"nothing to destroy: lab {target.lab!r} has no state and nothing of "
+                     "it was found")
         return
-    state = resolve_lab(lab)
-    removed = run_destroy(state, registry(), report)
-    report.final(f"lab {state.lab}: destroyed ({len(removed)} resources removed)")
+    report.final(f"lab {target.lab}: destroyed ({len(removed)} resources removed)")
 
 
 @click.command()
-@click.argument("lab", required=False)
+@with_lab()
 @output_option
-def status(lab, output):
+def status(target: LabTarget, output: str) -> None:
     """Show each machine and BGP session of a lab.
 
     -o json|yaml: a Status document (`nativek8s schema status`).
     """
     from ..engine.lab import lab_observer
-    from ..engine.state import resolve_lab
     from ..registry import registry
     from ..status import machines_ok, session_statuses
 
-    state = resolve_lab(lab)
+    state = target.state
     ctx, observer = lab_observer(state, registry(), reporter())
     machines = observer.machines()
     sessions = session_statuses(ctx.plan, observer, ctx.plugins.router)
@@ -125,23 +126,22 @@ def _uptime(seconds: float | None) -> str:
 
 
 @click.command()
-@click.argument("lab", required=False)
+@with_lab()
 @output_option
 @click.option("--wait", type=float, default=0.0, metavar="SECONDS",
               help="Poll BGP and routes for up to this long before judging.")
-def verify(lab, output, wait):
+def verify(target: LabTarget, output: str, wait: float) -> None:
     """Check the lab against its plan: sessions, routes, pod-to-pod, source addresses.
 
     -o json|yaml: a VerifyReport document, with the checks that could not run and why.
     """
     from ..engine.lab import lab_verify_all
-    from ..engine.state import resolve_lab
     from ..errors import NativeK8sError
     from ..plan import Plan
     from ..registry import registry
     from ..verify import not_run, summary
 
-    state = resolve_lab(lab)
+    state = target.state
     report = reporter()
     results, reason = lab_verify_all(state, registry(), report, wait=wait)
     if results is None and output == "table":

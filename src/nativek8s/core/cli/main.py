@@ -11,6 +11,7 @@ from ..errors import EXIT_USAGE, NativeK8sError
 from ..report import set_current
 from . import commands_lab, commands_meta, commands_topology
 from .output import add_verbosity, configure_logging, unconfigure_logging
+from .pipes import protect_output
 
 
 def _close(ctx: click.Context) -> None:
@@ -71,6 +72,7 @@ for command in (*commands_topology.COMMANDS, *commands_lab.COMMANDS, *commands_m
 
 
 def main() -> None:
+    protect_output()  # `nativek8s deploy | head -2` must not abort the deploy
     cli(prog_name="nativek8s")
 
 

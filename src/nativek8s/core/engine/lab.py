@@ -19,7 +19,7 @@ from ..report import Reporter, reporting
 from ..verify import CheckResult, summary, verify
 from .context import LabContext
 from .lock import LabLock
-from .state import LabState
+from .state import DamagedState, LabState
 from .steps import Progress, Step, run_steps
 
 CONVERGE_WAIT = 60.0  # seconds deploy waits for BGP to converge before it reports
@@ -67,7 +67,11 @@ def _deploy(ctx: LabContext, plan: Plan, state: LabState,
         for finding in found:
             if finding.warning:
                 echo(finding.line())
-        previous = state.load_plan() if state.exists() else None
+        try:
+            previous = state.load_plan() if state.exists() else None
+        except DamagedState as exc:  # the topology at hand says what the lab is
+            echo(f"{exc.path} is damaged ({exc.why}); writing it again from the topology")
+            previous = None
         if previous is not None and previous != plan:
             echo(f"lab {plan.lab}: the plan changed since the last deploy; reconciling")
         state.save_plan(plan)
@@ -102,13 +106,48 @@ def open_lab(state: LabState, registry: Registry, echo: Echo) -> LabContext:
     return context(state.load_plan(), state, registry, echo)
 
 
-def destroy(state: LabState, registry: Registry, echo: Echo) -> list[str]:
-    """Remove what the lab created (from its state alone) and forget the lab."""
-    ctx = open_lab(state, registry, echo)
-    with LabLock(state.dir / "lock", state.lab), reporting(ctx.report), \
-            ctx.report.waiting(f"removing lab {state.lab}"):
-        removed = _hypervisor(ctx).destroy(ctx)
-    state.remove()
+def destroy(state: LabState, registry: Registry, echo: Echo,
+            plan: Plan | None = None) -> list[str] | None:
+    """Remove what the lab created and forget the lab. From its state when it can be read,
+    else from the marks the hypervisor put on what it made (``plan``, from a topology file,
+    says which hypervisor and where). The lock is held until the state folder is gone, and
+    a deploy holding it (even before it saved anything) makes destroy wait for nothing: it
+    says the lab is busy. None: no state and nothing marked was found."""
+    report = echo if isinstance(echo, Reporter) else Reporter.to(echo)
+    with reporting(report), report.waiting(f"removing lab {state.lab}"):
+        if not state.dir.exists():
+            return _destroy_marked(state.lab, plan, registry, report) or None
+        with LabLock(state.dir / "lock", state.lab):
+            removed = None
+            try:
+                saved = state.load_plan() if state.exists() else None
+                if saved is not None:
+                    ctx = context(saved, state, registry, report)
+                    removed = _hypervisor(ctx).destroy(ctx)
+            except DamagedState as exc:
+                report.say(f"{exc.path} is damaged ({exc.why}): removing what is marked as "
+                           f"lab {state.lab}'s instead")
+                saved = None
+            if removed is None:
+                removed = _destroy_marked(state.lab, saved or plan, registry, report)
+            state.remove()
+    return removed
+
+
+def _destroy_marked(lab: str, plan: Plan | None, registry: Registry,
+                    report: Reporter) -> list[str]:
+    """Ask each hypervisor (the plan's, or every installed one) to remove what carries the
+    lab's mark."""
+    names = ([plan.composition.hypervisor, *plan.composition.datacentre_hypervisors.values()]
+             if plan else registry.names("hypervisor"))
+    removed: list[str] = []
+    for name in sorted(set(names)):
+        hyp = registry.create("hypervisor", name)
+        if hasattr(hyp, "destroy_marked"):
+            removed += hyp.destroy_marked(lab, plan, report.say)
+        elif plan is not None:
+            report.say(f"the {name} hypervisor cannot find lab {lab}'s resources without "
+                       "its state")
     return removed
 
 

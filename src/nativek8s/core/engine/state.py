@@ -13,6 +13,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from ..errors import UsageError
 from ..kinds import RenderedFile
 from ..paths import lab_dir, state_root
@@ -20,11 +22,33 @@ from ..plan import MD5_SECRET, Plan
 from ..secrets import SecretStore, write_private
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def _atomic_write(path: Path, data: str | bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(text)
+    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
     os.replace(tmp, path)
+
+
+class DamagedState(UsageError):
+    """A file of the lab's state cannot be read; the message names it and the way out."""
+
+    def __init__(self, lab: str, path: Path, why: str):
+        self.path, self.why = path, why
+        super().__init__(
+            f"lab {lab!r}: its state file {path} is damaged ({why}); `nativek8s destroy {lab}` "
+            "still removes what the lab made (from the marks the backend put on it), then "
+            "deploy again")
+
+
+def _damaged(lab: str, path: Path, why: str) -> DamagedState:
+    return DamagedState(lab, path, why)
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(x) for x in err["loc"])
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where + ': ' if where else ''}{err['msg']}{more}"
 
 
 class LabState:
@@ -80,19 +104,41 @@ class LabState:
 
     def load_plan(self) -> Plan:
         try:
-            return Plan.model_validate_json(self.plan_file.read_text())
+            text = self.plan_file.read_text()
         except FileNotFoundError:
             raise UsageError(f"lab {self.lab!r} has no state in {self.dir}; deploy it first "
                              f"(`nativek8s deploy`)") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise _damaged(self.lab, self.plan_file, str(exc)) from None
+        if not text.strip():
+            raise _damaged(self.lab, self.plan_file, "it is empty")
+        try:
+            plan = Plan.model_validate_json(text)
+        except ValidationError as exc:
+            raise _damaged(self.lab, self.plan_file, _first_error(exc)) from None
+        if plan.lab != self.lab:
+            raise _damaged(self.lab, self.plan_file, f"it holds the plan of lab {plan.lab!r}")
+        return plan
 
     # --- resources ----------------------------------------------------------------------
     def resources(self) -> dict[str, dict[str, Any]]:
         """Resource key → record. Recorded *before* a resource is created, so a crash in
         between still lets destroy find it."""
         try:
-            return json.loads(self.resources_file.read_text())
+            data = json.loads(self.resources_file.read_text())
         except FileNotFoundError:
             return {}
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise _damaged(self.lab, self.resources_file, f"not JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise _damaged(self.lab, self.resources_file,
+                           f"it holds {type(data).__name__} {json.dumps(data)[:40]}, "
+                           "not a mapping of resources")
+        bad = [k for k, v in data.items() if not isinstance(v, dict)]
+        if bad:
+            raise _damaged(self.lab, self.resources_file,
+                           f"the record of {bad[0]!r} is not a mapping")
+        return data
 
     def record(self, key: str, **fields: Any) -> None:
         with self._lock:
@@ -115,9 +161,7 @@ class LabState:
             if f.secret:
                 write_private(path, f.content)
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                data = f.content.encode() if isinstance(f.content, str) else f.content
-                path.write_bytes(data)
+                _atomic_write(path, f.content)
 
     def remove(self) -> None:
         """Forget the lab entirely (after destroy)."""

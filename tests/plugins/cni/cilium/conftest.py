@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from nativek8s.core.secrets import SecretStore
+from tests.support.launchers import write_launchers
 
 
 @pytest.fixture
@@ -18,9 +19,7 @@ def secrets(tmp_path: Path) -> SecretStore:
 @pytest.fixture
 def tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The helm and cilium CLI stand-ins first on PATH; returns their call log."""
-    from kube_lab import write_launchers
-
-    bin_dir = write_launchers(tmp_path / "bin")
+    bin_dir = write_launchers(tmp_path / "bin", ("helm", "cilium"))
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     log = tmp_path / "calls.jsonl"
     monkeypatch.setenv("NK8S_STANDIN_LOG", str(log))

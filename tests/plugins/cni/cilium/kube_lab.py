@@ -7,7 +7,6 @@ A plain module (not conftest) so tests import it by a name no other test folder 
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,14 +18,7 @@ from nativek8s.core.plan import Plan
 from nativek8s.core.secrets import SecretStore
 from nativek8s.plugins.cni.cilium.kube import Kube, kubeconfig_path
 from nativek8s.plugins.cni.cilium.node_labels import kube_node_name
-
-PROJECT_ROOT = Path(__file__).resolve().parents[4]
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.insert(0, str(PROJECT_ROOT))  # the stand-ins live in tests/standins
-
 from tests.standins.kube_api import KubeApiServer, kube_api_server
-
-STANDIN_BIN = PROJECT_ROOT / "tests" / "standins" / "bin"
 
 
 @dataclass
@@ -46,19 +38,6 @@ def make_ctx(plan: Plan, root: Path) -> Ctx:
     state = LabState(plan.lab, root=root)
     state.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     return Ctx(plan, state, state.secrets(plan))
-
-
-def write_launchers(directory: Path, tools: tuple[str, ...] = ("helm", "cilium")) -> Path:
-    """`helm`/`cilium` in directory, running the stand-ins with this interpreter."""
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = [p for p in sys.path if p]
-    for tool in tools:
-        launcher = directory / tool
-        launcher.write_text(
-            f"#!{sys.executable} -S\nimport sys\nsys.path.extend({paths!r})\nimport runpy\n"
-            f"runpy.run_path({str(STANDIN_BIN / tool)!r}, run_name='__main__')\n")
-        launcher.chmod(0o755)
-    return directory
 
 
 def calls(log: Path) -> list[dict[str, Any]]:

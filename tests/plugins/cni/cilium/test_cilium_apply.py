@@ -11,12 +11,11 @@ import pytest
 
 pytest.importorskip("kubernetes")
 
-from cilium_plans import THREE_DC, make_plan, three_dc, with_cilium
-from kube_lab import cluster, connect, make_ctx
-
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.core.plan import MD5_SECRET
 from nativek8s.plugins.cni.cilium.apply import apply_bgp, ensure_node_labels
+from tests.plugins.cni.cilium.cilium_plans import THREE_DC, make_plan, three_dc, with_cilium
+from tests.plugins.cni.cilium.kube_lab import cluster, connect, make_ctx
 from tests.standins.kube_api import crds_or_skip
 
 V2 = "cilium.io/v2"

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from cilium_plans import make_plan, three_dc, with_cilium
-from cilium_upstream import crd_errors, crd_index, snapshot_for
 
 from nativek8s.core.errors import PluginError
 from nativek8s.core.plan import BgpEndpoint
 from nativek8s.plugins.cni.cilium.bgp_resources import dc_resources
 from nativek8s.plugins.cni.cilium.peering import dc_peerings
 from nativek8s.plugins.cni.cilium.versions import bgp_api, parse_version
+from tests.plugins.cni.cilium.cilium_plans import make_plan, three_dc, with_cilium
+from tests.plugins.cni.cilium.cilium_upstream import crd_errors, crd_index, snapshot_for
 
 LABS = {
     "reference": lambda version, **o: make_plan(with_cilium(version, **o)),

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from cilium_plans import topology_text, with_cilium
 
 from nativek8s.core.errors import TopologyError
 from nativek8s.core.load import load_topology, parse_topology
 from nativek8s.core.registry import Registry, make_plugin_manager
 from nativek8s.plugins.cni.cilium import plugin
 from nativek8s.plugins.cni.cilium.options import CiliumOptions
+from tests.plugins.cni.cilium.cilium_plans import topology_text, with_cilium
 
 
 @pytest.fixture(scope="module")

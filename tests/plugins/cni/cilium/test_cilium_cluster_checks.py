@@ -12,9 +12,6 @@ import pytest
 
 pytest.importorskip("kubernetes")
 
-from cilium_plans import make_plan, three_dc
-from kube_lab import Ctx, cluster, connect, make_ctx
-
 from nativek8s.core.plan import Plan
 from nativek8s.plugins.cni.cilium.apply import apply_bgp
 from nativek8s.plugins.cni.cilium.bgp_status import (
@@ -30,6 +27,8 @@ from nativek8s.plugins.cni.cilium.probes import IMAGE, PROBE
 from nativek8s.plugins.cni.cilium.readiness import wait_cilium_ready
 from nativek8s.plugins.cni.cilium.running_config import config_checks
 from nativek8s.plugins.cni.cilium.wait import WaitTimeout
+from tests.plugins.cni.cilium.cilium_plans import make_plan, three_dc
+from tests.plugins.cni.cilium.kube_lab import Ctx, cluster, connect, make_ctx
 from tests.standins.kube_api import KubeApiServer, crds_or_skip
 
 V2 = "cilium.io/v2"

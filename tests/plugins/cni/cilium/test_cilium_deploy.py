@@ -12,14 +12,14 @@ import pytest
 
 pytest.importorskip("kubernetes")
 
-from cilium_plans import make_plan, with_cilium
-from kube_lab import Ctx, calls, cluster, make_ctx, write_launchers
-
 from nativek8s.core.engine.steps import Progress, StepFailed, run_steps
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.plugins.cni.cilium.cilium import Cilium
 from nativek8s.plugins.cni.cilium.probes import PROBE
+from tests.plugins.cni.cilium.cilium_plans import make_plan, with_cilium
+from tests.plugins.cni.cilium.kube_lab import Ctx, calls, cluster, make_ctx
 from tests.standins.kube_api import KubeApiServer, crds_or_skip
+from tests.support.launchers import write_launchers
 
 
 def agents_establish_sessions(srv: KubeApiServer) -> None:

@@ -11,9 +11,6 @@ import yaml
 
 pytest.importorskip("kubernetes")
 
-from cilium_plans import make_plan, with_cilium
-from kube_lab import calls, cluster, connect, make_ctx
-
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.plugins.cni.cilium.install import (
     Installer,
@@ -27,6 +24,8 @@ from nativek8s.plugins.cni.cilium.readiness import wait_cilium_ready
 from nativek8s.plugins.cni.cilium.release import current_release
 from nativek8s.plugins.cni.cilium.values import helm_values
 from nativek8s.plugins.cni.cilium.wait import WaitTimeout
+from tests.plugins.cni.cilium.cilium_plans import make_plan, with_cilium
+from tests.plugins.cni.cilium.kube_lab import calls, cluster, connect, make_ctx
 
 
 def which_of(*present: str):

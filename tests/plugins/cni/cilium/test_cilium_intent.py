@@ -6,12 +6,12 @@ from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 import yaml
-from cilium_plans import make_plan, three_dc, with_cilium
 
 from nativek8s.core.intent import SpeakerIntent
 from nativek8s.core.kinds import RenderContext
 from nativek8s.core.plan import MD5_SECRET
 from nativek8s.plugins.cni.cilium.cilium import Cilium
+from tests.plugins.cni.cilium.cilium_plans import make_plan, three_dc, with_cilium
 
 
 def test_reference_intent():

@@ -11,9 +11,6 @@ import pytest
 
 pytest.importorskip("kubernetes")
 
-from cilium_plans import make_plan
-from kube_lab import cluster, connect, make_ctx
-
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.plugins.cni.cilium.kube import (
     ApplyConflict,
@@ -24,6 +21,8 @@ from nativek8s.plugins.cni.cilium.kube import (
     require_kubernetes,
 )
 from nativek8s.plugins.cni.cilium.wait import Poll, WaitTimeout, wait_for
+from tests.plugins.cni.cilium.cilium_plans import make_plan
+from tests.plugins.cni.cilium.kube_lab import cluster, connect, make_ctx
 
 SECRET = {"apiVersion": "v1", "kind": "Secret",
           "metadata": {"name": "s", "namespace": "kube-system"},

@@ -12,9 +12,6 @@ import pytest
 
 pytest.importorskip("kubernetes")
 
-from cilium_plans import make_plan
-from kube_lab import cluster, connect, make_ctx, register
-
 from nativek8s.plugins.cni.cilium.bgp_status import node_config_reader, wait_bgp
 from nativek8s.plugins.cni.cilium.kube import KubeError
 from nativek8s.plugins.cni.cilium.pod_cidrs import (
@@ -24,6 +21,8 @@ from nativek8s.plugins.cni.cilium.pod_cidrs import (
     pod_cidr_checks,
 )
 from nativek8s.plugins.cni.cilium.wait import WaitTimeout
+from tests.plugins.cni.cilium.cilium_plans import make_plan
+from tests.plugins.cni.cilium.kube_lab import cluster, connect, make_ctx, register
 from tests.standins.kube_api import KubeApiServer, crds_or_skip
 
 NODE1, NODE2 = "reference-node-1", "reference-node-2"

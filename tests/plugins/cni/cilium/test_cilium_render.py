@@ -1,17 +1,14 @@
 """`render`: the files, their YAML, the MD5 Secret, and golden files of the reference lab.
 
-Set NK8S_UPDATE_GOLDEN=1 to rewrite the golden files after a deliberate change.
+`pytest --update-goldens` rewrites the golden files after a deliberate change.
 """
 
 from __future__ import annotations
 
-import os
 import stat
 
 import pytest
 import yaml
-from cilium_plans import make_plan, three_dc, with_cilium
-from cilium_upstream import PROJECT_ROOT, crd_errors, snapshot_for, values_errors
 
 from nativek8s.core.errors import UsageError
 from nativek8s.core.kinds import RenderContext
@@ -22,6 +19,9 @@ from nativek8s.plugins.cni.cilium.cilium import Cilium
 from nativek8s.plugins.cni.cilium.options import options_of
 from nativek8s.plugins.cni.cilium.values import helm_values
 from nativek8s.plugins.cni.cilium.versions import parse_version
+from tests.plugins.cni.cilium.cilium_plans import make_plan, three_dc, with_cilium
+from tests.plugins.cni.cilium.cilium_upstream import PROJECT_ROOT, crd_errors, snapshot_for, values_errors
+from tests.support.golden import Golden
 
 GOLDEN = PROJECT_ROOT / "tests" / "data" / "golden" / "cilium" / "reference"
 
@@ -37,16 +37,9 @@ def test_reference_lab_files(secrets):
     assert not secrets.exists(MD5_SECRET)  # no MD5: no password generated
 
 
-def test_reference_lab_matches_golden_files(secrets):
+def test_reference_lab_matches_golden_files(secrets, golden: Golden):
     files = _render(make_plan(), secrets)
-    if os.environ.get("NK8S_UPDATE_GOLDEN") == "1":
-        for path, f in files.items():
-            (GOLDEN / path).parent.mkdir(parents=True, exist_ok=True)
-            (GOLDEN / path).write_text(f.content)
-    golden = sorted(str(p.relative_to(GOLDEN)) for p in GOLDEN.rglob("*") if p.is_file())
-    assert golden == sorted(files), "rerun with NK8S_UPDATE_GOLDEN=1 after a deliberate change"
-    for path, f in files.items():
-        assert f.content == (GOLDEN / path).read_text(), f"{path} differs from its golden file"
+    golden.check_tree(GOLDEN, {path: f.content for path, f in files.items()})
 
 
 def test_values_file_is_the_helm_values(secrets):

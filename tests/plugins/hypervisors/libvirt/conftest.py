@@ -12,18 +12,18 @@ import pytest
 libvirt = pytest.importorskip("libvirt", reason="libvirt-python is not installed "
                               "(pip install nativek8s[libvirt])")
 
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.registry import Registry
-from nativek8s.plugins.hypervisors.libvirt.connection import binding, pinned
-from tests.libvirt_env.fixtures import (  # noqa: F401 - tier-2 fixtures
+from nativek8s.core.engine.state import LabState  # noqa: E402 - after importorskip
+from nativek8s.core.registry import Registry  # noqa: E402 - after importorskip
+from nativek8s.plugins.hypervisors.libvirt.connection import binding, pinned  # noqa: E402 - after importorskip
+from tests.libvirt_env.fixtures import (  # noqa: E402,F401 - tier-2 fixtures
     libvirt_conn,
     libvirt_daemon,
     libvirt_uri,
     standin_guest,
 )
 
-from .libvirt_lab import NODE_XML, MediaFiles, Recording, registry_with
-from .standin_os import StandinOSes
+from .libvirt_lab import NODE_XML, MediaFiles, Recording, registry_with  # noqa: E402 - after importorskip
+from .standin_os import StandinOSes  # noqa: E402 - after importorskip
 
 
 @pytest.fixture

@@ -171,3 +171,28 @@ def test_observer_reports_domain_states_and_console(conn, test_uri, registry, st
         obs.addresses("router-1")
     with pytest.raises(Exception, match="not observable through libvirt"):
         obs.access("router-1")
+
+
+@pytest.mark.parametrize("damage", ["lost", "garbage"])
+def test_destroy_without_state_removes_what_carries_the_labs_metadata(conn, test_uri, registry,
+                                                                      state, damage):
+    """The state folder lost (or its files garbage): destroy given the topology's plan finds
+    the lab's domains, volumes, pool and networks by their metadata; others stay."""
+    import shutil
+
+    _foreign(conn)
+    plan = make_plan(registry, uri=test_uri)
+    deploy(plan, state, registry)
+    if damage == "lost":
+        shutil.rmtree(state.dir)
+    else:
+        state.plan_file.write_text("garbage")
+    lines: list[str] = []
+    removed = destroy(LabState(plan.lab, state.dir.parent.parent), registry, lines.append,
+                      plan=plan)
+    assert _names(conn.listAllNetworks()) == {"someone-else"}
+    assert _names(conn.listAllDomains()) == {"someone-else-vm"}
+    assert "nk8s-reference" not in _names(conn.listAllStoragePools())
+    assert sorted(r.split()[0] for r in removed) == (
+        ["domain"] * 4 + ["network"] * 4 + ["pool"] + ["volume"] * 4)
+    assert not state.dir.exists()

@@ -12,7 +12,7 @@ import pytest
 from nativek8s.plugins.hypervisors.libvirt.hosttraps import bridge_filter_problem
 from nativek8s.plugins.nodeos.talos.options import QEMU_GUEST_AGENT_SCHEMATIC
 from tests.doctor_cli import bare_host, openwrt_files, run, topology
-from tests.http_site import Site, serve
+from tests.support.http_site import Site, serve
 
 FACTORY_PATH = f"/image/{QEMU_GUEST_AGENT_SCHEMATIC}/v1.13.9"
 

@@ -1,7 +1,7 @@
 """`nativek8s render` for libvirt: golden XML of the reference lab, checked by libvirt's own
 schemas (the test driver's VALIDATE flags), and what the XML must say.
 
-Set NK8S_UPDATE_GOLDEN=1 to rewrite the golden files after a deliberate change.
+`pytest --update-goldens` rewrites the golden files after a deliberate change.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from nativek8s.core.registry import Registry
 from nativek8s.core.render import render_files
 from nativek8s.core.secrets import SecretStore
 from nativek8s.plugins.hypervisors.libvirt.xml import NS
+from tests.support.golden import Golden
 
 from .libvirt_lab import make_plan, topology
 
@@ -54,16 +55,9 @@ def _xml(files: dict[str, RenderedFile], path: str) -> ET.Element:
     return ET.fromstring(files[path].content)
 
 
-def test_golden_reference_lab(rendered, registry: Registry):
+def test_golden_reference_lab(rendered, registry: Registry, golden: Golden):
     files = rendered(make_plan(registry))
-    if os.environ.get("NK8S_UPDATE_GOLDEN") == "1":
-        for path, f in files.items():
-            (GOLDEN / path).parent.mkdir(parents=True, exist_ok=True)
-            (GOLDEN / path).write_text(str(f.content))
-    golden = sorted(str(p.relative_to(GOLDEN)) for p in GOLDEN.rglob("*.xml"))
-    assert golden == sorted(files), "rerun with NK8S_UPDATE_GOLDEN=1 after a deliberate change"
-    for path, f in files.items():
-        assert (GOLDEN / path).read_text() == f.content, path
+    golden.check_tree(GOLDEN, {path: str(f.content) for path, f in files.items()})
 
 
 def test_rendered_xml_passes_libvirts_schemas(rendered, registry, tmp_path):
@@ -193,7 +187,6 @@ def test_render_with_the_builtin_os_plugins_names_cache_paths_and_fetches_nothin
     """`nativek8s render --hypervisor libvirt` (the article's lab) works offline: the
     domains point at where openwrt and talos will put their media; nothing is downloaded or
     built, and the state keeps only the lab's router credentials."""
-    import os
     import subprocess
     import sys
 

@@ -50,21 +50,51 @@ def test_wiring_of_the_reference_lab(ctx):
         assert "link set lo alias nativek8s-lab=reference" in ns.configure
 
 
-def test_processes_are_stopped_by_pid_only_when_their_marker_matches(tmp_path):
-    marker = str(tmp_path / "unique-marker")
-    pid = processes.start([sys.executable, "-c", "import time; time.sleep(60)", marker],
-                          tmp_path / "log")
+def _sleeper(tmp_path, *extra: str) -> processes.Identity:
+    own_ns = os.stat("/proc/self/ns/net").st_ino
+    return processes.start([sys.executable, "-c", "import time; time.sleep(60)", *extra],
+                           tmp_path / "log", os.path.realpath(sys.executable), own_ns)
+
+
+def test_a_process_is_ours_only_while_it_is_the_one_started(tmp_path):
+    ident = _sleeper(tmp_path)
     try:
-        assert processes.is_ours(pid, marker)
-        assert processes.find(marker) == [pid]
-        assert not processes.stop(pid, "some-other-marker")  # not ours: untouched
-        assert processes.is_ours(pid, marker)
-        assert processes.stop(pid, marker)
-        time.sleep(0.05)
-        assert not processes.is_ours(pid, marker)
+        assert processes.is_ours(ident)
+        assert ident.start > 0 and ident.exe == os.path.realpath(sys.executable)
+        # Same PID, another start time (a recycled PID), exe or namespace: not ours.
+        for other in (dict(start=ident.start + 1), dict(exe="/usr/bin/tail"),
+                      dict(netns=ident.netns + 1)):
+            fake = processes.Identity(**{**ident.record(), **other})
+            assert not processes.is_ours(fake)
+            assert processes.stop_all([fake]) == []
+        assert processes.is_ours(ident)  # untouched by the attempts above
+        assert processes.Identity.from_record(ident.record()) == ident
+        assert processes.stop_all([ident]) == [ident.pid]
+        assert not processes.is_ours(ident)
     finally:
-        if processes.is_ours(pid, marker):
-            os.kill(pid, 9)
+        if processes.is_ours(ident):
+            os.kill(ident.pid, 9)
+
+
+def test_a_command_line_naming_a_lab_file_does_not_make_a_process_ours(tmp_path):
+    """A `tail -F .../router-1.bird.conf` (any process mentioning the lab's files) is never
+    taken for a daemon: nothing finds processes by their command line any more."""
+    conf = tmp_path / "router-1.bird.conf"
+    conf.write_text("")
+    tail = subprocess.Popen(["tail", "-F", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        assert not hasattr(processes, "find")
+        time.sleep(0.05)
+        ident = processes.identity(tail.pid)
+        assert ident is not None
+        record = {**ident.record(), "exe": processes.executable("bird")}
+        assert not processes.is_ours(processes.Identity.from_record(record))
+        assert processes.stop_all([processes.Identity.from_record(record)]) == []
+        assert tail.poll() is None
+    finally:
+        tail.kill()
+        tail.wait()
 
 
 def test_preflight_needs_root(ctx, monkeypatch):

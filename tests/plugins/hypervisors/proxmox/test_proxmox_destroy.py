@@ -82,3 +82,20 @@ def test_a_lab_whose_state_was_lost_is_found_again_by_its_marks(pve, make_lab):
     assert len(removed) == 4 + 2 + 3 + 1  # VMs, router disks (by their names), vnets, zone
     volumes = [v for st in pve.state.nodes["pve"].storages.values() for v in st.volumes]
     assert [v.split(":")[1].split("/")[0] for v in volumes] == ["iso"]
+
+
+def test_destroy_without_state_goes_by_the_marks(pve, make_lab):
+    """The state folder is lost: given the topology's plan, the lab's VMs (tags) and SDN
+    objects (aliases) are removed; a foreign VM stays."""
+    import shutil
+
+    api = pve.client()
+    wait(api, "pve", api.nodes("pve").qemu.post(vmid=100, name="someone-elses", memory=512))
+    lab = make_lab(pve)
+    lab.deploy()
+    shutil.rmtree(lab.root)
+    removed = lab.plugin().destroy_marked(lab.plan.lab, lab.plan, lab.lines.append)
+    assert [vm.config["name"] for vm in pve.state.vms.values()] == ["someone-elses"]
+    assert len([r for r in removed if r.startswith("VM ")]) == 4
+    assert not pve.state.sdn.zones and not pve.state.sdn.vnets
+    assert not lab.root.exists()  # nothing written where the state was

@@ -10,7 +10,7 @@ import pytest
 
 from nativek8s.plugins.nodeos.talos.options import QEMU_GUEST_AGENT_SCHEMATIC
 from tests.doctor_cli import bare_host, openwrt_files, run, topology
-from tests.http_site import Site, serve
+from tests.support.http_site import Site, serve
 
 from .pve_lab import write_token, writes
 

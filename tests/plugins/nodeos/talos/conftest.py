@@ -4,32 +4,25 @@ its simulation, call log and a private HOME, and labs in a temporary state root.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from talos_lab import FAST, STANDINS, Lab
-from talos_plans import reference
-from talos_upstream import schema_path
 
 from nativek8s.core.plan import Plan
 from nativek8s.plugins.nodeos.talos.versions import parse_version
+from tests.plugins.nodeos.talos.talos_lab import FAST, Lab
+from tests.plugins.nodeos.talos.talos_plans import reference
+from tests.plugins.nodeos.talos.talos_upstream import schema_path
+from tests.support.launchers import write_launchers
 
 
 @pytest.fixture(scope="session")
 def standin_launcher(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A bin folder whose ``talosctl`` runs the stand-in with this interpreter (``-S`` and
     no version-manager shim: ~0.1 s a call instead of ~0.4 s)."""
-    directory = tmp_path_factory.mktemp("talosctl-bin")
-    launcher = directory / "talosctl"
-    paths = [p for p in sys.path if p]
-    launcher.write_text(
-        f"#!{sys.executable} -S\nimport sys\nsys.path.extend({paths!r})\nimport runpy\n"
-        f"runpy.run_path({str(STANDINS / 'bin' / 'talosctl')!r}, run_name='__main__')\n")
-    launcher.chmod(0o755)
-    return directory
+    return write_launchers(tmp_path_factory.mktemp("talosctl-bin"), ("talosctl",))
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ test folder uses (tests import it; ``conftest`` only holds fixtures)."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,12 +13,7 @@ from nativek8s.core.engine.context import LabContext
 from nativek8s.core.engine.state import LabState
 from nativek8s.core.plan import Plan
 from nativek8s.core.registry import registry
-
-STANDINS = Path(__file__).resolve().parents[3] / "standins"
-if str(STANDINS) not in sys.path:
-    sys.path.insert(0, str(STANDINS))  # talos_sim: the stand-in's simulation helpers
-
-import talos_sim
+from tests.standins import talos_sim
 
 FAST = {"poll_interval": 0.02, "maintenance_timeout": 20.0, "install_timeout": 20.0,
         "api_timeout": 20.0, "ready_timeout": 20.0, "command_timeout": 30.0}

@@ -4,11 +4,11 @@ core Problems at the right YAML path; the hook stays silent for other node OSes.
 from __future__ import annotations
 
 import pytest
-from talos_plans import THREE_DC, topology
 
 from nativek8s.core.errors import Problem, UsageError
 from nativek8s.plugins.nodeos.talos.plugin import nativek8s_validate_topology
 from nativek8s.plugins.nodeos.talos.versions import supported
+from tests.plugins.nodeos.talos.talos_plans import THREE_DC, topology
 
 
 @pytest.mark.parametrize("version", ["1.13.0", "1.13.9", "1.14.0", "1.14.0-rc.1"])

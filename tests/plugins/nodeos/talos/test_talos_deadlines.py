@@ -4,15 +4,15 @@ and what the last answer was (talosctl stand-in; tiny deadlines, no timing asser
 from __future__ import annotations
 
 import pytest
-import talos_sim
-from talos_lab import FAST, Lab
-from talos_plans import reference
 
 from nativek8s.core.engine.steps import Progress, StepFailed, run_steps
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.plugins.nodeos.talos.provision import Provisioner
 from nativek8s.plugins.nodeos.talos.talos import Talos
 from nativek8s.plugins.nodeos.talos.waits import WaitExpired
+from tests.plugins.nodeos.talos.talos_lab import FAST, Lab
+from tests.plugins.nodeos.talos.talos_plans import reference
+from tests.standins import talos_sim
 
 SHORT = {"maintenance_timeout": 0.2, "api_timeout": 0.2, "ready_timeout": 0.2,
          "install_timeout": 0.2}

@@ -11,14 +11,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from talos_plans import reference
 
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.plugins.nodeos.talos.options import (
     QEMU_GUEST_AGENT_SCHEMATIC as SCHEMATIC,
 )
 from nativek8s.plugins.nodeos.talos.talos import Talos
-from tests.http_site import Site, serve
+from tests.plugins.nodeos.talos.talos_plans import reference
+from tests.support.http_site import Site, serve
 
 KERNEL = b"\x4d\x5a fake kernel " * 4096
 INITRAMFS = b"\xfd7zXZ fake initramfs " * 8192

@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 import yaml
-from talos_plans import VERSIONS, reference, three_dc
-from talos_upstream import ERRATUM_DEF, ERRATUM_KINDS, raw_schema, schema_errors
 
 from nativek8s.core.plan import Plan
 from nativek8s.plugins.nodeos.talos.render import patch_files
 from nativek8s.plugins.nodeos.talos.versions import parse_version
+from tests.plugins.nodeos.talos.talos_plans import VERSIONS, reference, three_dc
+from tests.plugins.nodeos.talos.talos_upstream import ERRATUM_DEF, ERRATUM_KINDS, raw_schema, schema_errors
 
 PLANS = {"reference": reference, "three-dc": three_dc}
 # container.ControlplaneOnlyConfig

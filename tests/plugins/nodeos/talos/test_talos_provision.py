@@ -10,13 +10,12 @@ import stat
 import time
 
 import pytest
-import talos_config
-import talos_sim
 import yaml
-from talos_lab import Lab
 
 from nativek8s.core.engine.steps import Progress, StepFailed, run_steps
 from nativek8s.plugins.nodeos.talos.talos import Talos
+from tests.plugins.nodeos.talos.talos_lab import Lab
+from tests.standins import talos_config, talos_sim
 
 INJECTED = [("version", None), ("gen secrets", None), ("gen config", None),
             ("apply-config", "node-2"), ("bootstrap", "node-1"), ("kubeconfig", "node-1")]

@@ -8,11 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from talos_plans import VERSIONS, reference, three_dc
 
 from nativek8s.core.kinds import NodeOS, RenderContext
 from nativek8s.core.secrets import SecretStore
 from nativek8s.plugins.nodeos.talos.plugin import _factory
+from tests.plugins.nodeos.talos.talos_plans import VERSIONS, reference, three_dc
 
 
 def _render(plan, tmp_path: Path):

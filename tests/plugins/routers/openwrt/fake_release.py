@@ -1,5 +1,5 @@
 """A small fake OpenWrt x86-64 release tree, laid out as downloads.openwrt.org lays out a
-real one, and a real HTTP server on 127.0.0.1 that serves it and counts requests.
+real one, served over HTTP by tests.support.http_site.
 
 The tree (see nativek8s.plugins.routers.openwrt.release for the real layout)::
 
@@ -23,10 +23,7 @@ import io
 import struct
 import subprocess
 import tarfile
-import threading
 from dataclasses import dataclass, field
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from . import adb_writer
@@ -218,31 +215,3 @@ def make_release(root: Path, version: str, work: Path) -> FakeRelease:
     write_sums(rel.arch_dir)
     return rel
 
-
-class CountingServer:
-    """http.server on 127.0.0.1 serving a folder; ``requests`` lists every path asked."""
-
-    def __init__(self, folder: Path):
-        self.requests: list[str] = []
-        server = self
-
-        class Handler(SimpleHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.requests.append(self.path)
-                super().do_GET()
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(Handler, directory=str(folder)))
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> CountingServer:  # noqa: PYI034 (final class)
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join()

@@ -230,6 +230,13 @@ def test_hijacking_node_gets_only_its_own_podcidr_in(lab):
     assert status.import_updates["accepted"] == 1
     routes = parse_routes(lab.birdc("router-1", "show", "route", "protocol", "'router-1--node-1'"))
     assert [r.prefix for r in routes] == [lab.plan.machine("node-1").pod_cidr]
+    # What the filter refuses now, by prefix (kept by `import keep filtered`).
+    states = {s.name: s for s in Openwrt().bgp_sessions(lab.plan.machine("router-1"),
+                                                        lab.access("router-1"))}
+    hijack = states["router-1--node-1"]
+    assert hijack.refused_prefixes == tuple(sorted(str(p) for p in lab.hijack))
+    assert hijack.refused == len(lab.hijack)
+    assert all(s.refused_prefixes == () for n, s in states.items() if n != "router-1--node-1")
     for router in lab.plan.routers:
         best = best_routes(parse_routes(lab.birdc(router.name, "show", "route")))
         for prefix in lab.hijack:

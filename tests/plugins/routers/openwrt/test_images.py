@@ -12,6 +12,7 @@ import shutil
 import struct
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from nativek8s.core.secrets import SecretStore
 from nativek8s.plugins.routers.openwrt.image import FIRSTBOOT, PKGS_DIR
 from nativek8s.plugins.routers.openwrt.openwrt import CMDLINE, Openwrt
 from nativek8s.plugins.routers.openwrt.release import ImageError
+from tests.support.http_site import Site, serve
 
 from . import adb_writer
 from .conftest import plan_of
@@ -33,7 +35,6 @@ from .fake_release import (
     EXPECTED_ORDER,
     FS_MIB,
     SECTOR,
-    CountingServer,
     FakeRelease,
     ipk,
     make_release,
@@ -76,7 +77,7 @@ datacentres:
 class Lab:
     ctx: LabContext
     release: FakeRelease
-    server: CountingServer
+    server: Site  # what the release mirror served
     cache: Path
 
     @property
@@ -94,13 +95,12 @@ class Lab:
 def make_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Lab]]:
     cache = tmp_path / "cache"
     monkeypatch.setenv("NATIVEK8S_CACHE_DIR", str(cache))
-    servers: list[CountingServer] = []
+    servers = ExitStack()
 
     def make(version: str, extra: str = "", base_url: str | None = None) -> Lab:
         release = make_release(tmp_path / "mirror", version, tmp_path / "work")
-        server = CountingServer(tmp_path / "mirror").__enter__()
-        servers.append(server)
-        plan = plan_of(tmp_path, topology(version, base_url or server.url, extra))
+        server = servers.enter_context(serve(Site(root=tmp_path / "mirror")))
+        plan = plan_of(tmp_path, topology(version, base_url or server.base, extra))
         secrets = SecretStore(tmp_path / "secrets")
         rendered = Openwrt().render(RenderContext(plan=plan, secrets=secrets))
         ctx = LabContext(plan=plan, state=LabState("img", root=tmp_path / "state"),
@@ -108,9 +108,8 @@ def make_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callab
                          rendered={"openwrt": rendered}, echo=lambda _: None)
         return Lab(ctx, release, server, cache)
 
-    yield make
-    for server in servers:
-        server.__exit__(None, None, None)
+    with servers:
+        yield make
 
 
 @pytest.mark.parametrize("version", VERSIONS)

@@ -230,6 +230,18 @@ class Libvirt:
             ctx.state.forget(key)
         return removed
 
+    def destroy_marked(self, lab: str, plan: Any, echo: Any) -> list[str]:
+        """Without state: what the lab's hosts hold with this lab's metadata. Which hosts
+        only the topology says, so without a plan (no -f FILE) there is nothing to look at."""
+        if plan is None:
+            return []
+        from .marked import destroy_marked
+
+        removed, notes = destroy_marked(self.connections, lab, plan)
+        for note in notes:
+            echo(f"libvirt: {note}")
+        return removed
+
     @staticmethod
     def _report(ctx: LabContext, removed: list[str], gone: bool, note: str) -> None:
         if gone:

@@ -1,5 +1,6 @@
-"""Starting and checking the lab's daemons: the router OS's daemon on routers, a speaker on every node, the
-pod agent. Each is recorded in the lab state before it starts and found again by PID."""
+"""Starting and checking the lab's daemons: the router OS's daemon on routers (as its plugin
+says), a speaker on every node, the pod agent. Each is recorded in the lab state before it
+starts and found again by PID."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from nativek8s.core.nsdaemon import DaemonPaths, NamespaceDaemon
 from nativek8s.core.plan import RouterPlan
 from nativek8s.core.secrets import write_private
 
-from . import iproute, processes
+from . import iproute, podagent, processes
 from .names import machine_ns, pod_ns
 from .speakers import bird_config, gobgp_config
 
@@ -30,25 +31,20 @@ RUN_ROOT = Path("/run/nativek8s")  # control sockets: short paths (sun_path is 1
 @dataclass(frozen=True)
 class Daemon:
     machine: str
-    kind: str  # bird, gobgpd, podagent, or the router plugin's process name (zebra, bgpd)
+    kind: str  # bird, gobgpd, podagent, or the router OS's process name (zebra, bgpd)
     argv: tuple[str, ...]
     config: Path | None
-    socket: Path | None  # exists once the daemon answers
+    socket: Path | None
     log: Path
-    reload: tuple[str, ...] | None = None  # applies a changed config in place (run in its ns)
-    files: tuple[Path, ...] = ()  # configuration it reads (router daemons: may be several)
-    owner_mark: str | None = None  # what its command line names; default: its config
+    namespace: str  # the network namespace it runs in
+    program: str  # what it execs into (after `ip netns exec`): bird, gobgpd, python
+    ready: str | None = None  # a line it logs once it serves (None: started is ready)
+    reload: tuple[str, ...] | None = None  # applies a changed config in place (in its ns)
+    files: tuple[Path, ...] = ()  # the configuration it reads (router daemons: their own)
 
     @property
     def key(self) -> str:
         return f"netns:proc:{self.machine}:{self.kind}"
-
-    @property
-    def marker(self) -> str:
-        # A path unique to this lab and daemon: a recycled PID never matches it.
-        if self.owner_mark:
-            return self.owner_mark
-        return str(self.config) if self.config else " ".join(self.argv[-3:])
 
     @property
     def config_file(self) -> Path:
@@ -101,6 +97,20 @@ def router_answer(ctx: LabContext, router: RouterPlan) -> NamespaceDaemon:
     return answer
 
 
+def router_daemons(ctx: LabContext, router: RouterPlan,
+                   answer: NamespaceDaemon | None = None) -> list[Daemon]:
+    """The router's processes, in start order, each run inside its namespace; a process
+    is ready once its ``ready`` path (a control socket) exists."""
+    answer = answer or router_answer(ctx, router)
+    ns = machine_ns(ctx.plan.lab, router.name)
+    return [Daemon(router.name, p.name, tuple(iproute.ns_exec(ns, list(p.argv))),
+                   p.files[0] if p.files else None, p.ready,
+                   ctx.state.logs / f"{router.name}.{p.name}.log", ns, p.argv[0],
+                   reload=tuple(iproute.ns_exec(ns, list(p.reload))) if p.reload else None,
+                   files=p.files)
+            for p in answer.processes]
+
+
 def write_router_files(ctx: LabContext, answer: NamespaceDaemon) -> set[Path]:
     """The answer's files written (0600 if secret); the ones that changed. A daemon that
     drops privileges (``owner``) gets its folders inside the run folder as its own, and the
@@ -124,17 +134,16 @@ def write_router_files(ctx: LabContext, answer: NamespaceDaemon) -> set[Path]:
     return changed
 
 
-def router_daemons(ctx: LabContext, router: RouterPlan,
-                   answer: NamespaceDaemon | None = None) -> list[Daemon]:
-    """The router's processes, in start order, each run inside its namespace."""
-    answer = answer or router_answer(ctx, router)
-    ns = machine_ns(ctx.plan.lab, router.name)
-    return [Daemon(router.name, p.name, tuple(iproute.ns_exec(ns, list(p.argv))),
-                   p.files[0] if p.files else None, p.ready,
-                   ctx.state.logs / f"{router.name}.{p.name}.log",
-                   reload=tuple(iproute.ns_exec(ns, list(p.reload))) if p.reload else None,
-                   files=p.files, owner_mark=p.marker)
-            for p in answer.processes]
+def wait_ready(daemon: Daemon, deadline: float = 15.0) -> None:
+    """Until the daemon's control socket exists (the next process may need it)."""
+    if daemon.socket is None:
+        return
+    end = time.monotonic() + deadline
+    while not daemon.socket.exists():
+        if time.monotonic() > end:
+            raise NativeK8sError(f"{daemon.kind} on {daemon.machine} did not create "
+                                 f"{daemon.socket} within {deadline:.0f}s (log: {daemon.log})")
+        time.sleep(0.01)
 
 
 def node_daemon(ctx: LabContext, node: str, speaker: str) -> Daemon:
@@ -145,19 +154,24 @@ def node_daemon(ctx: LabContext, node: str, speaker: str) -> Daemon:
         conf, sock = base / f"{node}.speaker.conf", run / f"{node}.ctl"
         argv = iproute.ns_exec(ns, ["bird", "-f", "-c", str(conf), "-s", str(sock),
                                     "-P", str(base / f"{node}.speaker.pid")])
-        return Daemon(node, "bird", tuple(argv), conf, sock, log,
+        return Daemon(node, "bird", tuple(argv), conf, sock, log, ns, "bird",
                       reload=("birdc", "-s", str(sock), "configure"))
     conf, sock = base / f"{node}.gobgpd.toml", run / f"{node}.gobgp.sock"
     argv = iproute.ns_exec(ns, ["gobgpd", "-f", str(conf), "-t", "toml", "-p",
                                 "--pprof-disable", f"--api-hosts=unix://{sock}"])
-    return Daemon(node, "gobgpd", tuple(argv), conf, sock, log)
+    return Daemon(node, "gobgpd", tuple(argv), conf, sock, log, ns, "gobgpd")
 
 
 def agent_daemon(ctx: LabContext, port: int) -> Daemon:
+    """One process for every probe pod. It runs inside the first pod's namespace (so it is
+    found by its namespace like every other daemon of the lab) and opens its other sockets
+    from threads that enter the other pods' namespaces."""
     pods = [pod_ns(ctx.plan.lab, n.name) for n in ctx.plan.nodes]
-    argv = (sys.executable, "-m", "nativek8s.plugins.hypervisors.netns.podagent", str(port),
-            *pods)
-    return Daemon("pods", "podagent", argv, None, None, ctx.state.logs / "podagent.log")
+    argv = iproute.ns_exec(pods[0], [sys.executable, "-m",
+                                     "nativek8s.plugins.hypervisors.netns.podagent", str(port),
+                                     *pods])
+    return Daemon("pods", "podagent", tuple(argv), None, None, ctx.state.logs / "podagent.log",
+                  pods[0], sys.executable, ready=podagent.READY)
 
 
 def _env() -> dict[str, str]:
@@ -170,12 +184,23 @@ def _env() -> dict[str, str]:
     return env
 
 
-def running_pid(ctx: LabContext, daemon: Daemon) -> int | None:
+def running(ctx: LabContext, daemon: Daemon) -> processes.Identity | None:
+    """The daemon as recorded, if that very process still runs, with the current command
+    line, in the namespace that now has the daemon's name (one deleted and made again by
+    hand is another namespace)."""
     rec = ctx.state.resources().get(daemon.key, {})
-    pid = rec.get("pid")
-    if pid and processes.is_ours(pid, daemon.marker) and rec.get("argv") == list(daemon.argv):
-        return pid
-    return None
+    ident = processes.Identity.from_record(rec)
+    if not processes.is_ours(ident) or rec.get("argv") != list(daemon.argv):
+        return None
+    assert ident is not None
+    if ident.netns != processes.namespace_inode(iproute.NETNS_DIR / daemon.namespace):
+        return None
+    return ident
+
+
+def running_pid(ctx: LabContext, daemon: Daemon) -> int | None:
+    ident = running(ctx, daemon)
+    return ident.pid if ident else None
 
 
 def write_config(path: Path, text: str, secret: bool) -> bool:
@@ -190,45 +215,114 @@ def write_config(path: Path, text: str, secret: bool) -> bool:
     return True
 
 
+# What the lab's daemons exec into: a process in one of the lab's namespaces running one of
+# these, other than the daemon recorded there, is a leftover of an earlier run.
+DAEMON_PROGRAMS = ("bird", "gobgpd")
+
+
+def _programs(extra: tuple[str, ...] = ()) -> set[str]:
+    out = {os.path.realpath(sys.executable)}
+    for name in (*DAEMON_PROGRAMS, *extra):
+        try:
+            out.add(processes.executable(name))
+        except NativeK8sError:
+            pass
+    return out
+
+
+def leftovers(ctx: LabContext, daemon: Daemon, keep: processes.Identity | None,
+              table: dict[int, list[processes.Identity]] | None = None,
+              siblings: tuple[Daemon, ...] = ()) -> list[processes.Identity]:
+    """Daemons to stop before this one (re)starts: what the lab recorded for this machine
+    under any other kind (a switched speaker, a switched router OS) or that is no longer
+    usable, and any daemon program running in its namespace that is not ``keep`` (started
+    by a run that died before it recorded it). ``siblings``: the other processes of the
+    machine's daemon (zebra beside bgpd), left alone while they are the ones recorded.
+    ``table``: processes by namespace, taken before this run started any daemon."""
+    out = []
+    resources = ctx.state.resources()
+    kept = {keep} | {running(ctx, d) for d in siblings}
+    for key, rec in resources.items():
+        if key.startswith(f"netns:proc:{daemon.machine}:"):
+            ident = processes.Identity.from_record(rec)
+            if ident is not None and ident not in kept and processes.is_ours(ident):
+                out.append(ident)
+    inode = processes.namespace_inode(iproute.NETNS_DIR / daemon.namespace)
+    programs = _programs(tuple(d.program for d in (daemon, *siblings)))
+    if inode is not None:
+        out += [i for i in processes.in_namespaces([inode], table)
+                if i.exe in programs and i not in kept and i not in out]
+    return out
+
+
 def ensure(ctx: LabContext, daemon: Daemon, changed: bool,
-           before: dict[int, str] | None = None) -> str:
-    """Running with the current config; started or reloaded as needed. ``before`` is a
-    process table taken before this run started any daemon (see processes.scan)."""
-    pid = running_pid(ctx, daemon)
-    if pid and not changed:
-        return f"running (pid {pid})"
-    if pid and daemon.reload:
+           table: dict[int, list[processes.Identity]] | None = None,
+           siblings: tuple[Daemon, ...] = ()) -> str:
+    """Running with the current config; started, reloaded or replaced as needed: every
+    daemon is stopped and started at most once per run. ``table``, ``siblings``: see
+    :func:`leftovers`."""
+    ident = running(ctx, daemon)
+    stale = leftovers(ctx, daemon, ident, table, siblings)
+    mine = {daemon.key, *(d.key for d in siblings)}
+    others = [k for k in ctx.state.resources()
+              if k.startswith(f"netns:proc:{daemon.machine}:") and k not in mine]
+    stopped = processes.stop_all(stale)
+    ctx.state.forget(*others)
+    if ident and not changed:
+        return f"running (pid {ident.pid})" + (f", stopped {_pids(stopped)}" if stopped else "")
+    if ident and daemon.reload:
         iproute.run(list(daemon.reload))
-        return f"reconfigured (pid {pid})"
-    # Ours but unusable: outdated command line, or started by a run that died before it
-    # could record the PID. Found by the lab's own config path in their command line.
-    stale = processes.find(daemon.marker, before)
-    processes.stop_all({p: daemon.marker for p in stale})
+        return f"reconfigured (pid {ident.pid})"
+    if ident:
+        stopped += processes.stop_all([ident])
     if daemon.socket:
         daemon.socket.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         daemon.socket.unlink(missing_ok=True)
-    # Recorded before it starts, so destroy finds it even if this run dies right after.
-    ctx.state.record(daemon.key, pid=None, argv=list(daemon.argv), marker=daemon.marker)
-    pid = processes.start(daemon.argv, daemon.log, _env())
-    ctx.state.record(daemon.key, pid=pid)
-    time.sleep(0.02)
-    if not processes.is_ours(pid, daemon.marker):
-        tail = daemon.log.read_text(errors="replace").strip().splitlines()[-3:]
+    inode = processes.namespace_inode(iproute.NETNS_DIR / daemon.namespace)
+    if inode is None:
+        raise NativeK8sError(f"namespace {daemon.namespace} vanished; run deploy again")
+    # Recorded before it starts, so destroy finds its namespace even if this run dies.
+    ctx.state.record(daemon.key, pid=None, argv=list(daemon.argv))
+    offset = daemon.log.stat().st_size if daemon.log.exists() else 0
+    ident = processes.start(daemon.argv, daemon.log, processes.executable(daemon.program),
+                            inode, _env())
+    ctx.state.record(daemon.key, **ident.record())
+    if daemon.ready:
+        _wait_ready(daemon, ident, offset)
+    else:
+        time.sleep(0.02)
+    if not processes.is_ours(ident):
         raise NativeK8sError(f"{daemon.kind} on {daemon.machine} exited at once: "
-                             f"{' / '.join(tail) or 'no output'} (log: {daemon.log})")
-    return f"started (pid {pid})"
+                             f"{_tail(daemon.log)} (log: {daemon.log})")
+    note = f"started (pid {ident.pid})"
+    return note + (f", stopped {_pids(stopped)}" if stopped else "")
 
 
-def wait_ready(daemon: Daemon, deadline: float = 15.0) -> None:
-    """Until the daemon's control socket exists (the next process may need it)."""
-    if daemon.socket is None:
-        return
+def _pids(pids: list[int]) -> str:
+    return "pid " + ", ".join(map(str, pids))
+
+
+def _tail(log: Path) -> str:
+    lines = log.read_text(errors="replace").strip().splitlines()[-3:] if log.exists() else []
+    return " / ".join(lines) or "no output"
+
+
+def _wait_ready(daemon: Daemon, ident: processes.Identity, offset: int,
+                deadline: float = 10.0) -> None:
+    """Until the daemon logs its ready line (after ``offset``: the log is appended to)."""
     end = time.monotonic() + deadline
-    while not daemon.socket.exists():
-        if time.monotonic() > end:
-            raise NativeK8sError(f"{daemon.kind} on {daemon.machine} did not create "
-                                 f"{daemon.socket} within {deadline:.0f}s (log: {daemon.log})")
+    assert daemon.ready is not None
+    while time.monotonic() < end:
+        with open(daemon.log, "rb") as f:
+            f.seek(offset)
+            if daemon.ready.encode() in f.read():
+                return
+        if not processes.is_ours(ident):
+            raise NativeK8sError(f"{daemon.kind} on {daemon.machine} exited: "
+                                 f"{_tail(daemon.log)} (log: {daemon.log})")
         time.sleep(0.01)
+    raise NativeK8sError(f"{daemon.kind} on {daemon.machine} did not get ready in "
+                         f"{deadline:.0f}s (log: {daemon.log})")
 
 
 def announce_gobgp(daemon: Daemon, intent: SpeakerIntent, deadline: float = 10.0) -> None:

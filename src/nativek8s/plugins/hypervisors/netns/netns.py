@@ -21,7 +21,7 @@ from nativek8s.core.errors import NativeK8sError, UsageError
 from nativek8s.core.intent import SpeakerIntent
 from nativek8s.core.kinds import RenderContext, RenderedFile
 from nativek8s.core.nsdaemon import NamespaceDaemon
-from nativek8s.core.plan import RouterPlan
+from nativek8s.core.plan import Plan, RouterPlan
 from nativek8s.core.report import reporter_of
 
 from . import daemons, iproute, processes
@@ -35,6 +35,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 NS_KEY = "netns:namespaces"
+ProcessTable = dict[int, list[processes.Identity]]  # network namespace inode → processes
 TOOLS = {"ip": "iproute2", "ping": "iputils-ping", "traceroute": "traceroute"}
 SPEAKER_TOOLS = {"gobgp": {"gobgpd": "gobgpd", "gobgp": "gobgpd"},
                  "bird": {"bird": "bird2", "birdc": "bird2"}}
@@ -45,6 +46,17 @@ def _links_or_none(namespace: str) -> list[dict] | None:
         return iproute.links(namespace)
     except NativeK8sError:  # gone meanwhile
         return None
+
+
+def _marked(links: list[dict] | None, lab: str) -> bool:
+    """The namespace's lo carries the lab's mark."""
+    return links is not None and any(ln.get("ifalias") == owner_alias(lab)
+                                     for ln in links if ln["ifname"] == "lo")
+
+
+def _bare(links: list[dict] | None) -> bool:
+    """Nothing but lo: made (and recorded) by the lab, never configured."""
+    return links is not None and all(ln["ifname"] == "lo" for ln in links)
 
 
 def _parallel(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
@@ -127,11 +139,13 @@ class Netns:
         ctx.state.record("netns:speaker", speaker=opts.speaker)
         spaces = wire(ctx.plan)
         intents = self._intents(ctx)
-        before = processes.scan()  # daemons of earlier runs, found once for every step
         fresh: set[str] = set()  # namespaces this run creates: known to hold only lo
+        before = processes.by_namespace()  # daemons of earlier runs, found once for all steps
         steps = [
+            Step("netns:prune", "machines no longer in the plan",
+                 lambda: self._prune(ctx, spaces)),
             Step("netns:namespaces", f"namespaces ({len(spaces)})",
-                 lambda: self._ensure_namespaces(ctx, spaces, fresh)),
+                 lambda: self._ensure_namespaces(ctx, spaces, fresh), after=("netns:prune",)),
             Step("netns:addresses", "links, addresses and routes",
                  lambda: self._wire(spaces, fresh), after=("netns:namespaces",)),
         ]
@@ -153,19 +167,53 @@ class Netns:
                               machine=router.name, after=("netns:addresses", *node_steps)))
         steps.append(Step("netns:pods", "pod agent",
                           lambda: daemons.ensure(ctx, daemons.agent_daemon(ctx, opts.probe_port),
-                                                 changed=False, before=before),
+                                                 changed=False, table=before),
                           after=("netns:addresses",)))
         return steps
+
+    def _prune(self, ctx: LabContext, spaces: list[Namespace]) -> str:
+        """Stop and remove what the lab made for machines the plan no longer has."""
+        wanted = {ns.name for ns in spaces}
+        machines = {m.name for m in ctx.plan.machines} | {"pods"}
+        resources = ctx.state.resources()
+        gone_keys = [k for k in resources if k.startswith("netns:proc:")
+                     and k.split(":")[2] not in machines]
+        idents = [processes.Identity.from_record(resources[k]) for k in gone_keys]
+        recorded = set(resources.get(NS_KEY, {}).get("names", []))
+        removed = self._remove_namespaces(ctx.plan.lab, sorted(recorded - wanted),
+                                          [i for i in idents if i is not None])
+        ctx.state.forget(*gone_keys)
+        if recorded - wanted:
+            ctx.state.record(NS_KEY, names=sorted(recorded & wanted))
+        return f"{len(removed)} removed" if removed else "nothing to remove"
+
+    def _remove_namespaces(self, lab: str, names: list[str],
+                           daemons_too: list[processes.Identity]) -> list[str]:
+        """Stop every process in the lab's namespaces among ``names`` (and the given
+        daemons), then delete those namespaces. A namespace is the lab's when lo carries
+        the lab's mark, or when it holds nothing but lo (recorded, never configured)."""
+        existing = iproute.namespaces()
+        candidates = [n for n in names if n in existing and is_lab_namespace(lab, n)]
+        links = dict(zip(candidates, _parallel(_links_or_none, candidates), strict=True))
+        doomed = [n for n in candidates if _marked(links[n], lab) or _bare(links[n])]
+        inodes = [i for i in (processes.namespace_inode(iproute.NETNS_DIR / n) for n in doomed)
+                  if i is not None]
+        stopped = processes.stop_all([*daemons_too, *processes.in_namespaces(inodes)])
+        iproute.batch([f"netns del {n}" for n in doomed])
+        return [f"process {pid}" for pid in stopped] + [f"namespace {n}" for n in doomed]
 
     def _ensure_namespaces(self, ctx: LabContext, spaces: list[Namespace],
                            fresh: set[str]) -> str:
         existing = iproute.namespaces()
         missing = [ns.name for ns in spaces if ns.name not in existing]
         fresh.update(missing)
+        names = set(ctx.state.resources().get(NS_KEY, {}).get("names", []))
+        # Every namespace of the plan is recorded: preflight refused foreign ones, so those
+        # that exist are this lab's (adopted after its state was lost). Recorded before
+        # creation: a crash in between still lets destroy find them.
+        if not {ns.name for ns in spaces} <= names:
+            ctx.state.record(NS_KEY, names=sorted(names | {ns.name for ns in spaces}))
         if missing:
-            names = set(ctx.state.resources().get(NS_KEY, {}).get("names", []))
-            # Recorded before creation: a crash in between still lets destroy find them.
-            ctx.state.record(NS_KEY, names=sorted(names | set(missing)))
             iproute.batch([f"netns add {name}" for name in missing])
         _parallel(lambda ns: write_sysctls(ns.name, ns.sysctls), spaces)
         return f"{len(missing)} created" if missing else "all present"
@@ -179,7 +227,17 @@ class Netns:
             present = ({"lo"} if ns.name in fresh
                        else {ln["ifname"] for ln in iproute.links(ns.name)})
             cmds = [f"link add {b} type bridge" for b in ns.bridges if b not in present]
-            cmds += [ln.create() for ln in ns.links if ln.name not in present]
+            # A peer namespace made again (deleted by hand): our end still pairs with the
+            # old one, which lives on while a process holds it. Make the pair anew.
+            cmds += [f"link del {ln.name}" for ln in ns.links
+                     if ln.name in present and ln.peer_ns in fresh]
+            cmds += [ln.create() for ln in ns.links
+                     if ln.name not in present or ln.peer_ns in fresh]
+            if ns.name in fresh:  # made again: the far ends of its old pairs are stale
+                for ln in ns.links:
+                    if ln.peer_ns not in fresh:
+                        iproute.run(["ip", "-n", ln.peer_ns, "link", "del", ln.peer_name],
+                                    check=False)
             iproute.batch(cmds + ns.configure, ns.name)
             return len(cmds)
 
@@ -189,19 +247,23 @@ class Netns:
         return f"{made} links created" if made else "all links present"
 
     def _ensure_router(self, ctx: LabContext, router: RouterPlan, answer: NamespaceDaemon,
-                       before: dict[int, str]) -> str:
-        """The router plugin's files written, then its processes running in order, each
-        restarted or reloaded when a file it reads changed."""
+                       before: ProcessTable) -> str:
+        """The router plugin's files written, then its processes running in order (each
+        waits for the previous one's control socket), each restarted or reloaded when a
+        file it reads changed."""
         changed = daemons.write_router_files(ctx, answer)
+        procs = daemons.router_daemons(ctx, router, answer)
         notes = []
-        for daemon in daemons.router_daemons(ctx, router, answer):
-            note = daemons.ensure(ctx, daemon, bool(changed & set(daemon.files)), before)
+        for daemon in procs:
+            siblings = tuple(d for d in procs if d is not daemon)
+            note = daemons.ensure(ctx, daemon, bool(changed & set(daemon.files)), before,
+                                  siblings)
             daemons.wait_ready(daemon)
             notes.append(f"{daemon.kind} {note}")
         return ", ".join(notes)
 
     def _ensure_node(self, ctx: LabContext, intent: SpeakerIntent, speaker: str,
-                     before: dict[int, str]) -> str:
+                     before: ProcessTable) -> str:
         daemon = daemons.node_daemon(ctx, intent.node, speaker)
         text = daemons.speaker_config(intent, ctx, speaker)
         changed = daemons.write_config(daemon.config_file, text, ctx.plan.md5)
@@ -212,37 +274,27 @@ class Netns:
 
     # --- destroy ------------------------------------------------------------------------
     def destroy(self, ctx: LabContext) -> list[str]:
-        removed: list[str] = []
+        """What the state recorded: its daemons (each only if it still is the process
+        started), then its namespaces with every process left in them."""
         resources = ctx.state.resources()
-        table = processes.scan()
-        targets: dict[int, str] = {}
-        names: dict[int, str] = {}
-        procs = [k for k, rec in resources.items() if k.startswith("netns:proc:")]
-        for key in procs:
-            marker = resources[key].get("marker")
-            if marker:
-                recorded_pid = resources[key].get("pid")
-                pids = set(processes.find(marker, table))
-                if isinstance(recorded_pid, int):
-                    pids.add(recorded_pid)
-                for pid in pids:
-                    targets[pid], names[pid] = marker, key.split(":", 2)[2]
-        for pid in processes.stop_all(targets):
-            removed.append(f"process {pid} ({names[pid]})")
-        ctx.state.forget(*procs)
-        recorded = set(resources.get(NS_KEY, {}).get("names", []))
-        candidates = sorted(n for n in recorded & iproute.namespaces()
-                            if is_lab_namespace(ctx.plan.lab, n))
-        links = dict(zip(candidates, _parallel(_links_or_none, candidates), strict=True))
-        mark = owner_alias(ctx.plan.lab)
-        # Ours: marked as this lab's, or recorded by it and never configured (only lo).
-        doomed = [n for n in candidates if links[n] is not None and (
-            any(ln.get("ifalias") == mark for ln in links[n] if ln["ifname"] == "lo")
-            or all(ln["ifname"] == "lo" for ln in links[n]))]
-        iproute.batch([f"netns del {n}" for n in doomed])
-        removed += [f"namespace {n}" for n in doomed]
-        ctx.state.forget(NS_KEY)
-        shutil.rmtree(daemons.RUN_ROOT / ctx.plan.lab, ignore_errors=True)
+        procs = [k for k in resources if k.startswith("netns:proc:")]
+        idents = [processes.Identity.from_record(resources[k]) for k in procs]
+        recorded = resources.get(NS_KEY, {}).get("names", [])
+        removed = self._remove_namespaces(ctx.plan.lab, sorted(recorded),
+                                          [i for i in idents if i is not None])
+        ctx.state.forget(*procs, NS_KEY)
+        removed += self.destroy_marked(ctx.plan.lab, ctx.plan, ctx.echo)  # left unrecorded
+        return removed
+
+    def destroy_marked(self, lab: str, plan: Plan | None,
+                       echo: Callable[[str], None]) -> list[str]:
+        """Without state: every namespace whose lo carries the lab's mark, and every process
+        inside them."""
+        names = sorted(n for n in iproute.namespaces() if is_lab_namespace(lab, n))
+        links = dict(zip(names, _parallel(_links_or_none, names), strict=True))
+        marked = [n for n in names if _marked(links[n], lab)]
+        removed = self._remove_namespaces(lab, marked, []) if marked else []
+        shutil.rmtree(daemons.RUN_ROOT / lab, ignore_errors=True)
         return removed
 
     # --- observe ------------------------------------------------------------------------

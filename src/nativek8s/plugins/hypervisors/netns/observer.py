@@ -13,7 +13,7 @@ from nativek8s.core.errors import NativeK8sError
 from nativek8s.core.intent import SpeakerIntent
 from nativek8s.core.kinds import BgpSessionState
 from nativek8s.core.observe import MachineStatus, ProbeResult
-from nativek8s.core.plan import NodePlan
+from nativek8s.core.plan import NodePlan, RouterPlan
 
 from . import daemons, iproute
 from .names import machine_ns, pod_ns
@@ -50,7 +50,7 @@ class NetnsObserver:
     def access(self, machine: str) -> NetnsAccess:
         m = self.ctx.plan.machine(machine)
         sock = None
-        if m.kind == "router":
+        if isinstance(m, RouterPlan):
             sock = daemons.router_answer(self.ctx, m).control_socket
         return NetnsAccess(machine, machine_ns(self.lab, machine), sock)
 
@@ -106,7 +106,7 @@ class NetnsObserver:
         out = []
         for m in self.ctx.plan.machines:
             ns = machine_ns(self.lab, m.name)
-            if m.kind == "router":
+            if isinstance(m, RouterPlan):
                 procs = daemons.router_daemons(self.ctx, m)
             else:
                 procs = [daemons.node_daemon(self.ctx, m.name, self.speaker)]
@@ -116,6 +116,23 @@ class NetnsObserver:
             detail = f"{', '.join(down)} not running" if down else ""
             out.append(MachineStatus(m.name, m.kind, state, detail,
                                      {kind: pid for kind, pid in pids.items() if pid}))
+        return out
+
+    def faults(self) -> list[tuple[str, str]]:
+        """Machines whose namespace is gone or whose daemon died: BGP will not converge
+        by waiting for it."""
+        existing = iproute.namespaces()
+        out = []
+        for m in self.ctx.plan.machines:
+            ns = machine_ns(self.lab, m.name)
+            if ns not in existing:
+                out.append((m.name, f"namespace {ns} does not exist"))
+                continue
+            procs = (daemons.router_daemons(self.ctx, m) if isinstance(m, RouterPlan)
+                     else [daemons.node_daemon(self.ctx, m.name, self.speaker)])
+            for daemon in procs:
+                if not daemons.running_pid(self.ctx, daemon):
+                    out.append((m.name, f"{daemon.kind} is not running (log: {daemon.log})"))
         return out
 
 

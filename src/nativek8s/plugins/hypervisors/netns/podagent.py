@@ -16,6 +16,8 @@ import sys
 
 from .inns import in_namespace
 
+READY = "pod agent: listening"  # logged once every pod's socket listens
+
 
 def _listen(port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -31,6 +33,7 @@ def serve(port: int, namespaces: list[str]) -> None:
     for ns in namespaces:
         sel.register(in_namespace(ns, lambda: _listen(port)), selectors.EVENT_READ)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"{READY} on port {port} in {len(namespaces)} namespaces", flush=True)
     while True:
         for key, _ in sel.select():
             try:

@@ -1,4 +1,6 @@
-"""Daemons the lab starts: owned by PID, recognised by their command line, never by name."""
+"""Daemons the lab starts, owned exactly: a process is ours only if it is the very process
+we started — same PID, same start time (a recycled PID has another), same executable, same
+network namespace — never because its command line mentions one of our files."""
 
 from __future__ import annotations
 
@@ -6,56 +8,94 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from nativek8s.core.errors import NativeK8sError
 
 
-def cmdline(pid: int) -> list[str]:
-    try:
-        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return []
-    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+@dataclass(frozen=True)
+class Identity:
+    pid: int
+    start: int  # clock ticks after boot (field 22 of /proc/PID/stat)
+    exe: str  # what /proc/PID/exe points to
+    netns: int  # inode of its network namespace
+
+    def record(self) -> dict[str, object]:
+        return asdict(self)
+
+    @classmethod
+    def from_record(cls, rec: dict) -> Identity | None:
+        try:
+            return cls(int(rec["pid"]), int(rec["start"]), str(rec["exe"]), int(rec["netns"]))
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
-def is_ours(pid: int | None, marker: str) -> bool:
-    """True if pid is alive and its command line mentions marker (a path of this lab):
-    a recycled PID belonging to someone else is never mistaken for our daemon."""
-    if not pid:
-        return False
-    argv = cmdline(pid)
-    if not argv or marker not in " ".join(argv):
-        return False
+def identity(pid: int) -> Identity | None:
+    """The process as it is now; None if it is gone (or a zombie)."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        exe = os.readlink(f"/proc/{pid}/exe")
+        netns = os.stat(f"/proc/{pid}/ns/net").st_ino
     except (OSError, IndexError):
-        return False
-    return state != "Z"
+        return None
+    if stat[0] in ("Z", "X"):
+        return None
+    return Identity(pid, int(stat[19]), exe, netns)
 
 
-def scan() -> dict[int, str]:
-    """Every live process's command line (one pass over /proc, shared by many lookups)."""
-    table = {}
+def is_ours(ident: Identity | None) -> bool:
+    """True while the very process of ``ident`` lives (and is not a zombie)."""
+    return ident is not None and identity(ident.pid) == ident
+
+
+def namespace_inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
+
+
+def by_namespace() -> dict[int, list[Identity]]:
+    """Every live process, grouped by the inode of its network namespace (one pass over
+    /proc, shared by many lookups)."""
+    table: dict[int, list[Identity]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
-            pid = int(entry.name)
-            argv = cmdline(pid)
-            if argv:
-                table[pid] = " ".join(argv)
+            ident = identity(int(entry.name))
+            if ident is not None:
+                table.setdefault(ident.netns, []).append(ident)
     return table
 
 
-def find(marker: str, table: dict[int, str] | None = None) -> list[int]:
-    """PIDs whose command line names marker: a path inside this lab's own state, so only
-    daemons this lab started match (after a crash lost their PID, say)."""
-    table = scan() if table is None else table
-    return sorted(pid for pid, cmd in table.items() if marker in cmd and is_ours(pid, marker))
+def in_namespaces(inodes: Iterable[int],
+                  table: dict[int, list[Identity]] | None = None) -> list[Identity]:
+    """Every live process whose network namespace is one of ``inodes`` (from ``table``, a
+    snapshot of :func:`by_namespace`, when given)."""
+    wanted = set(inodes)
+    if not wanted:
+        return []
+    table = by_namespace() if table is None else table
+    found = [i for ino in wanted for i in table.get(ino, []) if is_ours(i)]
+    return sorted(found, key=lambda i: i.pid)
 
 
-def start(argv: Sequence[str], log: Path, env: dict[str, str] | None = None) -> int:
-    """Start a daemon in the foreground of its own session; return its PID."""
+def executable(name: str) -> str:
+    """The real path /proc/PID/exe will show for a program started as ``name``."""
+    import shutil
+
+    path = shutil.which(name) if os.sep not in name else name
+    if path is None:
+        raise NativeK8sError(f"{name} is not installed")
+    return os.path.realpath(path)
+
+
+def start(argv: Sequence[str], log: Path, exe: str, netns: int,
+          env: dict[str, str] | None = None) -> Identity:
+    """Start a daemon in the foreground of its own session; return its identity once it
+    runs ``exe`` in the namespace of inode ``netns`` (``ip netns exec`` execs into it)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
         try:
@@ -64,54 +104,51 @@ def start(argv: Sequence[str], log: Path, env: dict[str, str] | None = None) -> 
                                     close_fds=True, env=env)
         except FileNotFoundError:
             raise NativeK8sError(f"{argv[0]} is not installed") from None
-    _reap_later(proc)
-    # /proc/PID/cmdline is empty until the exec completes: wait for it, so the caller's
-    # ownership checks (by command line) see the daemon it just started.
-    deadline = time.monotonic() + 2.0
-    while not cmdline(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.001)
-    return proc.pid
+    _children.append(proc)  # reaped by Popen's bookkeeping, never a zombie warning
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline:
+        ident = identity(proc.pid)
+        if ident is None or proc.poll() is not None:
+            break
+        if ident.exe == exe and ident.netns == netns:
+            return ident
+        time.sleep(0.002)
+    proc.poll()
+    tail = log.read_text(errors="replace").strip().splitlines()[-3:]
+    raise NativeK8sError(f"`{' '.join(argv[-6:])}` did not start: "
+                         f"{' / '.join(tail) or 'no output'} (log: {log})")
 
 
 _children: list[subprocess.Popen] = []
 
 
-def _reap_later(proc: subprocess.Popen) -> None:
-    # Keep a reference so the daemon is not reaped as a zombie-in-waiting warning; it
-    # outlives this process (own session), which is the point.
-    _children.append(proc)
-
-
-def stop(pid: int, marker: str, timeout: float = 3.0) -> bool:
-    """TERM, then KILL after timeout. Only if the PID is still our daemon."""
-    return bool(stop_all({pid: marker}, timeout))
-
-
-def stop_all(targets: dict[int, str], timeout: float = 3.0) -> list[int]:
-    """Stop many daemons at once (pid → marker): TERM to all, wait, KILL what remains.
-    Only PIDs that still are our daemons are touched; returns those stopped."""
-    live = {pid: m for pid, m in targets.items() if is_ours(pid, m)}
+def stop_all(targets: Iterable[Identity], timeout: float = 3.0) -> list[int]:
+    """TERM to every target that still is that process, wait, KILL what remains.
+    Returns the PIDs stopped."""
+    live = {i.pid: i for i in targets if is_ours(i)}
     for pid in live:
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+        _signal(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     waiting = dict(live)
     while waiting and time.monotonic() < deadline:
         for pid in list(waiting):
             _reap(pid)
-            if not is_ours(pid, waiting[pid]):
+            if not is_ours(waiting[pid]):
                 del waiting[pid]
         if waiting:
             time.sleep(0.005)
-    for pid in waiting:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    for pid, ident in waiting.items():
+        if is_ours(ident):
+            _signal(pid, signal.SIGKILL)
         _reap(pid)
     return sorted(live)
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def _reap(pid: int) -> None:

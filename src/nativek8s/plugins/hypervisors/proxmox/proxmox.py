@@ -4,9 +4,13 @@ its options name, networks as SDN vnets, machines as VMs booted from their OS pl
 
 from __future__ import annotations
 
-from typing import ClassVar
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
 
 from nativek8s.core.engine.context import LabContext
+from nativek8s.core.engine.state import LabState
 from nativek8s.core.engine.steps import Step
 from nativek8s.core.kinds import RenderContext, RenderedFile, SystemDisk
 from nativek8s.core.plan import Machine, Plan
@@ -39,6 +43,18 @@ class Proxmox:
 
     def destroy(self, ctx: LabContext) -> list[str]:
         return destroy.destroy(ctx)
+
+    def destroy_marked(self, lab: str, plan: Any, echo: Callable[[str], None]) -> list[str]:
+        """Without state: VMs by the lab's tags and SDN objects by their aliases, on the
+        cluster the topology's plan names (without a plan there is no cluster to ask).
+        Uploaded boot disks are known from the state only and stay."""
+        if plan is None:
+            return []
+        with tempfile.TemporaryDirectory() as tmp:
+            state = LabState(lab, root=Path(tmp))  # empty: every lookup goes by the marks
+            ctx = LabContext(plan=plan, state=state, secrets=state.secrets(plan),
+                             plugins=None, echo=echo)  # type: ignore[arg-type]
+            return destroy.destroy(ctx)
 
     def observer(self, ctx: LabContext) -> ProxmoxObserver:
         conn, options = connect(ctx.plan)

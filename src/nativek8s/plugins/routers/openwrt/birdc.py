@@ -281,14 +281,19 @@ def uptime_of(since: str, now: datetime) -> float | None:
     return None
 
 
-def session_state(protocol: ProtocolStatus, now: datetime | None = None) -> BgpSessionState:
+def session_state(protocol: ProtocolStatus, now: datetime | None = None,
+                  refused: Iterable[IPv4Network] = ()) -> BgpSessionState:
+    """``refused``: the prefixes its import filter refuses now (kept by `import keep
+    filtered`); BIRD's "filtered" counter only ever grows, so a withdrawn hijack would
+    count for ever."""
     neighbor = protocol.neighbor_address
+    prefixes = tuple(sorted(str(p) for p in set(refused)))
     state = protocol.bgp_state or protocol.state
     up = state.lower() == "established"
     return BgpSessionState(
         name=protocol.name, peer=str(neighbor) if neighbor else "",
         state=state, info=protocol.last_error,
-        refused=protocol.import_updates.get("filtered", 0),
+        refused=len(prefixes), refused_prefixes=prefixes,
         local_as=_int(protocol.details.get("Local AS")),
         peer_as=_int(protocol.details.get("Neighbor AS")),
         since=protocol.since,
@@ -302,7 +307,13 @@ def session_states(access: MachineAccess) -> list[BgpSessionState]:
     """Every BGP protocol of the router's BIRD; protocol names are the plan's session names.
 
     `show protocols all` rather than `show protocols`: only the details carry the
-    neighbour's address.
+    neighbour's address. `show route filtered`: the routes import filters refuse now.
     """
-    output = access.run(birdc_argv(access.bgp_control_socket, "show", "protocols", "all"))
-    return [session_state(p) for p in parse_protocols(output) if p.proto == "BGP"]
+    sock = access.bgp_control_socket
+    output = access.run(birdc_argv(sock, "show", "protocols", "all"))
+    filtered: dict[str, list[IPv4Network]] = {}
+    for route in parse_routes(access.run(birdc_argv(sock, "show", "route", "filtered"))):
+        filtered.setdefault(route.protocol, []).append(route.prefix)
+    now = datetime.now()
+    return [session_state(p, now, filtered.get(p.name, ())) for p in parse_protocols(output)
+            if p.proto == "BGP"]

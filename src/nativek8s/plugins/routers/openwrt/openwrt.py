@@ -97,7 +97,7 @@ class Openwrt:
             processes=(DaemonProcess(
                 name="bird", argv=("bird", "-f", "-c", str(conf), "-s", str(sock),
                                    "-P", str(pid)),
-                marker=str(conf), files=(conf,), ready=sock,
+                files=(conf,), ready=sock,
                 reload=("birdc", "-s", str(sock), "configure")),),
             control_socket=str(sock),
             tools={"bird": "bird2", "birdc": "bird2"},
