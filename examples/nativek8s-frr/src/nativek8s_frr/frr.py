@@ -64,7 +64,6 @@ def sections(conf: str) -> dict[str, str]:
 
 class Frr:
     name = "frr"
-    optional = ()
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
         files: list[RenderedFile] = []
@@ -101,11 +100,11 @@ class Frr:
             conf_text = parts[daemon]
             path = folder / f"{daemon}.conf"
             out_files.append(DaemonFile(path, conf_text, conf.secret, owner=user))
+            # -P 0: no vty on TCP (vtysh uses the socket folder); --log stdout: what it says
+            # before it reads its "log stdout" line goes to the log too.
             argv = [f"{SBIN}/{daemon}", "-f", str(path), "-i", str(folder / f"{daemon}.pid"),
                     "--vty_socket", str(folder), "-z", str(zserv), "-u", user, "-g", user,
-                    "-P", "0"]
-            if daemon == "zebra":
-                argv += ["--log", "stdout"]
+                    "-P", "0", "--log", "stdout"]
             procs.append(DaemonProcess(name=daemon, argv=tuple(argv), files=(path,),
                                        ready=folder / f"{daemon}.vty"))
         return NamespaceDaemon(
