@@ -84,3 +84,33 @@ def test_three_datacentres_with_route_reflectors(frr_lab):
     assert any(r["route_reflector"] for r in plan["routers"])
     assert lab.cli("destroy", lab.name).returncode == 0
     _gone(lab)
+
+
+def _programs_in(namespace: str) -> set[str]:
+    """The executables of the processes in a namespace (`ip netns pids`)."""
+    pids = subprocess.run(["ip", "netns", "pids", namespace], capture_output=True, text=True,
+                          check=True).stdout.split()
+    out = set()
+    for pid in pids:
+        try:
+            out.add(Path(f"/proc/{pid}/exe").resolve().name)
+        except OSError:
+            pass
+    return out
+
+
+def test_switching_the_router_os_replaces_its_daemon(frr_lab):
+    """openwrt's BIRD, then FRR, then BIRD again on the same lab: each deploy stops the
+    other router OS's processes (owned by the lab's records) and verifies."""
+    lab = frr_lab()
+    ns = f"nk.{lab.name}.router-1"
+    for router, runs, gone in (("openwrt", {"bird"}, {"zebra", "bgpd"}),
+                               ("frr", {"zebra", "bgpd"}, {"bird"}),
+                               ("openwrt", {"bird"}, {"zebra", "bgpd"})):
+        proc = lab.cli("deploy", "-f", str(lab.topology), "--router", router, timeout=180)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "deployed and verified" in proc.stdout + proc.stderr
+        programs = _programs_in(ns)
+        assert runs <= programs and not (gone & programs), (router, programs)
+    assert lab.cli("destroy", lab.name).returncode == 0
+    _gone(lab)
