@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The static gates scripts/test.sh runs before pytest (configured in pyproject.toml):
 #   ruff check (lint), mypy (types of src/), lint-imports (core never imports a plugin;
-#   no plugin imports another). Stops at the first that fails.
+#   plugins import only nativek8s.api, nativek8s.shared and their own package; no plugin
+#   imports another). Stops at the first that fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$EPOCHREALTIME

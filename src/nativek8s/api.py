@@ -1,49 +1,154 @@
 """The public, stable surface for plugin authors: everything a plugin needs, in one import.
 
-Plugins outside this package (examples/nativek8s-frr) import ``nativek8s.api`` and their
-own package only. Names here keep their meaning across releases.
+Plugins import ``nativek8s.api``, the shared helpers of ``nativek8s.shared`` and their own
+package — nothing else of nativek8s (an import-linter contract keeps it so). Names here keep
+their meaning across releases; everything under ``nativek8s.core`` may change.
+
+See docs/plugins.md for a complete plugin of every kind and the reference of every interface
+member and hook.
 """
 
 from __future__ import annotations
 
+from .core import downloads
+from .core.contexts import LabContext, RenderContext, os_plugin_of, plugin_options
+from .core.doctor import Finding, role_is_deployed
+from .core.downloads import (
+    SIDECAR_SUFFIX,
+    CachedFile,
+    DownloadError,
+    cached_path,
+    fetch,
+    parse_sha256sums,
+)
+from .core.engine.state import LabState
+from .core.engine.steps import Step
 from .core.errors import NativeK8sError, PluginError, Problem, UsageError
 from .core.hooks import hookimpl
+from .core.intent import PeerIntent, SpeakerIntent
 from .core.kinds import (
+    CNI,
+    KINDS,
     BgpDaemon,
     BgpSessionState,
+    BootMedia,
+    CNISpec,
+    Hypervisor,
+    HypervisorSpec,
     MachineAccess,
-    RenderContext,
+    NodeOS,
+    NodeOSSpec,
+    Plugin,
+    PluginSet,
+    PluginSpec,
     RenderedFile,
+    RouterOS,
     RouterOSSpec,
+    SystemDisk,
+    Unsupported,
+    required,
 )
 from .core.nsdaemon import DaemonFile, DaemonPaths, DaemonProcess, NamespaceDaemon
-from .core.plan import MD5_SECRET, BgpKind, BgpSession, Plan, RouterPlan
+from .core.observe import KernelRoute, MachineStatus, Observer, ProbeResult
+from .core.paths import lab_dir
+from .core.plan import (
+    MD5_SECRET,
+    BgpEndpoint,
+    BgpKind,
+    BgpSession,
+    Cluster,
+    Composition,
+    Datacentre,
+    ExpectedRoute,
+    Interface,
+    Machine,
+    Network,
+    NetworkKind,
+    NodePlan,
+    Plan,
+    RouteOrigin,
+    RouterPlan,
+)
 from .core.plan.build import build_plan
-from .core.secrets import SecretStore
+from .core.plan.naming import short_id
+from .core.registry import create_plugin
+from .core.report import Reporter
+from .core.report import current as current_reporter
+from .core.roles import Role
+from .core.secrets import SECRET_MODE, SecretStore, write_private
 from .core.topology import Topology
+from .core.verify import CheckResult
 
 __all__ = [
+    "Finding", "SystemDisk", "build_plan", "create_plugin", "role_is_deployed",
+    "DaemonFile", "DaemonPaths", "DaemonProcess", "NamespaceDaemon",
+    "CNI",
+    "KINDS",
     "MD5_SECRET",
+    "SECRET_MODE",
+    "SIDECAR_SUFFIX",
     "BgpDaemon",
+    "BgpEndpoint",
     "BgpKind",
     "BgpSession",
     "BgpSessionState",
-    "DaemonFile",
-    "DaemonPaths",
-    "DaemonProcess",
+    "BootMedia",
+    "CNISpec",
+    "CachedFile",
+    "CheckResult",
+    "Cluster",
+    "Composition",
+    "Datacentre",
+    "DownloadError",
+    "ExpectedRoute",
+    "Hypervisor",
+    "HypervisorSpec",
+    "Interface",
+    "KernelRoute",
+    "LabContext",
+    "LabState",
+    "Machine",
     "MachineAccess",
-    "NamespaceDaemon",
+    "MachineStatus",
     "NativeK8sError",
+    "Network",
+    "NetworkKind",
+    "NodeOS",
+    "NodeOSSpec",
+    "NodePlan",
+    "Observer",
+    "PeerIntent",
     "Plan",
+    "Plugin",
     "PluginError",
+    "PluginSet",
+    "PluginSpec",
+    "ProbeResult",
     "Problem",
     "RenderContext",
     "RenderedFile",
+    "Reporter",
+    "Role",
+    "RouteOrigin",
+    "RouterOS",
     "RouterOSSpec",
     "RouterPlan",
     "SecretStore",
+    "SpeakerIntent",
+    "Step",
     "Topology",
+    "Unsupported",
     "UsageError",
-    "build_plan",
+    "cached_path",
+    "current_reporter",
+    "downloads",
+    "fetch",
     "hookimpl",
+    "lab_dir",
+    "os_plugin_of",
+    "parse_sha256sums",
+    "plugin_options",
+    "required",
+    "short_id",
+    "write_private",
 ]

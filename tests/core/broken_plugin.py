@@ -8,10 +8,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from nativek8s.core.errors import Problem
-from nativek8s.core.hooks import hookimpl
-from nativek8s.core.kinds import BgpDaemon, RenderContext, RenderedFile, RouterOSSpec
-from nativek8s.core.plan import MD5_SECRET
+from nativek8s.api import (
+    MD5_SECRET,
+    BgpDaemon,
+    Problem,
+    RenderContext,
+    RenderedFile,
+    RouterOS,
+    RouterOSSpec,
+    hookimpl,
+)
 
 _calls = itertools.count()
 
@@ -21,7 +27,7 @@ class SloppyOptions(BaseModel):  # no extra="forbid"; `colour` has no default, `
     anything: Any = None
 
 
-class BrokenRouter:
+class BrokenRouter(RouterOS):
     name = "broken-wrt"  # not the registered name
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:

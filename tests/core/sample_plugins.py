@@ -1,8 +1,8 @@
 """Small but complete plugins of every kind, registered in process by tests.
 
-They implement their kind's whole interface (kinds.py) and render a file or two, so the
-plugin manager, the registry, composition and `render` can be exercised end to end without
-the built-in plugins (which are owned by their own issues).
+They implement their kind's required members (nativek8s.api) and render a file or two, so
+the plugin manager, the registry, composition and `render` can be exercised end to end
+without the built-in plugins. Written against `nativek8s.api` only, as a third party would.
 """
 
 from __future__ import annotations
@@ -11,21 +11,33 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from nativek8s.core.doctor import Finding
-from nativek8s.core.errors import NativeK8sError, Problem
-from nativek8s.core.hooks import hookimpl
-from nativek8s.core.intent import SpeakerIntent
-from nativek8s.core.kinds import (
+from nativek8s.api import (
+    CNI,
+    MD5_SECRET,
     BgpDaemon,
     BgpSessionState,
     CNISpec,
+    Finding,
+    Hypervisor,
     HypervisorSpec,
+    LabContext,
+    MachineAccess,
+    NativeK8sError,
+    NodeOS,
     NodeOSSpec,
+    Observer,
+    Plan,
+    Problem,
     RenderContext,
     RenderedFile,
+    RouterOS,
     RouterOSSpec,
+    RouterPlan,
+    SpeakerIntent,
+    Step,
+    Topology,
+    hookimpl,
 )
-from nativek8s.core.plan import MD5_SECRET
 
 
 class SampleRouterOptions(BaseModel):
@@ -36,22 +48,21 @@ class SampleRouterOptions(BaseModel):
     mtu: int = 1500
 
 
-class SampleHypervisor:
+class SampleHypervisor(Hypervisor):
     """Renders only: it refuses to deploy rather than pretend."""
 
     name = "sample-hv"
-    emulates: frozenset[str] = frozenset()
 
-    def preflight(self, ctx) -> None:
+    def preflight(self, ctx: LabContext) -> None:
         raise NativeK8sError("sample-hv only renders; it cannot deploy")
 
-    def deploy_steps(self, ctx) -> list:
+    def deploy_steps(self, ctx: LabContext) -> list[Step]:
         raise NativeK8sError("sample-hv only renders; it cannot deploy")
 
-    def destroy(self, ctx) -> list[str]:
+    def destroy(self, ctx: LabContext) -> list[str]:
         return []
 
-    def observer(self, ctx):
+    def observer(self, ctx: LabContext) -> Observer:
         raise NativeK8sError("sample-hv only renders; it has nothing to observe")
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
@@ -59,7 +70,7 @@ class SampleHypervisor:
         return [RenderedFile(path="networks.txt", content="\n".join(lines) + "\n")]
 
 
-class SampleRouter:
+class SampleRouter(RouterOS):
     name = "sample-router"
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
@@ -74,14 +85,14 @@ class SampleRouter:
                                       content=ctx.secrets.get(MD5_SECRET)))
         return files
 
-    def bgp_daemon(self, router) -> BgpDaemon:
+    def bgp_daemon(self, router: RouterPlan) -> BgpDaemon:
         return BgpDaemon(kind="bird2", config_target="/etc/peers")
 
-    def bgp_sessions(self, router, access) -> list[BgpSessionState]:
+    def bgp_sessions(self, router: RouterPlan, access: MachineAccess) -> list[BgpSessionState]:
         return []
 
 
-class SampleNodeOS:
+class SampleNodeOS(NodeOS):
     name = "sample-os"
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
@@ -89,17 +100,17 @@ class SampleNodeOS:
                 for n in ctx.plan.nodes]
 
 
-class SampleCNI:
+class SampleCNI(CNI):
     name = "sample-cni"
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
         return []  # a plugin may render nothing
 
-    def bgp_intent(self, plan) -> list[SpeakerIntent]:
+    def bgp_intent(self, plan: Plan) -> list[SpeakerIntent]:
         return []
 
 
-class HollowRouter:
+class HollowRouter(RouterOS):
     """Lacks bgp_daemon and bgp_sessions."""
 
     name = "hollow"
@@ -119,34 +130,33 @@ class SamplePlugin:
     """One plugin registering one plugin of every kind, plus a topology check."""
 
     @hookimpl
-    def nativek8s_hypervisors(self):
+    def nativek8s_hypervisors(self) -> list[HypervisorSpec]:
         return [HypervisorSpec(name="sample-hv", factory=SampleHypervisor, description="test")]
 
     @hookimpl
-    def nativek8s_router_oses(self):
+    def nativek8s_router_oses(self) -> list[RouterOSSpec]:
         return [RouterOSSpec(name="sample-router", factory=SampleRouter,
                              options=SampleRouterOptions),
                 RouterOSSpec(name="hollow", factory=HollowRouter),
                 RouterOSSpec(name="escaping", factory=EscapingRouter)]
 
     @hookimpl
-    def nativek8s_node_oses(self):
+    def nativek8s_node_oses(self) -> list[NodeOSSpec]:
         return [NodeOSSpec(name="sample-os", factory=SampleNodeOS)]
 
     @hookimpl
-    def nativek8s_cnis(self):
+    def nativek8s_cnis(self) -> list[CNISpec]:
         return [CNISpec(name="sample-cni", factory=SampleCNI)]
 
     @hookimpl
-    def nativek8s_validate_topology(self, topology):
+    def nativek8s_validate_topology(self, topology: Topology) -> list[Problem]:
         if topology.plugins.router == "sample-router" and topology.bgp.hold_time > 30:
             return [Problem("bgp.hold_time", "sample-router keeps hold times of 30 s or less; "
                                              "lower bgp.hold_time")]
         return []
 
-
     @hookimpl
-    def nativek8s_doctor_checks(self, ctx):
+    def nativek8s_doctor_checks(self, ctx: LabContext) -> list[Finding]:
         if ctx.plan.composition.router != "sample-router":
             return []
         return [Finding("sample-router", "sample-routerctl", False,

@@ -52,12 +52,10 @@ name = "frr_lab"
 MODULES = {
     "__init__.py": '"""FRRouting for nativek8s labs."""\n',
     "plugin.py": '''
-        from nativek8s.core.errors import Problem
-        from nativek8s.core.hooks import hookimpl
-        from nativek8s.core.kinds import BgpDaemon, RenderedFile, RouterOSSpec
+        from nativek8s.api import BgpDaemon, Problem, RenderedFile, RouterOS, RouterOSSpec, hookimpl
 
 
-        class FrrLab:
+        class FrrLab(RouterOS):
             name = "frr-lab"
 
             def render(self, ctx):
@@ -85,8 +83,7 @@ MODULES = {
             return []
     ''',
     "dup.py": '''
-        from nativek8s.core.hooks import hookimpl
-        from nativek8s.core.kinds import RouterOSSpec
+        from nativek8s.api import RouterOSSpec, hookimpl
         from .plugin import FrrLab
 
 
@@ -95,7 +92,7 @@ MODULES = {
             return [RouterOSSpec(name="openwrt", factory=FrrLab)]
     ''',
     "typo.py": '''
-        from nativek8s.core.hooks import hookimpl
+        from nativek8s.api import hookimpl
 
 
         @hookimpl
@@ -103,11 +100,10 @@ MODULES = {
             return []
     ''',
     "hollow.py": '''
-        from nativek8s.core.hooks import hookimpl
-        from nativek8s.core.kinds import RouterOSSpec
+        from nativek8s.api import RouterOS, RouterOSSpec, hookimpl
 
 
-        class Hollow:
+        class Hollow(RouterOS):
             name = "frr-hollow"
 
             def render(self, ctx):

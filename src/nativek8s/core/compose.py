@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import cast
 
+from .kinds import CNI, Hypervisor, NodeOS, Plugin, RouterOS
 from .plan import Plan
 from .registry import Registry
 
@@ -20,32 +21,29 @@ class Selected:
         self._plan, self._registry = plan, registry
 
     @cached_property
-    def hypervisors(self) -> dict[str, Any]:
+    def hypervisors(self) -> dict[str, Hypervisor]:
         comp = self._plan.composition
         names = {comp.hypervisor, *comp.datacentre_hypervisors.values()}
-        return {n: self._registry.create("hypervisor", n) for n in sorted(names)}
+        # The registry checked each object against its kind's interface.
+        return {n: cast(Hypervisor, self._registry.create("hypervisor", n))
+                for n in sorted(names)}
 
     @cached_property
-    def router(self) -> Any:
-        return self._registry.create("router", self._plan.composition.router)
+    def router(self) -> RouterOS:
+        return cast(RouterOS, self._registry.create("router", self._plan.composition.router))
 
     @cached_property
-    def nodeos(self) -> Any:
-        return self._registry.create("nodeos", self._plan.composition.nodeos)
+    def nodeos(self) -> NodeOS:
+        return cast(NodeOS, self._registry.create("nodeos", self._plan.composition.nodeos))
 
     @cached_property
-    def cni(self) -> Any:
-        return self._registry.create("cni", self._plan.composition.cni)
+    def cni(self) -> CNI:
+        return cast(CNI, self._registry.create("cni", self._plan.composition.cni))
 
-    def as_roles(self) -> dict[str, Any]:
-        roles = {"router": self.router, "nodeos": self.nodeos, "cni": self.cni}
-        roles.update({f"hypervisor:{n}": h for n, h in self.hypervisors.items()})
-        return roles
-
-    def hypervisor_for(self, plan: Plan, datacentre: str) -> Any:
+    def hypervisor_for(self, plan: Plan, datacentre: str) -> Hypervisor:
         return self.hypervisors[plan.composition.datacentre_hypervisors[datacentre]]
 
-    def named(self) -> dict[str, Any]:
+    def named(self) -> dict[str, Plugin]:
         """Plugin name → object, each once."""
         return {**self.hypervisors, self.router.name: self.router,
                 self.nodeos.name: self.nodeos, self.cni.name: self.cni}

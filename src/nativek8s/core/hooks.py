@@ -1,9 +1,10 @@
 """Hook specifications of the ``nativek8s`` plugin system.
 
 Plugins are modules declared in the ``nativek8s`` entry-point group; they implement some of
-these hooks with :data:`hookimpl`. Registration hooks return descriptors
-(:mod:`nativek8s.core.kinds`); the behaviour lives on the object the descriptor's factory
-makes. Fan-out hooks let several plugins contribute to one step.
+these hooks with :data:`hookimpl` (all three from :mod:`nativek8s.api`). Registration hooks
+return descriptors (``HypervisorSpec``, ...); the behaviour lives on the object the
+descriptor's factory makes, a subclass of its kind's base class. Fan-out hooks let several
+plugins contribute to one step.
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
-from typing import Protocol, runtime_checkable
 
-from .kinds import BgpSessionState, MachineAccess
+from .errors import NativeK8sError
+from .kinds import BgpSessionState, MachineAccess, required
 from .plan import NodePlan
 
 
@@ -52,41 +52,60 @@ class MachineStatus:
     processes: dict[str, int] = field(default_factory=dict)  # daemon → pid
 
 
-@runtime_checkable
-class Observer(Protocol):
-    """Observations of a deployed lab.
+class Observer:
+    """Observations of a deployed lab, made by the hypervisor plugin (``observer(ctx)``).
 
-    An observer that cannot look inside the machines (yet) sets ``unverifiable`` to the
-    reason; deploy then says the lab is not verified instead of running checks that can
-    only fail.
+    Subclass it and override what the backend can see; every member has a default. An
+    observer that cannot look inside the machines (yet) sets ``unverifiable`` to the reason;
+    deploy then says the lab is not verified instead of running checks that can only fail
+    (and asks the CNI's ``cluster_checks``).
     """
 
     unverifiable: str | None = None
+    """Why this observer cannot look inside the machines (yet), or None when it can."""
+    node_route_protocols: frozenset[str] = frozenset()
+    """The kernel's ``proto`` word on routes the nodes' BGP speakers install; verify flags
+    such routes the plan does not expect. Default: none checked."""
 
-    def access(self, machine: str) -> MachineAccess: ...
+    def _cannot(self, what: str) -> NativeK8sError:
+        return NativeK8sError(f"{type(self).__name__} cannot {what}: "
+                              f"{self.unverifiable or 'not implemented'}")
 
-    def node_bgp_sessions(self, node: NodePlan) -> list[BgpSessionState]: ...
+    @required
+    def machines(self) -> list[MachineStatus]:
+        """Every machine of the plan and whether it runs (``nativek8s status``)."""
+        raise NotImplementedError
+
+    def access(self, machine: str) -> MachineAccess:
+        """A way to run commands on the machine. Default: raises NativeK8sError."""
+        raise self._cannot(f"run commands on {machine}")
+
+    def node_bgp_sessions(self, node: NodePlan) -> list[BgpSessionState]:
+        """The node's BGP sessions as its speaker reports them. Default: raises."""
+        raise self._cannot(f"read the BGP sessions of {node.name}")
 
     def ping(self, src: NodePlan, dst: NodePlan) -> ProbeResult:
-        """ICMP from src's probe pod to dst's probe pod."""
-        ...
+        """ICMP from src's probe pod to dst's probe pod. Default: a failed probe."""
+        return ProbeResult(False, str(self._cannot("probe pods")))
 
     def client_address(self, src: NodePlan, dst: NodePlan) -> ProbeResult:
-        """TCP from src's probe pod to dst's; value = the client address dst's pod saw."""
-        ...
+        """TCP from src's probe pod to dst's; value = the client address dst's pod saw.
+        Default: a failed probe."""
+        return ProbeResult(False, str(self._cannot("probe pods")))
 
     def trace(self, src: NodePlan, dst: NodePlan) -> list[str]:
-        """Hop addresses from src's probe pod to dst's (traceroute)."""
-        ...
+        """Hop addresses from src's probe pod to dst's (traceroute). Default: none."""
+        return []
 
     def link_kinds(self, machine: str) -> dict[str, str]:
-        """Interface name → link kind ("veth", "bridge", "vxlan", ...)."""
-        ...
-
-    def machines(self) -> list[MachineStatus]: ...
+        """Interface name → link kind ("veth", "bridge", "vxlan", ...). Default: raises."""
+        raise self._cannot(f"list the links of {machine}")
 
     def faults(self) -> list[tuple[str, str]]:
-        """Optional. (machine, what is wrong) for faults that waiting cannot heal (a daemon
-        that is not running, a machine that is gone): verify stops waiting for convergence
-        as soon as there is one, and reports them."""
-        ...
+        """(machine, what is wrong) for faults that waiting cannot heal (a daemon that is
+        not running, a machine that is gone): verify stops waiting for convergence as soon
+        as there is one, and reports them. Default: none known."""
+        return []
+
+    def close(self) -> None:
+        """Release connections the observer holds. Default: nothing to release."""

@@ -13,18 +13,18 @@ import pluggy
 
 from . import hooks
 from .errors import PluginError, UsageError
-from .kinds import KINDS, CNISpec, HypervisorSpec, NodeOSSpec, PluginSpec, RouterOSSpec
+from .kinds import (
+    KIND_BY_NAME,
+    KIND_LIST,
+    KIND_TITLES,
+    KINDS,
+    Plugin,
+    PluginSpec,
+    missing_members,
+)
 
 DISABLE_ENV = "NATIVEK8S_DISABLE_PLUGINS"
 IN_PROCESS = "in-process"  # distribution shown for plugins registered in code, not installed
-_REGISTRATION = {
-    "hypervisor": ("nativek8s_hypervisors", HypervisorSpec),
-    "router": ("nativek8s_router_oses", RouterOSSpec),
-    "nodeos": ("nativek8s_node_oses", NodeOSSpec),
-    "cni": ("nativek8s_cnis", CNISpec),
-}
-KIND_TITLES = {"hypervisor": "hypervisor", "router": "router OS", "nodeos": "node OS",
-               "cni": "CNI"}
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,8 @@ class Registry:
         self.pm = pm
         self.by_kind: dict[str, dict[str, Registered]] = {kind: {} for kind in KINDS}
         dists = getattr(pm, "distributions", {})
-        for kind, (hook_name, spec_type) in _REGISTRATION.items():
+        for kind_info in KIND_LIST:
+            kind, hook_name, spec_type = kind_info.name, kind_info.hook, kind_info.spec
             caller = getattr(pm.hook, hook_name)
             for impl in caller.get_hookimpls():
                 dist = dists.get(impl.plugin_name, IN_PROCESS)
@@ -100,7 +101,7 @@ class Registry:
             )
         return found
 
-    def create(self, kind: str, name: str) -> Any:
+    def create(self, kind: str, name: str) -> Plugin:
         """A new object of the named plugin, checked against its kind's interface."""
         found = self.get(kind, name)
         try:
@@ -110,13 +111,18 @@ class Registry:
                 f"{KIND_TITLES[kind]} plugin {name!r} ({found.distribution}) failed to start: "
                 f"{exc!r}; fix or reinstall it, or choose another with --{kind}"
             ) from exc
-        missing = [
-            attr for attr in _interface_members(found.spec.interface) if not hasattr(obj, attr)
-        ]
+        interface = KIND_BY_NAME[kind].interface
+        if not isinstance(obj, interface):
+            raise PluginError(
+                f"{KIND_TITLES[kind]} plugin {name!r} ({found.distribution}) made a "
+                f"{type(obj).__name__}, which does not subclass nativek8s.api."
+                f"{interface.__name__}; derive the plugin class from it (see docs/plugins.md)"
+            )
+        missing = missing_members(obj, interface)
         if missing:
             raise PluginError(
                 f"{KIND_TITLES[kind]} plugin {name!r} ({found.distribution}) lacks "
-                f"{', '.join(missing)} required by {found.spec.interface.__name__}"
+                f"{', '.join(missing)} required by {interface.__name__}"
             )
         return obj
 
@@ -124,17 +130,6 @@ class Registry:
         """Every plugin, by kind (hypervisor, router, nodeos, cni), then by name."""
         return [r for kind in KINDS for r in sorted(self.by_kind[kind].values(),
                                                     key=lambda r: r.name)]
-
-
-def _interface_members(proto: type) -> list[str]:
-    """Members a plugin object must have: the protocol's, minus its optional ones."""
-    names: set[str] = set()
-    for klass in proto.__mro__:
-        if klass is object or not getattr(klass, "_is_protocol", False):
-            continue
-        names |= {n for n in vars(klass) if not n.startswith("_")}
-        names |= set(getattr(klass, "__annotations__", {}))
-    return sorted(names - set(getattr(proto, "optional", ())) - {"optional"})
 
 
 def _as_list(result: Any) -> list[Any]:
@@ -246,3 +241,9 @@ def reset_registry(reg: Registry | None = None) -> None:
     """For tests and embedders: replace (or forget) the process-wide registry."""
     global _REGISTRY
     _REGISTRY = reg
+
+
+def create_plugin(kind: str, name: str) -> Plugin:
+    """A new object of an installed plugin, checked against its kind (e.g. a topology check
+    asking the chosen hypervisor which disk it attaches)."""
+    return registry().create(kind, name)

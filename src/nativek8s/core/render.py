@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path, PurePosixPath
 
+from ..shared.files import write_atomic
 from .compose import Selected
+from .contexts import RenderContext
 from .errors import PluginError
-from .kinds import RenderContext, RenderedFile
+from .kinds import RenderedFile
 from .plan import Plan
 from .secrets import SecretStore, write_private
 
 
 def render_files(plan: Plan, selected: Selected, secrets: SecretStore) -> dict[str, list[RenderedFile]]:
     """Plugin name → its rendered files, in composition order."""
-    ctx = RenderContext(plan=plan, secrets=secrets, plugins=selected.as_roles())
+    ctx = RenderContext(plan=plan, secrets=secrets, plugins=selected)
     out: dict[str, list[RenderedFile]] = {}
     for name, plugin in selected.named().items():
         files = list(plugin.render(ctx) or [])
@@ -36,9 +37,6 @@ def write_rendered(rendered: dict[str, list[RenderedFile]], out_dir: Path) -> li
             if f.secret:
                 write_private(path, f.content)
             else:
-                data = f.content.encode() if isinstance(f.content, str) else f.content
-                tmp = path.with_name(f".{path.name}.tmp")
-                tmp.write_bytes(data)
-                os.replace(tmp, path)
+                write_atomic(path, f.content)
             written.append(path)
     return written

@@ -12,9 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from .kinds import DEFAULT_PLUGINS
 from .roles import Role
-
-DEFAULT_PLUGINS = {"hypervisor": "netns", "router": "openwrt", "nodeos": "talos", "cni": "cilium"}
 
 
 def _cidr(value: Any) -> ipaddress.IPv4Network:

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from .errors import Problem
-from .kinds import implements
+from .kinds import CNI, KIND_TITLES, KINDS, implements
 from .plan.build import FIRST_NODE_HOST, PROBE_POD_HOST, lan_of, router_names
 from .plan.naming import IFNAMSIZ
-from .registry import KIND_TITLES
 from .topology import Role, Topology
 
 if TYPE_CHECKING:
@@ -272,7 +271,7 @@ def _password_problem(path: Path) -> Problem | None:
 
 def _plugins(topo: Topology, registry: Registry) -> list[Problem]:
     out: list[Problem] = []
-    for kind in ("hypervisor", "router", "nodeos", "cni"):
+    for kind in KINDS:
         name = getattr(topo.plugins, kind)
         if name not in registry.names(kind):
             out.append(Problem(f"plugins.{kind}", f"no {KIND_TITLES[kind]} plugin is named "
@@ -343,7 +342,9 @@ def _bgp_intent(topo: Topology, registry: Registry) -> list[Problem]:
     name = topo.plugins.cni
     plan = build_plan(topo)
     try:
-        intents = registry.create("cni", name).bgp_intent(plan) or []
+        cni = registry.create("cni", name)
+        assert isinstance(cni, CNI)  # the registry checks each object against its kind
+        intents = cni.bgp_intent(plan) or []
     except Exception as exc:  # a plugin's bug: say whose
         return [Problem("plugins.cni", f"the CNI plugin {name!r} failed to give BGP intent: "
                                        f"{exc}; fix the plugin or choose another with --cni")]

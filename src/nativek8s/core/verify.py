@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from ipaddress import IPv4Network
 
+from ..shared.parallel import parallel_map
 from .errors import NativeK8sError
 from .kinds import BgpSessionState, RouterOS
 from .observe import KernelRoute, Observer
@@ -79,10 +79,11 @@ def bgp_of(plan: Plan, observer: Observer, router_os: RouterOS,
            machine: RouterPlan | NodePlan) -> list[CheckResult]:
     """One machine's BGP sessions against the plan."""
     try:
-        if machine.kind == "router":
+        if isinstance(machine, RouterPlan):
             states = router_os.bgp_sessions(machine, observer.access(machine.name))
-            hint = f"birdc show protocols all on {machine.name}; its log"
+            hint = router_os.bgp_hint(machine) or f"the BGP daemon of {machine.name}"
         else:
+            assert isinstance(machine, NodePlan)
             states = observer.node_bgp_sessions(machine)
             hint = f"the BGP speaker of {machine.name}"
         seen, error = _by_peer(states), ""
@@ -97,8 +98,7 @@ def check_bgp(plan: Plan, observer: Observer, router_os: RouterOS) -> list[Check
 
 def _each_machine(machines: Iterable[RouterPlan | NodePlan],
                   fn: Callable[[RouterPlan | NodePlan], list[CheckResult]]) -> list[CheckResult]:
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return [r for rs in pool.map(fn, machines) for r in rs]
+    return [r for rs in parallel_map(fn, machines) for r in rs]
 
 
 def in_use(prefix: IPv4Network, seen: list[KernelRoute]) -> tuple[KernelRoute | None, list[KernelRoute]]:
@@ -166,7 +166,7 @@ def _rule_results(machine: Machine, rules: list[dict]) -> list[CheckResult]:
     return out
 
 
-def routes_of(observer: Observer, machine: Machine,
+def routes_of(observer: Observer, machine: Machine, router_os: RouterOS,
               guarded: tuple[IPv4Network, ...] = ()) -> list[CheckResult]:
     """One machine's kernel routing table against its expected table, and its policy
     rules: the lookups that reach the main table at all."""
@@ -176,7 +176,11 @@ def routes_of(observer: Observer, machine: Machine,
         return [CheckResult("routes", machine.name, False, "its routing table", str(exc),
                             machine.datacentre, machine.name)]
     rules = observe_rules(observer, machine.name)
-    return _compare_table(machine, seen, guarded) + _rule_results(machine, rules or [])
+    # BGP-learned routes, by the kernel's protocol word of whoever installs them.
+    learned = (router_os.kernel_route_protocols if isinstance(machine, RouterPlan)
+               else observer.node_route_protocols)
+    return (_compare_table(machine, seen, guarded, learned)
+            + _rule_results(machine, rules or []))
 
 
 def guarded_prefixes(plan: Plan) -> tuple[IPv4Network, ...]:
@@ -186,12 +190,13 @@ def guarded_prefixes(plan: Plan) -> tuple[IPv4Network, ...]:
     return (plan.cluster.pods, *lans)
 
 
-def check_routes(plan: Plan, observer: Observer) -> list[CheckResult]:
+def check_routes(plan: Plan, observer: Observer, router_os: RouterOS) -> list[CheckResult]:
     guarded = guarded_prefixes(plan)
-    return _each_machine(plan.machines, lambda m: routes_of(observer, m, guarded))
+    return _each_machine(plan.machines, lambda m: routes_of(observer, m, router_os, guarded))
 
 
-def _unexpected(machine: Machine, r: KernelRoute, guarded: tuple[IPv4Network, ...]) -> bool:
+def _unexpected(machine: Machine, r: KernelRoute, guarded: tuple[IPv4Network, ...],
+                learned: frozenset[str]) -> bool:
     """A route the plan does not have: learned over BGP, or (any protocol) to a part of the
     pods' or LANs' ranges. Routes inside a prefix the machine delivers itself (a node's
     own pods in its PodCIDR) are its own business."""
@@ -201,11 +206,14 @@ def _unexpected(machine: Machine, r: KernelRoute, guarded: tuple[IPv4Network, ..
     own = [e.prefix for e in machine.routes if e.origin == RouteOrigin.local]
     if any(r.prefix.subnet_of(p) for p in own):
         return False
-    return r.protocol in ("bird", "bgp", "gobgp") or any(r.prefix.subnet_of(g) for g in guarded)
+    return r.protocol in learned or any(r.prefix.subnet_of(g) for g in guarded)
 
 
 def _compare_table(machine: Machine, seen: list[KernelRoute],
-                   guarded: tuple[IPv4Network, ...] = ()) -> list[CheckResult]:
+                   guarded: tuple[IPv4Network, ...] = (),
+                   learned: frozenset[str] = frozenset()) -> list[CheckResult]:
+    """``learned``: the kernel's protocol words of BGP-installed routes (the router OS's
+    and the observer's); such a route the plan does not expect fails."""
     out = []
     for exp in machine.routes:
         ok, observed = _route_matches(exp, seen)
@@ -216,7 +224,7 @@ def _compare_table(machine: Machine, seen: list[KernelRoute],
             hint="" if ok else f"`ip route` on {machine.name}; the BGP sessions above",
         ))
     for r in seen:
-        if _unexpected(machine, r, guarded):
+        if _unexpected(machine, r, guarded, learned):
             out.append(CheckResult(
                 "routes", f"{machine.name} {r.prefix}", False, "no such route (not in the plan)",
                 _describe(r), machine.datacentre, machine.name,
@@ -277,8 +285,7 @@ def check_dataplane(plan: Plan, observer: Observer) -> list[CheckResult]:
             " → ".join(machines) or "no hops", **where, hint="traceroute from the pod"))
         return out
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return [r for rs in pool.map(one_pair, probe_pairs(plan)) for r in rs]
+    return [r for rs in parallel_map(one_pair, probe_pairs(plan)) for r in rs]
 
 
 def check_overlay(plan: Plan, observer: Observer) -> list[CheckResult]:
@@ -293,15 +300,14 @@ def check_overlay(plan: Plan, observer: Observer) -> list[CheckResult]:
 
 
 def control_plane(plan: Plan, observer: Observer, router_os: RouterOS,
-                  machines: list[RouterPlan | NodePlan]) -> dict[str, list[CheckResult]]:
+                  machines: Sequence[RouterPlan | NodePlan]) -> dict[str, list[CheckResult]]:
     """BGP and routes of the given machines, by machine name."""
     guarded = guarded_prefixes(plan)
 
     def one(m: RouterPlan | NodePlan) -> list[CheckResult]:
-        return bgp_of(plan, observer, router_os, m) + routes_of(observer, m, guarded)
+        return bgp_of(plan, observer, router_os, m) + routes_of(observer, m, router_os, guarded)
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        return dict(zip((m.name for m in machines), pool.map(one, machines), strict=True))
+    return dict(zip((m.name for m in machines), parallel_map(one, machines), strict=True))
 
 
 def verify(plan: Plan, observer: Observer, router_os: RouterOS, wait: float = 0.0,
@@ -334,11 +340,8 @@ def verify(plan: Plan, observer: Observer, router_os: RouterOS, wait: float = 0.
 
 
 def _faults(plan: Plan, observer: Observer) -> list[CheckResult]:
-    find = getattr(observer, "faults", None)
-    if find is None:
-        return []
     out = []
-    for machine, what in find():
+    for machine, what in observer.faults():
         m = next((x for x in plan.machines if x.name == machine), None)
         out.append(CheckResult("fault", machine, False, "running", what,
                                m.datacentre if m else None, machine,

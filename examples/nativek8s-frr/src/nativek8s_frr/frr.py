@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from importlib import resources
+from typing import ClassVar
 
 from jinja2 import Environment, StrictUndefined
 from nativek8s.api import (
@@ -18,7 +19,9 @@ from nativek8s.api import (
     Plan,
     RenderContext,
     RenderedFile,
+    RouterOS,
     RouterPlan,
+    plugin_options,
 )
 
 from .config import frr_config
@@ -42,7 +45,7 @@ def _template(name: str) -> str:
 
 def options_for(plan: Plan, router: RouterPlan) -> FrrOptions:
     """The plugin's options for a router: top level, overridden by its datacentre's."""
-    return FrrOptions.model_validate(plan.options_for("frr", router.datacentre))
+    return plugin_options(plan, "frr", FrrOptions, router.datacentre)
 
 
 def sections(conf: str) -> dict[str, str]:
@@ -62,8 +65,9 @@ def sections(conf: str) -> dict[str, str]:
     return {n: "".join(head + lines) for n, lines in parts.items()}
 
 
-class Frr:
+class Frr(RouterOS):
     name = "frr"
+    kernel_route_protocols: ClassVar[frozenset[str]] = frozenset({"bgp"})  # zebra's word
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
         files: list[RenderedFile] = []
@@ -116,3 +120,7 @@ class Frr:
         """The router's neighbours as bgpd reports them (vtysh, JSON), named as in the plan:
         each neighbour's description is its session's name."""
         return session_states(access)
+
+    def bgp_hint(self, router: RouterPlan) -> str:
+        return (f"vtysh -c 'show bgp neighbors' in {router.name}'s namespace (netns: with "
+                "--vty_socket /run/nativek8s/<lab>/" f"{router.name}.frr); its bgpd log")

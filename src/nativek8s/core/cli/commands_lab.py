@@ -8,17 +8,19 @@ import sys
 import click
 
 from .lab_target import LabTarget, with_lab
-from .options import composition, topology_file
+from .options import composition, parse_extras, plugin_option, topology_file
 from .output import emit, output_option, reporter, stdout_style
 
 
 @click.command()
 @with_lab(deploy=True)
 @composition
-@click.option("--speaker", type=click.Choice(["gobgp", "bird"]), default=None,
-              help="netns backend: the nodes' BGP speaker (default gobgp, as Cilium embeds).")
+@plugin_option
+# Kept from before -O existed: the same as -O netns.speaker=VALUE.
+@click.option("--speaker", default=None, hidden=True)
 @click.option("--routes/--no-routes", default=True, help="Print each machine's routing table.")
-def deploy(target: LabTarget, speaker: str | None, routes: bool) -> None:
+def deploy(target: LabTarget, extras: tuple[str, ...], speaker: str | None,
+           routes: bool) -> None:
     """Create the lab (or heal it), wait for BGP to converge and verify it.
 
     LAB heals a deployed lab from the plan it saved; -f FILE builds or changes the lab the
@@ -31,9 +33,9 @@ def deploy(target: LabTarget, speaker: str | None, routes: bool) -> None:
 
     plan, state, reg = target.plan, target.state, target.registry
     assert plan is not None and reg is not None
-    options = {"speaker": speaker} if speaker else {}
+    options = parse_extras(extras + ((f"netns.speaker={speaker}",) if speaker else ()))
     report = reporter()
-    results = run_deploy(plan, state, reg, report, **options)
+    results = run_deploy(plan, state, reg, report, options)
     if results is None:
         report.final(f"lab {plan.lab}: deployed; NOT verified (see above)")
         return
@@ -176,11 +178,13 @@ def verify(target: LabTarget, output: str, wait: float) -> None:
 @click.command()
 @topology_file
 @composition
-def doctor(topology, **choices):
+@plugin_option
+def doctor(topology, extras, **choices):
     """Check that this host can deploy the lab, creating nothing.
 
     Tools and their versions, hypervisor access, names, downloads, disk, memory, KVM, host
-    traps: every problem at once (exit 2 if any); -v also lists the checks that passed."""
+    traps: every problem at once (exit 2 if any); -v also lists the checks that passed.
+    -O <plugin>.<key>=<value> checks with that plugin option set, as deploy would."""
     from ..doctor import NotReady, findings
     from ..engine.lab import context
     from ..engine.state import LabState
@@ -194,7 +198,7 @@ def doctor(topology, **choices):
     fresh = outermost_missing(state.dir)
     try:
         report = reporter()
-        ctx = context(plan, state, reg, report)
+        ctx = context(plan, state, reg, report, parse_extras(extras))
         found = findings(ctx, reg.pm.hook.nativek8s_doctor_checks)
     finally:
         if fresh is not None:  # a preflight may make its plugin's folder: leave no trace

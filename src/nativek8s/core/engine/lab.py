@@ -6,10 +6,10 @@ import shutil
 import time
 from collections.abc import Callable
 
-from ..compose import select
+from ..compose import Selected, select
 from ..doctor import require_ready
-from ..errors import NativeK8sError
-from ..kinds import Hypervisor
+from ..errors import NativeK8sError, UsageError
+from ..kinds import CNI, Hypervisor, NodeOS, Unsupported
 from ..observe import Observer
 from ..paths import outermost_missing
 from ..plan import Plan
@@ -29,11 +29,21 @@ Echo = Callable[[str], None] | Reporter  # a Reporter, or any callable taking a 
 
 
 def context(plan: Plan, state: LabState, registry: Registry, echo: Echo,
-            **options: object) -> LabContext:
+            extras: dict[str, dict[str, str]] | None = None) -> LabContext:
+    """``extras``: the command line's per-plugin options (``-O plugin.key=value``)."""
+    return _context(plan, state, select(plan, registry), echo, extras)
+
+
+def _context(plan: Plan, state: LabState, selected: Selected, echo: Echo,
+             extras: dict[str, dict[str, str]] | None) -> LabContext:
+    extras = dict(extras or {})
+    unknown = sorted(set(extras) - set(selected.named()))
+    if unknown:
+        raise UsageError(f"-O {unknown[0]}.…: no plugin named {unknown[0]!r} in this lab; "
+                         f"its plugins are {', '.join(sorted(selected.named()))}")
     report = echo if isinstance(echo, Reporter) else Reporter.to(echo)
-    return LabContext(plan=plan, state=state, secrets=state.secrets(plan),
-                      plugins=select(plan, registry), echo=report.say, options=dict(options),
-                      report=report)
+    return LabContext(plan=plan, state=state, secrets=state.secrets(plan), plugins=selected,
+                      echo=report.say, extras=extras, report=report)
 
 
 def _hypervisor(ctx: LabContext) -> Hypervisor:
@@ -45,14 +55,15 @@ def _hypervisor(ctx: LabContext) -> Hypervisor:
 
 
 def deploy(plan: Plan, state: LabState, registry: Registry, echo: Echo,
-           **options: object) -> list[CheckResult] | None:
+           extras: dict[str, dict[str, str]] | None = None) -> list[CheckResult] | None:
     """Returns verify's results, or None when the hypervisor cannot observe the lab."""
-    ctx = context(plan, state, registry, echo, **options)
+    selected = select(plan, registry)
+    ctx = _context(plan, state, selected, echo, extras)
     with reporting(ctx.report):
-        return _deploy(ctx, plan, state, registry)
+        return _deploy(ctx, selected, plan, state, registry)
 
 
-def _deploy(ctx: LabContext, plan: Plan, state: LabState,
+def _deploy(ctx: LabContext, selected: Selected, plan: Plan, state: LabState,
             registry: Registry) -> list[CheckResult] | None:
     echo = ctx.report.say
     hyp = _hypervisor(ctx)
@@ -75,19 +86,19 @@ def _deploy(ctx: LabContext, plan: Plan, state: LabState,
         if previous is not None and previous != plan:
             echo(f"lab {plan.lab}: the plan changed since the last deploy; reconciling")
         state.save_plan(plan)
-        ctx.rendered = render_files(plan, ctx.plugins, ctx.secrets)
+        ctx.rendered = render_files(plan, selected, ctx.secrets)
         for name, files in ctx.rendered.items():
             state.save_rendered(name, files)
         # Phases: machines first, then the node OS on them, then the CNI on the cluster.
         phases: list[list[Step]] = [list(hyp.deploy_steps(ctx))]
-        for role in ("nodeos", "cni"):
+        later: list[tuple[str, NodeOS | CNI]] = [("nodeos", ctx.plugins.nodeos),
+                                                 ("cni", ctx.plugins.cni)]
+        for role, plugin in later:
             if role not in hyp.emulates:
-                plugin = getattr(ctx.plugins, role)
-                if not hasattr(plugin, "deploy_steps"):
-                    raise NativeK8sError(
-                        f"the {role} plugin {plugin.name!r} cannot deploy on real machines "
-                        f"yet (it has no deploy_steps); the {hyp.name} hypervisor needs it")
-                phases.append(list(plugin.deploy_steps(ctx)))
+                try:
+                    phases.append(list(plugin.deploy_steps(ctx)))
+                except Unsupported as exc:
+                    raise NativeK8sError(f"{exc}; the {hyp.name} hypervisor needs it") from exc
         progress = Progress(ctx.report)
         for steps in phases:
             run_steps(steps, progress)
@@ -143,11 +154,13 @@ def _destroy_marked(lab: str, plan: Plan | None, registry: Registry,
     removed: list[str] = []
     for name in sorted(set(names)):
         hyp = registry.create("hypervisor", name)
-        if hasattr(hyp, "destroy_marked"):
+        assert isinstance(hyp, Hypervisor)  # the registry checked it against its kind
+        try:
             removed += hyp.destroy_marked(lab, plan, report.say)
-        elif plan is not None:
-            report.say(f"the {name} hypervisor cannot find lab {lab}'s resources without "
-                       "its state")
+        except Unsupported:
+            if plan is not None:
+                report.say(f"the {name} hypervisor cannot find lab {lab}'s resources "
+                           "without its state")
     return removed
 
 
@@ -169,19 +182,20 @@ def lab_verify_all(state: LabState, registry: Registry, echo: Echo, wait: float 
     return results, reason
 
 
-def _checks(ctx: LabContext, hyp: Hypervisor, wait: float) -> tuple[list[CheckResult] | None, str | None]:
+def _checks(ctx: LabContext, hyp: Hypervisor,
+            wait: float) -> tuple[list[CheckResult] | None, str | None]:
     """(results, why the routers were not looked at). Where the hypervisor cannot look
     inside the machines, the CNI checks the cluster through Kubernetes if it can (sessions,
     running config, pod sources); else there are no results."""
     observer = hyp.observer(ctx)
-    reason = getattr(observer, "unverifiable", None)
+    reason = observer.unverifiable
     if not reason:
         return verify(ctx.plan, observer, ctx.plugins.router, wait=wait,
                       report=ctx.report), None
-    cni = ctx.plugins.cni
-    if "cni" in hyp.emulates or not hasattr(cni, "cluster_checks"):
+    if "cni" in hyp.emulates:
         return None, reason
-    return list(cni.cluster_checks(ctx)), reason
+    checks = ctx.plugins.cni.cluster_checks(ctx)
+    return (None if checks is None else list(checks)), reason
 
 
 def lab_observer(state: LabState, registry: Registry,

@@ -7,7 +7,6 @@ atomic (write then rename) so an interrupted run never leaves a half-written fil
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import threading
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ...shared.files import write_atomic
 from ..errors import UsageError
 from ..kinds import RenderedFile
 from ..paths import lab_dir, state_root
@@ -23,10 +23,7 @@ from ..secrets import SecretStore, write_private
 
 
 def _atomic_write(path: Path, data: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_bytes(data.encode() if isinstance(data, str) else data)
-    os.replace(tmp, path)
+    write_atomic(path, data)
 
 
 class DamagedState(UsageError):

@@ -9,35 +9,21 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.plan import Plan
-from nativek8s.core.secrets import SecretStore
+from nativek8s.api import LabContext, LabState, Plan
 from nativek8s.plugins.cni.cilium.kube import Kube, kubeconfig_path
 from nativek8s.plugins.cni.cilium.node_labels import kube_node_name
 from tests.standins.kube_api import KubeApiServer, kube_api_server
 
-
-@dataclass
-class Ctx:
-    """The parts of core's LabContext the plugin's deploy steps and checks use."""
-
-    plan: Plan
-    state: LabState
-    secrets: SecretStore
-    echoed: list[str] = field(default_factory=list)
-
-    def echo(self, line: str) -> None:
-        self.echoed.append(line)
+Ctx = LabContext  # the real context, with no other plugins (cilium's steps need none)
 
 
-def make_ctx(plan: Plan, root: Path) -> Ctx:
+def make_ctx(plan: Plan, root: Path) -> LabContext:
     state = LabState(plan.lab, root=root)
     state.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return Ctx(plan, state, state.secrets(plan))
+    return LabContext.of(plan, state, echo=lambda _line: None)
 
 
 def calls(log: Path) -> list[dict[str, Any]]:

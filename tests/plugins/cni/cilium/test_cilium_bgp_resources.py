@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nativek8s.core.errors import PluginError
-from nativek8s.core.plan import BgpEndpoint
+from nativek8s.api import BgpEndpoint, PluginError
 from nativek8s.plugins.cni.cilium.bgp_resources import dc_resources
 from nativek8s.plugins.cni.cilium.peering import dc_peerings
 from nativek8s.plugins.cni.cilium.versions import bgp_api, parse_version

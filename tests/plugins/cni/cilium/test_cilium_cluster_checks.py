@@ -26,7 +26,7 @@ from nativek8s.plugins.cni.cilium.options import options_of
 from nativek8s.plugins.cni.cilium.probes import IMAGE, PROBE
 from nativek8s.plugins.cni.cilium.readiness import wait_cilium_ready
 from nativek8s.plugins.cni.cilium.running_config import config_checks
-from nativek8s.plugins.cni.cilium.wait import WaitTimeout
+from nativek8s.shared.waiting import WaitTimeout
 from tests.plugins.cni.cilium.cilium_plans import make_plan, three_dc
 from tests.plugins.cni.cilium.kube_lab import Ctx, cluster, connect, make_ctx
 from tests.standins.kube_api import KubeApiServer, crds_or_skip

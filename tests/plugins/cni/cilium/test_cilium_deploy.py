@@ -12,8 +12,8 @@ import pytest
 
 pytest.importorskip("kubernetes")
 
+from nativek8s.api import NativeK8sError
 from nativek8s.core.engine.steps import Progress, StepFailed, run_steps
-from nativek8s.core.errors import NativeK8sError
 from nativek8s.plugins.cni.cilium.cilium import Cilium
 from nativek8s.plugins.cni.cilium.probes import PROBE
 from tests.plugins.cni.cilium.cilium_plans import make_plan, with_cilium

@@ -23,7 +23,7 @@ from nativek8s.plugins.cni.cilium.options import options_of
 from nativek8s.plugins.cni.cilium.readiness import wait_cilium_ready
 from nativek8s.plugins.cni.cilium.release import current_release
 from nativek8s.plugins.cni.cilium.values import helm_values
-from nativek8s.plugins.cni.cilium.wait import WaitTimeout
+from nativek8s.shared.waiting import WaitTimeout
 from tests.plugins.cni.cilium.cilium_plans import make_plan, with_cilium
 from tests.plugins.cni.cilium.kube_lab import calls, cluster, connect, make_ctx
 

@@ -7,9 +7,7 @@ from ipaddress import IPv4Address, IPv4Network
 import pytest
 import yaml
 
-from nativek8s.core.intent import SpeakerIntent
-from nativek8s.core.kinds import RenderContext
-from nativek8s.core.plan import MD5_SECRET
+from nativek8s.api import MD5_SECRET, RenderContext, SpeakerIntent
 from nativek8s.plugins.cni.cilium.cilium import Cilium
 from tests.plugins.cni.cilium.cilium_plans import make_plan, three_dc, with_cilium
 

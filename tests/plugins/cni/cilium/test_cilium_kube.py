@@ -20,7 +20,7 @@ from nativek8s.plugins.cni.cilium.kube import (
     kubeconfig_path,
     require_kubernetes,
 )
-from nativek8s.plugins.cni.cilium.wait import Poll, WaitTimeout, wait_for
+from nativek8s.shared.waiting import Poll, WaitTimeout, wait_for
 from tests.plugins.cni.cilium.cilium_plans import make_plan
 from tests.plugins.cni.cilium.kube_lab import cluster, connect, make_ctx
 

@@ -20,7 +20,7 @@ from nativek8s.plugins.cni.cilium.pod_cidrs import (
     live_pod_cidrs,
     pod_cidr_checks,
 )
-from nativek8s.plugins.cni.cilium.wait import WaitTimeout
+from nativek8s.shared.waiting import WaitTimeout
 from tests.plugins.cni.cilium.cilium_plans import make_plan
 from tests.plugins.cni.cilium.kube_lab import cluster, connect, make_ctx, register
 from tests.standins.kube_api import KubeApiServer, crds_or_skip

@@ -10,11 +10,8 @@ import stat
 import pytest
 import yaml
 
-from nativek8s.core.errors import UsageError
-from nativek8s.core.kinds import RenderContext
-from nativek8s.core.plan import MD5_SECRET
+from nativek8s.api import MD5_SECRET, RenderContext, SecretStore, UsageError
 from nativek8s.core.render import write_rendered
-from nativek8s.core.secrets import SecretStore
 from nativek8s.plugins.cni.cilium.cilium import Cilium
 from nativek8s.plugins.cni.cilium.options import options_of
 from nativek8s.plugins.cni.cilium.values import helm_values

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from nativek8s.plugins.cni.cilium.options import CiliumOptions, chart_version, options_of
+from nativek8s.plugins.cni.cilium.options import (
+    CiliumOptions,
+    chart_version,
+    options_of,
+)
 from nativek8s.plugins.cni.cilium.values import helm_values
 from tests.plugins.cni.cilium.cilium_plans import make_plan, three_dc, with_cilium
 from tests.plugins.cni.cilium.cilium_upstream import values_errors

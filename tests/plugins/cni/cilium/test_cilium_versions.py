@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from nativek8s.core.errors import UsageError
+from nativek8s.api import UsageError
 from nativek8s.plugins.cni.cilium.versions import (
     BgpFlavour,
     CiliumVersion,

@@ -13,10 +13,9 @@ from typing import Any
 
 import yaml
 
+from nativek8s.api import BootMedia, LabState
 from nativek8s.core.engine.lab import context
-from nativek8s.core.engine.state import LabState
 from nativek8s.core.engine.steps import Progress, run_steps
-from nativek8s.core.kinds import BootMedia
 from nativek8s.core.load import parse_topology, reference_text
 from nativek8s.core.plan import Machine, Plan, build_plan
 from nativek8s.core.registry import Registry, make_plugin_manager

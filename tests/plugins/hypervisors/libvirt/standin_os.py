@@ -1,9 +1,9 @@
 """Stand-in router and node OS plugins for the libvirt tests.
 
 They stand in for the `openwrt` and `talos` plugins' side of the contract the libvirt
-hypervisor uses (``nativek8s.core.kinds``: ``RouterOS.boot_media``, ``NodeOS.boot_media``,
-``NodeOS.deploy_steps``): each returns a :class:`BootMedia` built by a function the test
-gives, usually small generated files. They render nothing and speak no BGP.
+hypervisor uses (``RouterOS.boot_media``, ``NodeOS.boot_media``, their
+``planned_boot_media`` and ``NodeOS.deploy_steps``): each returns a :class:`BootMedia`
+built by a function the test gives, usually small generated files. They render nothing and speak no BGP.
 """
 
 from __future__ import annotations
@@ -11,48 +11,63 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from nativek8s.core.hooks import hookimpl
-from nativek8s.core.kinds import BgpDaemon, BootMedia, NodeOSSpec, RouterOSSpec
-from nativek8s.core.plan import Machine
+from nativek8s.api import (
+    BgpDaemon,
+    BgpSessionState,
+    BootMedia,
+    LabContext,
+    Machine,
+    MachineAccess,
+    NodeOS,
+    NodeOSSpec,
+    NodePlan,
+    RenderContext,
+    RouterOS,
+    RouterOSSpec,
+    RouterPlan,
+    Step,
+    hookimpl,
+)
 
 MediaFn = Callable[[Any, Machine], BootMedia]
 ROUTER, NODE = "standin-router", "standin-node"
 
 
-class StandinRouter:
+class StandinRouter(RouterOS):
     name = ROUTER
 
     def __init__(self, media: MediaFn):
         self._media = media
 
-    def render(self, ctx: Any) -> list:
-        return []
-
-    def bgp_daemon(self, router: Any) -> BgpDaemon:
+    def bgp_daemon(self, router: RouterPlan) -> BgpDaemon:
         return BgpDaemon(kind="bird2", config_target="/etc/bird.conf")
 
-    def bgp_sessions(self, router: Any, access: Any) -> list:
+    def bgp_sessions(self, router: RouterPlan, access: MachineAccess) -> list[BgpSessionState]:
         return []
 
-    def boot_media(self, ctx: Any, router: Machine, kernel_boot: bool = True,
-                   prepare: bool = True) -> BootMedia:
+    def boot_media(self, ctx: LabContext, router: RouterPlan,
+                   kernel_boot: bool = True) -> BootMedia:
+        return self._media(ctx, router)
+
+    def planned_boot_media(self, ctx: RenderContext, router: RouterPlan,
+                           kernel_boot: bool = True) -> BootMedia:
         return self._media(ctx, router)
 
 
-class StandinNode:
+class StandinNode(NodeOS):
     name = NODE
 
     def __init__(self, media: MediaFn):
         self._media = media
 
-    def render(self, ctx: Any) -> list:
-        return []
-
-    def boot_media(self, ctx: Any, node: Machine, kernel_boot: bool = True,
-                   prepare: bool = True) -> BootMedia:
+    def boot_media(self, ctx: LabContext, node: NodePlan, kernel_boot: bool = True) -> BootMedia:
         return self._media(ctx, node)
 
-    def deploy_steps(self, ctx: Any) -> list:
+    def planned_boot_media(self, ctx: RenderContext, node: NodePlan,
+                           kernel_boot: bool = True) -> BootMedia:
+        return self._media(ctx, node)
+
+    def deploy_steps(self, ctx: LabContext) -> list[Step]:
         return []
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from nativek8s.api import LabState
 from nativek8s.core.engine.lab import destroy
-from nativek8s.core.engine.state import LabState
 from nativek8s.core.registry import Registry
 from nativek8s.plugins.hypervisors.libvirt.ownership import owner_of
 

@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from nativek8s.api import (
+    CNI,
+    BgpDaemon,
+    BgpSessionState,
+    BootMedia,
+    Hypervisor,
+    MachineAccess,
+    NativeK8sError,
+    NodeOS,
+    RenderContext,
+    RouterOS,
+    RouterPlan,
+    UsageError,
+)
 from nativek8s.core.engine.steps import StepFailed
-from nativek8s.core.errors import NativeK8sError, UsageError
-from nativek8s.core.kinds import BootMedia
 from nativek8s.plugins.hypervisors.libvirt import connection
 from nativek8s.plugins.hypervisors.libvirt.hostnet import HostNetwork
+from nativek8s.plugins.hypervisors.libvirt.media import media_problems
 from nativek8s.plugins.hypervisors.libvirt.preflight import check, network_problems
 from nativek8s.plugins.hypervisors.libvirt.specs import network_specs
 
@@ -125,14 +139,34 @@ def test_missing_image_fails_its_machine(conn, test_uri, oses, media, registry, 
 
 
 def test_os_plugin_without_boot_media(conn, test_uri, registry, state):
-    class NoMedia:
+    class BareRouter(RouterOS):
         name = "bare"
 
-    found = check(make_plan(registry, uri=test_uri), connection.Connections(),
-                  state.backend_dir("libvirt"), {"router": NoMedia(), "nodeos": NoMedia()})
+        def bgp_daemon(self, router: RouterPlan) -> BgpDaemon:
+            return BgpDaemon(kind="bird2", config_target="/etc/bird.conf")
+
+        def bgp_sessions(self, router: RouterPlan,
+                         access: MachineAccess) -> list[BgpSessionState]:
+            return []
+
+    class BareOS(NodeOS):
+        name = "bare"
+
+    @dataclass
+    class Bare:  # a PluginSet whose OS plugins keep the default (unsupported) boot media
+        router: RouterOS = field(default_factory=BareRouter)
+        nodeos: NodeOS = field(default_factory=BareOS)
+        cni: CNI | None = None
+        hypervisors: dict[str, Hypervisor] = field(default_factory=dict)
+
+    plan = make_plan(registry, uri=test_uri)
+    ctx = RenderContext(plan, state.secrets(plan), plugins=Bare())  # type: ignore[arg-type]
+    found = check(plan, connection.Connections(), state.backend_dir("libvirt"),
+                  media_problems(ctx))
     assert found.problems[:2] == [
-        f"the {title} plugin 'bare' cannot provide boot media for VMs yet (it has no "
-        "boot_media); the libvirt hypervisor needs it" for title in ("router OS", "node OS")]
+        f"the {title} plugin 'bare' cannot provide boot media for virtual machines (it does "
+        "not implement boot_media); the libvirt hypervisor needs it"
+        for title in ("router OS", "node OS")]
 
 
 def test_host_routes_and_interfaces(tmp_path, registry):
@@ -165,6 +199,6 @@ def test_missing_binding_says_how_to_install(monkeypatch):
 
 def test_unreachable_libvirt(tmp_path, registry, state):
     plan = make_plan(registry, uri=f"test://{tmp_path}/no-such-file.xml")
-    found = check(plan, connection.Connections(), state.backend_dir("libvirt"), {})
+    found = check(plan, connection.Connections(), state.backend_dir("libvirt"), [])
     assert found.problems and found.problems[0].startswith(
         f"cannot connect to libvirt at test://{tmp_path}/no-such-file.xml: ")

@@ -14,12 +14,10 @@ from typing import Any
 import libvirt
 import pytest
 
+from nativek8s.api import BootMedia, Plan, RenderedFile, SecretStore
 from nativek8s.core.compose import select
-from nativek8s.core.kinds import BootMedia, RenderedFile
-from nativek8s.core.plan import Plan
 from nativek8s.core.registry import Registry
 from nativek8s.core.render import render_files
-from nativek8s.core.secrets import SecretStore
 from nativek8s.plugins.hypervisors.libvirt.xml import NS
 from tests.support.golden import Golden
 

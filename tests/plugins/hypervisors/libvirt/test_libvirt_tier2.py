@@ -19,9 +19,8 @@ from typing import Any
 
 import pytest
 
+from nativek8s.api import BootMedia, LabState
 from nativek8s.core.engine.lab import destroy
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.kinds import BootMedia
 from nativek8s.plugins.hypervisors.libvirt.connection import pinned
 from nativek8s.plugins.hypervisors.libvirt.options import options_of
 from nativek8s.plugins.hypervisors.libvirt.specs import console_log

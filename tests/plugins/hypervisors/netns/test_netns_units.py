@@ -9,10 +9,8 @@ import time
 
 import pytest
 
+from nativek8s.api import LabContext, LabState, UsageError
 from nativek8s.core.compose import select
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.errors import UsageError
 from nativek8s.core.load import load_topology
 from nativek8s.core.plan import build_plan
 from nativek8s.core.registry import registry
@@ -32,7 +30,7 @@ def ctx(tmp_path, monkeypatch):
 
 
 def test_wiring_of_the_reference_lab(ctx):
-    spaces = {ns.name: ns for ns in wire(ctx.plan)}
+    spaces = {ns.name: ns for ns in wire(ctx.plan, ctx.plugins.router.lan_bridge)}
     assert set(spaces) == {
         "nk.reference.sw.dc1", "nk.reference.sw.dc2", "nk.reference.sw.peering",
         "nk.reference.router-1", "nk.reference.router-2", "nk.reference.node-1",

@@ -17,12 +17,21 @@ from typing import Any
 
 import yaml
 
-from nativek8s.core.engine.context import LabContext
+from nativek8s.api import (
+    CNI,
+    BgpDaemon,
+    BootMedia,
+    CNISpec,
+    LabContext,
+    LabState,
+    NodeOS,
+    NodeOSSpec,
+    RouterOS,
+    RouterOSSpec,
+    hookimpl,
+)
 from nativek8s.core.engine.lab import context
-from nativek8s.core.engine.state import LabState
 from nativek8s.core.engine.steps import Progress, Step, run_steps
-from nativek8s.core.hooks import hookimpl
-from nativek8s.core.kinds import BgpDaemon, BootMedia, CNISpec, NodeOSSpec, RouterOSSpec
 from nativek8s.core.load import parse_topology, reference_text
 from nativek8s.core.plan import Plan, build_plan
 from nativek8s.core.registry import Registry, make_plugin_manager
@@ -44,14 +53,11 @@ def _write_if_changed(path: Path, data: bytes) -> Path:
     return path
 
 
-class TinyRouter:
+class TinyRouter(RouterOS):
     """Router OS stand-in: a raw 'disk' per router whose bytes depend on lab and router."""
 
     name = "tinywrt"
     kernel_only = False  # tests flip this to check that direct kernel boot is refused
-
-    def render(self, ctx: Any) -> list[Any]:
-        return []
 
     def bgp_daemon(self, router: Any) -> BgpDaemon:
         return BgpDaemon(kind="bird2", config_target="/etc/bird.conf")
@@ -59,8 +65,7 @@ class TinyRouter:
     def bgp_sessions(self, router: Any, access: Any) -> list[Any]:
         return []
 
-    def boot_media(self, ctx: LabContext, router: Any, kernel_boot: bool = True,
-                   prepare: bool = True) -> BootMedia:
+    def boot_media(self, ctx: LabContext, router: Any, kernel_boot: bool = True) -> BootMedia:
         _count(router.name)
         folder = ctx.state.backend_dir(self.name)
         if self.kernel_only:
@@ -71,16 +76,12 @@ class TinyRouter:
                                                 head.ljust(ROUTER_IMAGE_BYTES, b"\0")))
 
 
-class TinyNodeOS:
+class TinyNodeOS(NodeOS):
     """Node OS stand-in: one installer ISO for every node, an 8 GiB install disk."""
 
     name = "tinyos"
 
-    def render(self, ctx: Any) -> list[Any]:
-        return []
-
-    def boot_media(self, ctx: LabContext, node: Any, kernel_boot: bool = True,
-                   prepare: bool = True) -> BootMedia:
+    def boot_media(self, ctx: LabContext, node: Any, kernel_boot: bool = True) -> BootMedia:
         _count(node.name)
         folder = ctx.state.backend_dir(self.name)
         iso = _write_if_changed(folder / "tinyos-installer.iso", b"CD001 tiny installer" * 64)
@@ -90,13 +91,10 @@ class TinyNodeOS:
         return []
 
 
-class TinyCNI:
+class TinyCNI(CNI):
     """CNI stand-in with deploy steps (Cilium's real-cluster steps are another issue's)."""
 
     name = "tinycni"
-
-    def render(self, ctx: Any) -> list[Any]:
-        return []
 
     def bgp_intent(self, plan: Plan) -> list[Any]:
         return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nativek8s.core.errors import NativeK8sError, UsageError
+from nativek8s.api import NativeK8sError, UsageError
 from nativek8s.plugins.hypervisors.proxmox.connection import Connection, load_token
 from nativek8s.plugins.hypervisors.proxmox.options import ProxmoxOptions
 

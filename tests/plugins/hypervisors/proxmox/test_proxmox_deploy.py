@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from nativek8s.core.plan import NetworkKind
+from nativek8s.api import NetworkKind
 
 from .pve_lab import CALLS, ROUTER_IMAGE_BYTES, requests_matching, writes
 

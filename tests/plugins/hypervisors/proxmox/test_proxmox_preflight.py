@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from nativek8s.api import NativeK8sError
 from nativek8s.core.engine.steps import Progress, run_steps
-from nativek8s.core.errors import NativeK8sError
 from nativek8s.plugins.hypervisors.proxmox.preflight import required_privileges
 from nativek8s.plugins.hypervisors.proxmox.site import gather
 from tests.standins.proxmox_api import ProxmoxStandin

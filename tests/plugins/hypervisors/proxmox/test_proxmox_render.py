@@ -7,10 +7,9 @@ import json
 
 from click.testing import CliRunner
 
+from nativek8s.api import RenderContext, SecretStore
 from nativek8s.core.cli.main import cli
-from nativek8s.core.kinds import RenderContext
 from nativek8s.core.registry import reset_registry
-from nativek8s.core.secrets import SecretStore
 
 from .pve_lab import registry
 

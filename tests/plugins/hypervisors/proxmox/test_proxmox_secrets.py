@@ -11,7 +11,7 @@ import traceback
 
 import pytest
 
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import NativeK8sError
 from nativek8s.plugins.hypervisors.proxmox.connection import Connection, Token
 from nativek8s.plugins.hypervisors.proxmox.options import ProxmoxOptions
 

@@ -67,7 +67,8 @@ def test_an_os_plugin_without_boot_media_is_named(pve, make_lab, monkeypatch):
     monkeypatch.delattr(TinyNodeOS, "boot_media")
     with pytest.raises(StepFailed) as err:
         make_lab(pve).deploy()
-    assert "the nodeos plugin 'tinyos' cannot make a bootable image yet" in str(err.value)
+    assert ("the node OS plugin 'tinyos' cannot provide boot media for virtual machines (it "
+            "does not implement boot_media); the proxmox hypervisor needs it") in str(err.value)
 
 
 def test_two_vms_claiming_one_machine_are_not_guessed_between(pve, make_lab):

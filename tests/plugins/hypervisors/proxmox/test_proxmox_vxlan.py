@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import NativeK8sError
 
 from .pve_lab import requests_matching
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from nativek8s.core.plan import Plan
+from nativek8s.api import Plan
 from nativek8s.plugins.nodeos.talos.versions import parse_version
 from tests.plugins.nodeos.talos.talos_lab import FAST, Lab
 from tests.plugins.nodeos.talos.talos_plans import reference

@@ -8,15 +8,37 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nativek8s.api import CNI, Hypervisor, LabContext, LabState, NodeOS, Plan, PluginSet, RouterOS
 from nativek8s.core.compose import select
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.plan import Plan
 from nativek8s.core.registry import registry
 from tests.standins import talos_sim
 
 FAST = {"poll_interval": 0.02, "maintenance_timeout": 20.0, "install_timeout": 20.0,
         "api_timeout": 20.0, "ready_timeout": 20.0, "command_timeout": 30.0}
+
+
+
+class WithHypervisor:
+    """A composition's plugins with another hypervisor object in every datacentre."""
+
+    def __init__(self, plugins: PluginSet, hypervisor: Hypervisor):
+        self._plugins, self._hypervisor = plugins, hypervisor
+
+    @property
+    def router(self) -> RouterOS:
+        return self._plugins.router
+
+    @property
+    def nodeos(self) -> NodeOS:
+        return self._plugins.nodeos
+
+    @property
+    def cni(self) -> CNI:
+        return self._plugins.cni
+
+    @property
+    def hypervisors(self) -> dict[str, Hypervisor]:
+        return {name: self._hypervisor for name in self._plugins.hypervisors}
 
 
 @dataclass
@@ -39,12 +61,15 @@ class Lab:
     def home(self) -> Path:
         return self.tmp / "home"
 
-    def context(self, plugins: Any = None) -> LabContext:
+    def context(self, hypervisor: Hypervisor | None = None) -> LabContext:
+        """The plan's own composition (its hypervisor says which disk the nodes install
+        to), or with ``hypervisor`` in every datacentre."""
         state = LabState(self.plan.lab, root=self.tmp / "state")
-        # the plan's own composition: its hypervisor says which disk the nodes install to
+        plugins: PluginSet = select(self.plan, registry())
+        if hypervisor is not None:
+            plugins = WithHypervisor(plugins, hypervisor)
         return LabContext(plan=self.plan, state=state, secrets=state.secrets(self.plan),
-                          plugins=plugins or select(self.plan, registry()),
-                          echo=self.lines.append)
+                          plugins=plugins, echo=self.lines.append)
 
     def nodes(self, **per_node: dict[str, Any]) -> None:
         """Simulate every node of the plan (in maintenance mode unless told otherwise)."""

@@ -8,9 +8,9 @@ import json
 from functools import cache
 from typing import Any
 
+from nativek8s.api import Topology
 from nativek8s.core.load import parse_topology
 from nativek8s.core.plan import Plan, build_plan
-from nativek8s.core.topology import Topology
 from nativek8s.core.validate import check_topology
 from tests.topology_changes import merge as _merge
 from tests.topology_changes import topology_text

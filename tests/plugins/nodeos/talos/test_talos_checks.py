@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nativek8s.core.errors import Problem, UsageError
+from nativek8s.api import Problem, UsageError
 from nativek8s.plugins.nodeos.talos.plugin import nativek8s_validate_topology
 from nativek8s.plugins.nodeos.talos.versions import supported
 from tests.plugins.nodeos.talos.talos_plans import THREE_DC, topology

@@ -8,11 +8,10 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import LabContext, LabState, NativeK8sError, Plan
 from nativek8s.plugins.nodeos.talos.options import (
     QEMU_GUEST_AGENT_SCHEMATIC as SCHEMATIC,
 )
@@ -49,9 +48,13 @@ def factory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Factory
         yield site
 
 
+def _ctx(plan: Plan, factory: Factory) -> LabContext:
+    return LabContext.of(plan, LabState(plan.lab, root=factory.cache.parent / "state"))
+
+
 def _media(factory: Factory, **options):
     plan = reference(options={"talos": {"factory_url": factory.url, **options}})
-    return Talos().boot_media(SimpleNamespace(plan=plan), plan.nodes[0]), plan
+    return Talos().boot_media(_ctx(plan, factory), plan.nodes[0]), plan
 
 
 def test_kernel_and_initramfs_with_the_article_kernel_args(factory: Factory) -> None:
@@ -100,7 +103,7 @@ def test_wrong_checksum_is_refused_and_not_cached(factory: Factory) -> None:
 def test_missing_version_is_a_clear_error(factory: Factory) -> None:
     plan = reference("1.14.0-rc.1", options={"talos": {"factory_url": factory.url}})
     with pytest.raises(NativeK8sError, match="HTTP 404"):
-        Talos().boot_media(SimpleNamespace(plan=plan), plan.nodes[0])
+        Talos().boot_media(_ctx(plan, factory), plan.nodes[0])
 
 
 def test_iso_media_and_extra_kernel_args(factory: Factory) -> None:
@@ -108,9 +111,9 @@ def test_iso_media_and_extra_kernel_args(factory: Factory) -> None:
     assert media.iso.read_bytes() == ISO and media.kernel is None and media.cmdline == ""
     assert factory.requests == [f"{BASE}/metal-amd64.iso"]
     plan = reference(options={"talos": {"factory_url": factory.url, "kernel_args": ["a=1"]}})
-    media = Talos().boot_media(SimpleNamespace(plan=plan), plan.nodes[1])
+    media = Talos().boot_media(_ctx(plan, factory), plan.nodes[1])
     assert media.cmdline == ARTICLE_ARGS + " a=1"
-    iso = Talos().iso_media(SimpleNamespace(plan=plan), plan.nodes[1])
+    iso = Talos().iso_media(_ctx(plan, factory), plan.nodes[1])
     assert iso.iso.read_bytes() == ISO
 
 
@@ -118,5 +121,5 @@ def test_per_datacentre_disk_size(factory: Factory) -> None:
     plan = reference(options={"talos": {"factory_url": factory.url}}, datacentres={
         "dc1": {"nodes": {"node-1": {"role": "controlplane"}}},
         "dc2": {"nodes": {"node-2": {}}, "options": {"talos": {"disk_size_gib": 32}}}})
-    sizes = [Talos().boot_media(SimpleNamespace(plan=plan), n).disk_size_gib for n in plan.nodes]
+    sizes = [Talos().boot_media(_ctx(plan, factory), n).disk_size_gib for n in plan.nodes]
     assert sizes == [10, 32]

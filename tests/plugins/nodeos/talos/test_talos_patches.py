@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from nativek8s.core.plan import Plan
+from nativek8s.api import Plan
 from nativek8s.plugins.nodeos.talos.render import patch_files
 from nativek8s.plugins.nodeos.talos.versions import parse_version
 from tests.plugins.nodeos.talos.talos_plans import VERSIONS, reference, three_dc

@@ -12,6 +12,7 @@ import time
 import pytest
 import yaml
 
+from nativek8s.api import Hypervisor, LabContext, Observer, Step
 from nativek8s.core.engine.steps import Progress, StepFailed, run_steps
 from nativek8s.plugins.nodeos.talos.talos import Talos
 from tests.plugins.nodeos.talos.talos_lab import Lab
@@ -172,18 +173,28 @@ def test_talos_114_documents_reach_the_nodes(make_lab) -> None:
     assert "registered; NotReady until the CNI runs" in lab.lines[-1]
 
 
-class PowerCycling:
+class PowerCycling(Hypervisor):
     """The hypervisor side of boot_from_disk (libvirt's is tested on its test driver):
-    records the call and power-cycles the simulated machine, which boots its disk."""
+    it boots a kernel directly (so the installed disk must be switched to), records the
+    call and power-cycles the simulated machine, which boots its disk."""
+
+    name = "power-cycling"
+    kernel_boot = True
 
     def __init__(self, lab: Lab) -> None:
         self.lab, self.calls = lab, []
         self.bootstrapped_before: dict[str, bool] = {}
 
-    def hypervisor_for(self, plan, datacentre):  # Selected's signature
-        return self
+    def deploy_steps(self, ctx: LabContext) -> list[Step]:
+        return []
 
-    def boot_from_disk(self, ctx, machine: str, restart: bool = False) -> str:
+    def destroy(self, ctx: LabContext) -> list[str]:
+        return []
+
+    def observer(self, ctx: LabContext) -> Observer:
+        raise NotImplementedError("not observed in these tests")
+
+    def boot_from_disk(self, ctx: LabContext, machine: str, restart: bool = False) -> str:
         ip = str(self.lab.plan.machine(machine).address.ip)
         with talos_sim.session(self.lab.sim) as state:
             node = state["nodes"][ip]

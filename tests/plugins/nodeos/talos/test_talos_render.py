@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from nativek8s.core.kinds import NodeOS, RenderContext
-from nativek8s.core.secrets import SecretStore
+from nativek8s.api import NodeOS, RenderContext, SecretStore
 from nativek8s.plugins.nodeos.talos.plugin import _factory
 from tests.plugins.nodeos.talos.talos_plans import VERSIONS, reference, three_dc
 

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import NativeK8sError
 from nativek8s.plugins.nodeos.talos.status import node_error, parse_statuses
-from nativek8s.plugins.nodeos.talos.waits import Answer, WaitExpired, wait_for
+from nativek8s.shared.waiting import Poll, WaitTimeout, wait_for
 
 
 def _status(node: str, stage: str, *unmet: tuple[str, str]) -> dict:
@@ -61,16 +61,16 @@ class Clock:
 
 def test_wait_returns_when_done_and_reports_when_expired() -> None:
     clock = Clock()
-    answers = iter([Answer(False, "booting"), Answer(False, "booting"), Answer(True, "up")])
+    answers = iter([Poll(False, "booting"), Poll(False, "booting"), Poll(True, "up")])
     assert wait_for("x", "probe", lambda: next(answers), 10, 2, clock=clock,
-                    sleep=clock.sleep) == "up"
+                    sleep=clock.sleep).answer == "up"
     assert clock.sleeps == [2, 2]
     clock = Clock()
-    with pytest.raises(WaitExpired) as err:
+    with pytest.raises(WaitTimeout) as err:
         wait_for("node-1 in maintenance mode", "talosctl get machinestatus", lambda:
-                 Answer(False, "connection refused"), 5, 2, hint="is it running?",
+                 Poll(False, "connection refused"), 5, 2, hint="is it running?",
                  clock=clock, sleep=clock.sleep)
-    assert str(err.value) == ("node-1 in maintenance mode: not after 5s (4 polls of "
-                              "`talosctl get machinestatus`); last answer: connection refused; "
-                              "is it running?")
+    assert str(err.value) == ("node-1 in maintenance mode: not done after 5 s; polled "
+                              "talosctl get machinestatus 4 times; last answer: connection "
+                              "refused; look at: is it running?")
     assert clock.sleeps == [2, 2, 1]  # never sleeps past the deadline

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import NativeK8sError
 from nativek8s.plugins.nodeos.talos.provision import Provisioner
 from nativek8s.plugins.nodeos.talos.talosctl import Talosctl, TalosctlError
 from nativek8s.plugins.nodeos.talos.versions import parse_version

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from nativek8s.core.kinds import RenderContext, RenderedFile
+from nativek8s.api import RenderContext, RenderedFile, SecretStore
 from nativek8s.core.load import load_topology
 from nativek8s.core.plan import Plan, build_plan
 from nativek8s.core.registry import registry
-from nativek8s.core.secrets import SecretStore
 from nativek8s.plugins.routers.openwrt.openwrt import Openwrt
 
 

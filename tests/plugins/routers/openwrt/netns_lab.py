@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.plan import NodePlan, Plan
+from nativek8s.api import NativeK8sError, NodePlan, Plan
 
 PREFIX = "nk8s-owt-"
 

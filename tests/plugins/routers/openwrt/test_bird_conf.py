@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from nativek8s.core.plan import MD5_SECRET
+from nativek8s.api import MD5_SECRET
 
 from .topologies import MD5, REFLECTED, THREE_DCS, TWO_ROUTERS_ONE_DC
 

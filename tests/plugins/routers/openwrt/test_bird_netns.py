@@ -18,11 +18,9 @@ from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.kinds import RenderContext
-from nativek8s.core.plan import MD5_SECRET
-from nativek8s.core.secrets import SecretStore
-from nativek8s.plugins.routers.openwrt.birdc import (
+from nativek8s.api import MD5_SECRET, NativeK8sError, RenderContext, SecretStore
+from nativek8s.plugins.routers.openwrt.openwrt import BIRD_CONF, Openwrt
+from nativek8s.shared.bird import (
     BirdError,
     best_routes,
     birdc_argv,
@@ -30,7 +28,6 @@ from nativek8s.plugins.routers.openwrt.birdc import (
     parse_routes,
     uptime_of,
 )
-from nativek8s.plugins.routers.openwrt.openwrt import BIRD_CONF, Openwrt
 
 from .conftest import plan_of
 from .netns_lab import (

@@ -18,11 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.kinds import BootMedia, RenderContext, RenderedFile
-from nativek8s.core.plan import Plan
-from nativek8s.core.secrets import SecretStore
+from nativek8s.api import (
+    BootMedia,
+    LabContext,
+    LabState,
+    Plan,
+    RenderContext,
+    RenderedFile,
+    SecretStore,
+)
 from nativek8s.plugins.routers.openwrt.image import FIRSTBOOT, PKGS_DIR
 from nativek8s.plugins.routers.openwrt.openwrt import CMDLINE, Openwrt
 from nativek8s.plugins.routers.openwrt.release import ImageError
@@ -104,8 +108,7 @@ def make_lab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callab
         secrets = SecretStore(tmp_path / "secrets")
         rendered = Openwrt().render(RenderContext(plan=plan, secrets=secrets))
         ctx = LabContext(plan=plan, state=LabState("img", root=tmp_path / "state"),
-                         secrets=secrets, plugins=None,  # type: ignore[arg-type]
-                         rendered={"openwrt": rendered}, echo=lambda _: None)
+                         secrets=secrets, rendered={"openwrt": rendered}, echo=lambda _: None)
         return Lab(ctx, release, server, cache)
 
     with servers:

@@ -19,15 +19,13 @@ import pytest
 
 pytest.importorskip("kubernetes")
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.kinds import RenderContext
-from nativek8s.core.secrets import SecretStore
+from nativek8s.api import NativeK8sError, RenderContext, SecretStore
 from nativek8s.plugins.cni.cilium.kube import Kube
 from nativek8s.plugins.cni.cilium.node_labels import kube_node_name
 from nativek8s.plugins.cni.cilium.pod_cidrs import ensure_pod_cidrs, live_pod_cidrs
-from nativek8s.plugins.cni.cilium.wait import WaitTimeout
-from nativek8s.plugins.routers.openwrt.birdc import parse_protocols
 from nativek8s.plugins.routers.openwrt.openwrt import BIRD_CONF, Openwrt
+from nativek8s.shared.bird import parse_protocols
+from nativek8s.shared.waiting import WaitTimeout
 from tests.standins.kube_api import kube_api_server
 
 from .conftest import plan_of

@@ -15,9 +15,7 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.plan import MD5_SECRET, Plan
-from nativek8s.core.secrets import SecretStore
+from nativek8s.api import MD5_SECRET, NativeK8sError, Plan, SecretStore
 
 from .bgp_resources import dc_resources
 from .kube import ApplyConflict, Kube, KubeError, MissingKind

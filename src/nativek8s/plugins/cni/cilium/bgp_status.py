@@ -16,16 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.kinds import BgpSessionState
-from nativek8s.core.plan import Plan
-from nativek8s.core.report import Reporter
+from nativek8s.api import BgpSessionState, NativeK8sError, Plan, Reporter
+from nativek8s.shared.waiting import Poll, wait_for
 
 from .kube import Kube
 from .node_labels import kube_node_name
 from .peering import dc_peerings
 from .readiness import NAMESPACE
-from .wait import Poll, wait_for
 
 NODE_CONFIG = "CiliumBGPNodeConfig"
 CLI_TIMEOUT = 120  # seconds for `cilium bgp peers` (it execs into every agent)

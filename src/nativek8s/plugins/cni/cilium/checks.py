@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from nativek8s.core.errors import Problem
-from nativek8s.core.topology import Topology
+from nativek8s.api import Problem, Topology
 
 from .options import PLUGIN, CiliumOptions
 from .versions import parse_version, support

@@ -3,11 +3,19 @@ BGP intent, deploys on a real cluster and checks it there."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from nativek8s.core.intent import SpeakerIntent
-from nativek8s.core.kinds import RenderContext, RenderedFile
-from nativek8s.core.plan import MD5_SECRET, Plan
+from nativek8s.api import (
+    CNI,
+    MD5_SECRET,
+    CheckResult,
+    LabContext,
+    Plan,
+    RenderContext,
+    RenderedFile,
+    SpeakerIntent,
+    Step,
+)
 
 from .bgp_resources import dc_resources
 from .intent import speaker_intents
@@ -19,8 +27,11 @@ from .secret import md5_secret
 from .values import helm_values
 from .versions import BgpFlavour, bgp_api
 
+if TYPE_CHECKING:
+    from .observer import CiliumObserver
 
-class Cilium:
+
+class Cilium(CNI):
     name = "cilium"
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
@@ -58,20 +69,20 @@ class Cilium:
     def bgp_intent(self, plan: Plan) -> list[SpeakerIntent]:
         return speaker_intents(plan)
 
-    def deploy_steps(self, ctx: Any) -> list[Any]:
+    def deploy_steps(self, ctx: LabContext) -> list[Step]:
         """install → (with node labels) BGP resources → BGP sessions up; see deploy.py."""
         from .deploy import deploy_steps
 
         return list(deploy_steps(ctx))
 
-    def cluster_checks(self, ctx: Any) -> list[Any]:
+    def cluster_checks(self, ctx: LabContext) -> list[CheckResult] | None:
         """Verify checks through Kubernetes (BGP per node, running config, pod sources)."""
         from .deploy import cluster_checks
 
         return cluster_checks(ctx)
 
-    def observer(self, ctx: Any) -> Any:
-        """The node half of core's Observer for a real cluster (close() it after use)."""
+    def observer(self, ctx: LabContext) -> CiliumObserver:
+        """The node half of an Observer for a real cluster (close() it after use)."""
         from .deploy import observer
 
         return observer(ctx)

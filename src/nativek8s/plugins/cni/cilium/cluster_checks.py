@@ -5,9 +5,7 @@ what was seen and where to look, like core's verify."""
 
 from __future__ import annotations
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.plan import Plan
-from nativek8s.core.verify import CheckResult
+from nativek8s.api import CheckResult, NativeK8sError, Plan
 
 from .bgp_status import PeerReader
 from .kube import Kube

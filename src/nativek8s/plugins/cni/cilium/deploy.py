@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
-from nativek8s.core.engine.steps import Step
-from nativek8s.core.plan import Plan
-from nativek8s.core.report import reporter_of
-from nativek8s.core.verify import CheckResult
+from nativek8s.api import CheckResult, LabContext, Plan, Step
 
 from .apply import apply_bgp, ensure_node_labels
 from .bgp_status import PeerReader, cilium_cli_reader, node_config_reader, wait_bgp
@@ -34,7 +30,7 @@ INSTALL, LABELS, BGP, BGP_WAIT = (f"{PLUGIN}:install", f"{PLUGIN}:labels", f"{PL
 POD_CIDRS = f"{PLUGIN}:podcidrs"
 
 
-def connect(ctx: Any, purpose: str) -> Kube:
+def connect(ctx: LabContext, purpose: str) -> Kube:
     """A client of the lab's cluster; each concurrent step caches discovery apart."""
     cache: Path = ctx.state.backend_dir(PLUGIN) / f"discovery-{purpose}.json"
     return Kube.connect(kubeconfig_path(ctx), cache)
@@ -53,14 +49,14 @@ def peer_reader(kube: Kube, plan: Plan, kubeconfig: Path) -> tuple[PeerReader | 
     return cilium_cli_reader(cli, kubeconfig), "`cilium bgp peers` for every node"
 
 
-def deploy_steps(ctx: Any) -> list[Step]:
+def deploy_steps(ctx: LabContext) -> list[Step]:
     plan = ctx.plan
     options = options_of(plan)
     # Refuse now, before any machine is created, what would only fail at the CNI steps.
     require_kubernetes()
     installer = choose_installer(options.installer)
     kubeconfig = kubeconfig_path(ctx)
-    report = reporter_of(ctx)  # shows the long waits (agents ready, BGP sessions up)
+    report = ctx.report  # shows the long waits (agents ready, BGP sessions up)
 
     def install() -> str:
         kube = connect(ctx, "install")
@@ -102,7 +98,7 @@ def deploy_steps(ctx: Any) -> list[Step]:
     ]
 
 
-def cluster_checks(ctx: Any) -> list[CheckResult]:
+def cluster_checks(ctx: LabContext) -> list[CheckResult]:
     kube = connect(ctx, "verify")
     read, source = peer_reader(kube, ctx.plan, kubeconfig_path(ctx))
     bgp = bgp_checks(ctx.plan, read) if read else [
@@ -112,7 +108,7 @@ def cluster_checks(ctx: Any) -> list[CheckResult]:
     return cidrs + bgp + config_checks(kube, ctx.plan) + source_checks(kube, ctx.plan)
 
 
-def observer(ctx: Any) -> CiliumObserver:
+def observer(ctx: LabContext) -> CiliumObserver:
     kube = connect(ctx, "observe")
     read, source = peer_reader(kube, ctx.plan, kubeconfig_path(ctx))
     return CiliumObserver(kube, ctx.plan, read, source)

@@ -8,10 +8,8 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from typing import Any
 
-from nativek8s.core.doctor import Finding, role_is_deployed
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import Finding, LabContext, NativeK8sError, role_is_deployed
 
 from .install import Installer, choose_installer
 from .kube import require_kubernetes
@@ -38,7 +36,7 @@ def _helm_version(installer: Installer) -> Finding:
     return Finding(PLUGIN, "helm", True, f"{done.stdout.strip()} at {installer.executable}")
 
 
-def checks(ctx: Any) -> list[Finding]:
+def checks(ctx: LabContext) -> list[Finding]:
     plan = ctx.plan
     if plan.composition.cni != PLUGIN or not role_is_deployed(ctx, "cni"):
         return []

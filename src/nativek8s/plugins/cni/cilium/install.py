@@ -19,8 +19,7 @@ from typing import Any
 
 import yaml
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.plan import Plan
+from nativek8s.api import NativeK8sError, Plan
 
 from .kube import Kube
 from .manifests import yaml_file

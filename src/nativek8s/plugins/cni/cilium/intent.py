@@ -8,8 +8,7 @@ routers, and exports only its own PodCIDR.
 
 from __future__ import annotations
 
-from nativek8s.core.intent import PeerIntent, SpeakerIntent
-from nativek8s.core.plan import MD5_SECRET, Plan
+from nativek8s.api import MD5_SECRET, PeerIntent, Plan, SpeakerIntent
 
 from .peering import DcPeering, RouterPeer, dc_peerings
 

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import LabContext, NativeK8sError
 
 FIELD_MANAGER = "nativek8s"  # owner of every field nativek8s applies
 REQUEST_TIMEOUT = 30  # seconds per API request
 
 
-def kubeconfig_path(ctx: Any) -> Path:
+def kubeconfig_path(ctx: LabContext) -> Path:
     """The lab's kubeconfig (written, mode 0600, by the node OS plugin)."""
     return Path(ctx.state.kubeconfig)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nativek8s.core.plan import NodePlan, Plan
+from nativek8s.api import NodePlan, Plan
 
 from .peering import NODE_LABEL
 

@@ -1,5 +1,5 @@
 """What the CNI can observe of a real cluster for core's verify (the node half of
-:class:`~nativek8s.core.observe.Observer`): each node's BGP sessions, and the client
+:class:`~nativek8s.api.Observer`): each node's BGP sessions, and the client
 address a far probe pod sees. Router access, ping, traceroute and link kinds are not
 observable through the Kubernetes API; they belong to the hypervisor or the node OS.
 """
@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.kinds import BgpSessionState
-from nativek8s.core.observe import ProbeResult
-from nativek8s.core.plan import NodePlan, Plan
+from nativek8s.api import BgpSessionState, NativeK8sError, NodePlan, Plan, ProbeResult
 
 from .bgp_status import PeerReader
 from .kube import Kube

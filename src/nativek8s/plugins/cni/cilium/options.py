@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nativek8s.core.plan import Plan
+from nativek8s.api import Plan
 
 PLUGIN = "cilium"
 

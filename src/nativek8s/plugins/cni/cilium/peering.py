@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
-from nativek8s.core.errors import PluginError
-from nativek8s.core.plan import BgpKind, NodePlan, Plan
+from nativek8s.api import BgpKind, NodePlan, Plan, PluginError
 
 NODE_LABEL = "dc"  # the article's node label; its value is the datacentre name
 

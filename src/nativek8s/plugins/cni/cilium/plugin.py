@@ -5,16 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from nativek8s.core.errors import Problem
-from nativek8s.core.hooks import hookimpl
-from nativek8s.core.kinds import CNISpec
+from nativek8s.api import CNISpec, Problem, hookimpl
 
 from .options import PLUGIN, CiliumOptions
 
 if TYPE_CHECKING:
-    from nativek8s.core.doctor import Finding
-    from nativek8s.core.engine.context import LabContext
-    from nativek8s.core.topology import Topology  # the hook's argument, typed only
+    from nativek8s.api import Finding, LabContext, Topology  # the hooks' arguments, typed only
 
 
 

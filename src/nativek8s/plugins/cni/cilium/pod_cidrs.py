@@ -17,13 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.plan import NodePlan, Plan
-from nativek8s.core.verify import CheckResult
+from nativek8s.api import CheckResult, NativeK8sError, NodePlan, Plan
+from nativek8s.shared.waiting import Poll, wait_for
 
 from .kube import Kube, KubeError
 from .node_labels import kube_node_name
-from .wait import Poll, wait_for
 
 HINT = "`kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDRS:.spec.podCIDRs`"
 

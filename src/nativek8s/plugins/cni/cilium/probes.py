@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
-from nativek8s.core.observe import ProbeResult
-from nativek8s.core.plan import NodePlan, Plan
+from nativek8s.api import NodePlan, Plan, ProbeResult
+from nativek8s.shared.waiting import Poll, wait_for
 
 from .kube import Kube, KubeError
 from .labels import LAB, owned
 from .node_labels import kube_node_name
 from .readiness import pod_problem
-from .wait import Poll, wait_for
 
 IMAGE = "registry.k8s.io/e2e-test-images/agnhost:2.53"
 PORT = 8080

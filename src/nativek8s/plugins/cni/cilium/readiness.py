@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from nativek8s.core.report import Reporter
+from nativek8s.api import Reporter
+from nativek8s.shared.waiting import Poll, wait_for
 
 from .kube import Kube
-from .wait import Poll, wait_for
 
 NAMESPACE = "kube-system"
 AGENT, OPERATOR = "cilium", "cilium-operator"

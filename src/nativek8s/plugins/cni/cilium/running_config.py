@@ -3,8 +3,7 @@ agents read (the chart writes the Helm values into it under the agent's option n
 
 from __future__ import annotations
 
-from nativek8s.core.plan import Plan
-from nativek8s.core.verify import CheckResult
+from nativek8s.api import CheckResult, Plan
 
 from .kube import Kube, KubeError
 from .readiness import NAMESPACE

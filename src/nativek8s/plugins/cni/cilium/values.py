@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nativek8s.core.plan import Plan
+from nativek8s.api import Plan
 
 from .options import CiliumOptions
 from .secret import SECRET_NAMESPACE

@@ -10,46 +10,28 @@ Facts (Cilium release notes and CRDs; the tests check against those CRDs, docs/t
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from nativek8s.core.errors import UsageError
+from nativek8s.api import UsageError
+from nativek8s.shared.versions import Version
+from nativek8s.shared.versions import parse_version as shared_parse
 
 MIN_SUPPORTED = (1, 16)  # first release with the BGPv2 kinds
 V2_FROM = (1, 18)  # BGPv2 kinds promoted to cilium.io/v2
 POLICY_DEPRECATED = (1, 18)
 POLICY_REMOVED = (1, 19)
 
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?$")
-
-
 class BgpFlavour(StrEnum):
     bgpv2 = "bgpv2"  # ClusterConfig + PeerConfig + Advertisement
     peering_policy = "peering-policy"  # the article's CiliumBGPPeeringPolicy
 
 
-@dataclass(frozen=True, order=True)
-class CiliumVersion:
-    major: int
-    minor: int
-    patch: int = 0
-    text: str = ""
-
-    @property
-    def minor_version(self) -> tuple[int, int]:
-        return (self.major, self.minor)
-
-    def __str__(self) -> str:
-        return self.text or f"{self.major}.{self.minor}.{self.patch}"
+CiliumVersion = Version
 
 
 def parse_version(text: str) -> CiliumVersion:
-    match = _VERSION.match(text.strip())
-    if not match:
-        raise UsageError(f"versions.cilium: {text!r} is not a Cilium version such as 1.18.0")
-    major, minor, patch = match.groups()
-    return CiliumVersion(int(major), int(minor), int(patch or 0), text.strip())
+    return shared_parse(text, "versions.cilium", "a Cilium version", "1.18.0")
 
 
 @dataclass(frozen=True)

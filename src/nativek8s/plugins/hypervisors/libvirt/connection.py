@@ -12,7 +12,7 @@ from contextlib import contextmanager, suppress
 from typing import Any
 from urllib.parse import urlsplit
 
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import NativeK8sError
 
 Opener = Callable[[str], Any]
 _PINNED: dict[str, Any] = {}  # uri → connection given by a test or an embedder

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nativek8s.core.doctor import Finding
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import Finding, LabContext, NativeK8sError
 
 from . import hosttraps
 from .connection import binding, is_remote, is_test_driver, lookup
@@ -42,14 +41,15 @@ def _memory(plan: Any, uri: str, conn: Any) -> Finding | None:
         warning=not ok)
 
 
-def checks(ctx: Any) -> list[Finding]:
+def checks(ctx: LabContext) -> list[Finding]:
+    from .libvirt import Libvirt
+
     hyp = ctx.plugins.hypervisors.get(PLUGIN)
-    if hyp is None:
+    if not isinstance(hyp, Libvirt):
         return []
     plan = ctx.plan
-    out = [Finding(PLUGIN, "note", False, note, warning=True)
-           for note in getattr(hyp, "preflight_notes", [])]
-    for uri, kind in sorted(getattr(hyp, "domain_types", {}).items()):
+    out = [Finding(PLUGIN, "note", False, note, warning=True) for note in hyp.preflight_notes]
+    for uri, kind in sorted(hyp.domain_types.items()):
         if kind == "kvm":
             out.append(Finding(PLUGIN, f"KVM on {uri}", True, "VMs run with KVM"))
     uris = sorted({machine_uri(plan, m) for m in plan.machines})

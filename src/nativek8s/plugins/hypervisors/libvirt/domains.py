@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import LabState, NativeK8sError
 
 from .connection import binding, is_remote, keep_running, lookup, message
 from .ownership import Owner, describe, owner_of, require_lab

@@ -10,20 +10,30 @@ only that.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.engine.steps import Step
-from nativek8s.core.errors import UsageError
-from nativek8s.core.kinds import BootMedia, RenderContext, RenderedFile, SystemDisk
-from nativek8s.core.plan import NodePlan, RouterPlan
+from nativek8s.api import (
+    BootMedia,
+    Hypervisor,
+    LabContext,
+    NodePlan,
+    Plan,
+    RenderContext,
+    RenderedFile,
+    RouterPlan,
+    Step,
+    SystemDisk,
+    UsageError,
+    os_plugin_of,
+)
 
 from . import capabilities, domains, networks, preflight, storage
 from .connection import Connections, is_remote, is_test_driver
 from .hostnet import HostNetwork
-from .media import boot_media, os_plugin, require_files
+from .media import boot_media, media_problems, require_files
 from .observer import LibvirtObserver
 from .options import options_of
 from .render import PLUGIN, render
@@ -49,10 +59,9 @@ def machine_key(machine: str) -> str:
     return f"libvirt:machine:{machine}"
 
 
-class Libvirt:
+class Libvirt(Hypervisor):
     name = PLUGIN
     kernel_boot = True  # direct kernel boot: kernel + initramfs
-    emulates: frozenset[str] = frozenset()
 
     def __init__(self, connections: Connections | None = None,
                  host: HostNetwork | None = None):
@@ -64,7 +73,7 @@ class Libvirt:
         self.preflight_notes: list[str] = []  # from the last preflight, for doctor
 
     # --- render ---------------------------------------------------------------------------
-    def system_disk(self, plan: Any, machine: RouterPlan | NodePlan) -> SystemDisk:
+    def system_disk(self, plan: Plan, machine: RouterPlan | NodePlan) -> SystemDisk:
         """Every machine's first disk is virtio-blk (``vda``): the guest's /dev/vda."""
         return SystemDisk(bus="virtio-blk", device=f"/dev/{FIRST_DISK}")
 
@@ -81,7 +90,7 @@ class Libvirt:
 
     def preflight(self, ctx: LabContext) -> None:
         found = preflight.check(ctx.plan, self.connections, self._state_dir(ctx),
-                                ctx.plugins.as_roles(), self._host_for)
+                                media_problems(ctx), self._host_for)
         with self._lock:  # doctor's checks report the notes (e.g. TCG) as warnings
             self._types.update(found.domain_types)
             self.preflight_notes = list(found.notes)
@@ -173,22 +182,21 @@ class Libvirt:
     def _ensure_machine(self, ctx: LabContext, machine: RouterPlan | NodePlan) -> str:
         spec, media = self._spec(ctx, machine, self._boots_from_disk(ctx, machine))
         if not is_remote(spec.uri):  # a remote host's files are its own business
-            plugin, _ = os_plugin(ctx.plugins, machine)
-            require_files(media, machine, plugin.name)
+            require_files(media, machine, os_plugin_of(ctx.plugins, machine).name)
         conn = self.connections.get(spec.uri)
         notes = [n for v in spec.volumes
                  if (n := storage.ensure_volume(conn, spec.uri, v, ctx.state))]
         notes.append(domains.ensure(conn, spec, ctx.state))
         return ", ".join(notes)
 
-    def boot_from_disk(self, ctx: LabContext, node: str, restart: bool = False) -> str:
+    def boot_from_disk(self, ctx: LabContext, machine: str, restart: bool = False) -> str:
         """After the OS installed itself to disk: boot the domain from its disk from now on
         (its kernel, installer ISO and command line are dropped). ``restart`` power-cycles
         it now; otherwise the change applies at its next power cycle."""
-        machine = ctx.plan.machine(node)
-        uri = machine_uri(ctx.plan, machine)
-        ctx.state.record(domains.state_key(uri, machine.resource_name), boot="disk")
-        spec, _ = self._spec(ctx, machine, boot_disk=True)
+        node = ctx.plan.machine(machine)
+        uri = machine_uri(ctx.plan, node)
+        ctx.state.record(domains.state_key(uri, node.resource_name), boot="disk")
+        spec, _ = self._spec(ctx, node, boot_disk=True)
         conn = self.connections.get(uri)
         domains.ensure(conn, spec, ctx.state, start=False)
         if restart:
@@ -230,7 +238,8 @@ class Libvirt:
             ctx.state.forget(key)
         return removed
 
-    def destroy_marked(self, lab: str, plan: Any, echo: Any) -> list[str]:
+    def destroy_marked(self, lab: str, plan: Plan | None,
+                       echo: Callable[[str], None]) -> list[str]:
         """Without state: what the lab's hosts hold with this lab's metadata. Which hosts
         only the topology says, so without a plan (no -f FILE) there is nothing to look at."""
         if plan is None:

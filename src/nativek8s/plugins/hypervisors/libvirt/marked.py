@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nativek8s.core.plan import Plan
+from nativek8s.api import Plan
 
 from . import domains, networks, storage
 from .connection import Connections, binding

@@ -3,34 +3,72 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from nativek8s.core.errors import NativeK8sError, PluginError
-from nativek8s.core.kinds import BootMedia
-from nativek8s.core.plan import NodePlan, RouterPlan
+from nativek8s.api import (
+    BootMedia,
+    LabContext,
+    NativeK8sError,
+    NodePlan,
+    PluginError,
+    RenderContext,
+    RouterPlan,
+    Unsupported,
+    os_plugin_of,
+)
 
-ROLES = {"router": ("router", "router OS"), "node": ("nodeos", "node OS")}
+NEEDED_BY = "the libvirt hypervisor needs it"
 
 
-def os_plugin(plugins: Any, machine: RouterPlan | NodePlan) -> tuple[Any, str]:
-    """(the OS plugin of this machine, its title); ``plugins`` is a Selected or a role
-    dict (render's)."""
-    role, title = ROLES[machine.kind]
-    plugin = plugins.get(role) if isinstance(plugins, dict) else getattr(plugins, role)
-    return plugin, title
+def boot_media(ctx: LabContext, machine: RouterPlan | NodePlan) -> BootMedia:
+    """The machine's media from its OS plugin, made now (downloads, images)."""
+    plugin = os_plugin_of(ctx.plugins, machine)
+    try:
+        media = (ctx.plugins.router.boot_media(ctx, machine) if isinstance(machine, RouterPlan)
+                 else ctx.plugins.nodeos.boot_media(ctx, machine))
+    except Unsupported as exc:
+        raise NativeK8sError(f"{exc}; {NEEDED_BY}") from exc
+    return _checked(media, plugin.name, plugin.kind_title, machine)
 
 
-def boot_media(ctx: Any, machine: RouterPlan | NodePlan) -> BootMedia:
-    plugin, title = os_plugin(ctx.plugins, machine)
-    get = getattr(plugin, "boot_media", None)
-    if get is None:
-        raise NativeK8sError(f"the {title} plugin {plugin.name!r} cannot provide boot media "
-                             f"for VMs yet (it has no boot_media); the libvirt hypervisor "
-                             f"needs it")
-    media = get(ctx, machine)
+def planned_media(ctx: RenderContext, machine: RouterPlan | NodePlan) -> BootMedia | None:
+    """Where the machine's media will be (render), or None if its OS plugin cannot say."""
+    plugin = os_plugin_of(ctx.plugins, machine)
+    try:
+        media = (ctx.plugins.router.planned_boot_media(ctx, machine)
+                 if isinstance(machine, RouterPlan)
+                 else ctx.plugins.nodeos.planned_boot_media(ctx, machine))
+    except Unsupported:
+        return None
+    return _checked(media, plugin.name, plugin.kind_title, machine)
+
+
+def media_problems(ctx: RenderContext) -> list[str]:
+    """Each OS plugin that cannot provide boot media, said once (preflight)."""
+    problems = []
+    for machines in (ctx.plan.routers, ctx.plan.nodes):
+        if machines:
+            try:
+                _probe(ctx, machines[0])
+            except Unsupported:
+                plugin = os_plugin_of(ctx.plugins, machines[0])
+                problems.append(f"the {plugin.kind_title} plugin {plugin.name!r} cannot "
+                                "provide boot media for virtual machines (it does not "
+                                f"implement boot_media); {NEEDED_BY}")
+    return problems
+
+
+def _probe(ctx: RenderContext, machine: RouterPlan | NodePlan) -> None:
+    if isinstance(machine, RouterPlan):
+        ctx.plugins.router.planned_boot_media(ctx, machine)
+    else:
+        ctx.plugins.nodeos.planned_boot_media(ctx, machine)
+
+
+def _checked(media: object, plugin: str, title: str,
+             machine: RouterPlan | NodePlan) -> BootMedia:
     if not isinstance(media, BootMedia):
-        raise PluginError(f"the {title} plugin {plugin.name!r} returned {media!r} from "
-                          f"boot_media for {machine.name}; expected BootMedia")
+        raise PluginError(f"the {title} plugin {plugin!r} returned {media!r} as boot media "
+                          f"for {machine.name}; expected BootMedia")
     return media
 
 

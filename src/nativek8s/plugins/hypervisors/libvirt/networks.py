@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import LabState, NativeK8sError
 
 from .connection import binding, keep_running, lookup, message
 from .ownership import describe, owner_of, require_lab

@@ -10,9 +10,14 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.observe import MachineStatus, ProbeResult
-from nativek8s.core.plan import NodePlan, Plan
+from nativek8s.api import (
+    MachineStatus,
+    NativeK8sError,
+    NodePlan,
+    Observer,
+    Plan,
+    ProbeResult,
+)
 
 from . import domains
 from .connection import Connections, binding, is_remote, is_test_driver, lookup
@@ -23,7 +28,7 @@ _NOT_YET = ("is not observable through libvirt; it needs access inside the guest
             "router OS over SSH, or the CNI through Kubernetes), which is not available yet")
 
 
-class LibvirtObserver:
+class LibvirtObserver(Observer):
     unverifiable = f"BGP, routes and pod traffic inside the guests {_NOT_YET}"
 
     def __init__(self, plan: Plan, conns: Connections, state_dir: Path):

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from nativek8s.core.plan import Plan
+from nativek8s.api import Plan
 
 PLUGIN = "libvirt"
 DEFAULT_URI = "qemu:///system"

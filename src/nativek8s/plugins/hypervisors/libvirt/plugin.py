@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from nativek8s.core.hooks import hookimpl
-from nativek8s.core.kinds import HypervisorSpec
+from nativek8s.api import Finding, HypervisorSpec, LabContext, hookimpl
 
 from .options import LibvirtOptions
 
@@ -23,7 +20,7 @@ def nativek8s_hypervisors() -> list[HypervisorSpec]:
 
 
 @hookimpl
-def nativek8s_doctor_checks(ctx: Any) -> list[Any]:
+def nativek8s_doctor_checks(ctx: LabContext) -> list[Finding]:
     from .doctor import checks
 
     return checks(ctx)

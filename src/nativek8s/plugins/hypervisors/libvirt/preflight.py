@@ -1,5 +1,5 @@
 """Checks before anything is created. Every problem says what to do; all are reported
-together (a :class:`~nativek8s.core.errors.UsageError`), and nothing is created."""
+together (a :class:`~nativek8s.api.UsageError`), and nothing is created."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.plan import Plan
+from nativek8s.api import NativeK8sError, Plan
 
 from . import capabilities, networks
 from .connection import Connections, binding, lookup
@@ -132,10 +131,11 @@ def _pool_problems(plan: Plan, uri: str, conn: Any, state_dir: Path) -> list[str
     return []
 
 
-def check(plan: Plan, conns: Connections, state_dir: Path, plugins: dict[str, Any],
+def check(plan: Plan, conns: Connections, state_dir: Path, media_problems: list[str],
           host_for: Any = None) -> Findings:
     """Everything that can be known before creating anything. ``host_for(uri)`` gives the
-    :class:`HostNetwork` to check against, or None for hosts that are not this one."""
+    :class:`HostNetwork` to check against, or None for hosts that are not this one;
+    ``media_problems``: what the OS plugins cannot provide."""
     found = Findings()
     host_for = host_for or (lambda uri: None)
     try:
@@ -143,12 +143,7 @@ def check(plan: Plan, conns: Connections, state_dir: Path, plugins: dict[str, An
     except NativeK8sError as exc:
         found.problems.append(str(exc))
         return found
-    for role, title in (("router", "router OS"), ("nodeos", "node OS")):
-        plugin = plugins.get(role)
-        if plugin is not None and not hasattr(plugin, "boot_media"):
-            found.problems.append(
-                f"the {title} plugin {plugin.name!r} cannot provide boot media for VMs yet "
-                f"(it has no boot_media); the libvirt hypervisor needs it")
+    found.problems += media_problems
     specs = network_specs(plan)
     found.problems += _wan_overlaps(plan, specs)
     spans: dict[str, set[str]] = {}

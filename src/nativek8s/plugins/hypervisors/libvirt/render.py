@@ -9,10 +9,9 @@ has no KVM).
 
 from __future__ import annotations
 
-from nativek8s.core.kinds import RenderContext, RenderedFile
-from nativek8s.core.paths import lab_dir
+from nativek8s.api import RenderContext, RenderedFile, lab_dir
 
-from .media import os_plugin
+from .media import planned_media
 from .options import options_of
 from .specs import domain_spec, network_specs, pool_spec
 from .xml.domain import domain_xml
@@ -30,9 +29,7 @@ def render(ctx: RenderContext) -> list[RenderedFile]:
     pools = {}
     for machine in plan.machines:
         opts = options_of(plan, machine.datacentre)
-        plugin, _ = os_plugin(ctx.plugins, machine)
-        get = getattr(plugin, "boot_media", None)
-        media = get(ctx, machine, prepare=False) if get is not None else None
+        media = planned_media(ctx, machine)
         kind = "kvm" if opts.domain_type == "auto" else opts.domain_type
         spec = domain_spec(plan, machine, media, kind, state_dir)
         pool = pool_spec(plan, spec.uri, state_dir)

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from pathlib import Path
 
-from nativek8s.core.kinds import BootMedia
-from nativek8s.core.plan import NetworkKind, NodePlan, Plan, RouterPlan
+from nativek8s.api import BootMedia, NetworkKind, NodePlan, Plan, RouterPlan
 
 from .options import LibvirtOptions, options_of, wan_cidr
 

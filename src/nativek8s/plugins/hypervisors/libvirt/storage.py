@@ -10,8 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import LabState, NativeK8sError
 
 from .connection import binding, keep_running, lookup, message
 from .ownership import owned_by

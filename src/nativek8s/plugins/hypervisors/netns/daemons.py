@@ -13,13 +13,20 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.errors import NativeK8sError, PluginError, UsageError
-from nativek8s.core.intent import SpeakerIntent
-from nativek8s.core.kinds import RenderContext, RenderedFile, implements
-from nativek8s.core.nsdaemon import DaemonPaths, NamespaceDaemon
-from nativek8s.core.plan import RouterPlan
-from nativek8s.core.secrets import write_private
+from nativek8s.api import (
+    DaemonPaths,
+    LabContext,
+    NamespaceDaemon,
+    NativeK8sError,
+    PluginError,
+    RenderedFile,
+    RouterPlan,
+    SpeakerIntent,
+    Unsupported,
+    UsageError,
+    write_private,
+)
+from nativek8s.shared.files import write_atomic
 
 from . import iproute, podagent, processes
 from .names import machine_ns, pod_ns
@@ -73,8 +80,7 @@ def router_files(ctx: LabContext, router: RouterPlan) -> list[RenderedFile]:
     plugin = ctx.plugins.router
     rendered = ctx.rendered.get(plugin.name)
     if rendered is None:
-        rendered = list(plugin.render(RenderContext(plan=ctx.plan, secrets=ctx.secrets,
-                                                    plugins=ctx.plugins.as_roles())))
+        rendered = list(plugin.render(ctx))  # a LabContext is a RenderContext
     return [f for f in rendered if f.machine == router.name]
 
 
@@ -82,10 +88,11 @@ def router_answer(ctx: LabContext, router: RouterPlan) -> NamespaceDaemon:
     """The router plugin's answer to how its daemon runs in this router's namespace."""
     plugin = ctx.plugins.router
     base, run = _dirs(ctx)
-    answer = None
-    if implements(plugin, "namespace_daemon"):
+    try:
         answer = plugin.namespace_daemon(router, router_files(ctx, router),
                                          DaemonPaths(router.name, base, run))
+    except Unsupported:
+        answer = None
     if answer is None:
         raise UsageError(f"{router.name}: the router OS {plugin.name!r} does not say how to "
                          "run its daemon in a network namespace; the netns backend cannot "
@@ -211,7 +218,7 @@ def write_config(path: Path, text: str, secret: bool) -> bool:
     if secret:
         write_private(path, text)
     else:
-        path.write_text(text)
+        write_atomic(path, text)  # a daemon reloading meanwhile reads the old or the new
     return True
 
 

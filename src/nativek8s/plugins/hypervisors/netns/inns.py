@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import NativeK8sError
 
 from .iproute import NETNS_DIR
 

@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import NativeK8sError
 
 NETNS_DIR = Path("/run/netns")
 log = logging.getLogger(__name__)

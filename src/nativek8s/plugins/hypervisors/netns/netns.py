@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from functools import partial
-from typing import TypeVar
+from typing import ClassVar
 
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.engine.steps import Step
-from nativek8s.core.errors import NativeK8sError, UsageError
-from nativek8s.core.intent import SpeakerIntent
-from nativek8s.core.kinds import RenderContext, RenderedFile
-from nativek8s.core.nsdaemon import NamespaceDaemon
-from nativek8s.core.plan import Plan, RouterPlan
-from nativek8s.core.report import reporter_of
+from nativek8s.api import (
+    Hypervisor,
+    LabContext,
+    NamespaceDaemon,
+    NativeK8sError,
+    Plan,
+    RenderContext,
+    RenderedFile,
+    RouterPlan,
+    SpeakerIntent,
+    Step,
+    UsageError,
+)
+from nativek8s.shared.parallel import parallel_map
 
 from . import daemons, iproute, processes
 from .inns import write_sysctls
@@ -30,9 +35,6 @@ from .names import is_lab_namespace, owner_alias
 from .observer import NetnsObserver
 from .options import NetnsOptions
 from .wiring import Namespace, wire
-
-T = TypeVar("T")
-R = TypeVar("R")
 
 NS_KEY = "netns:namespaces"
 ProcessTable = dict[int, list[processes.Identity]]  # network namespace inode → processes
@@ -59,25 +61,23 @@ def _bare(links: list[dict] | None) -> bool:
     return links is not None and all(ln["ifname"] == "lo" for ln in links)
 
 
-def _parallel(fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-    items = list(items)
-    if not items:
-        return []
-    with ThreadPoolExecutor(max_workers=min(8, len(items))) as pool:
-        return list(pool.map(fn, items))
-
-
-class Netns:
+class Netns(Hypervisor):
     name = "netns"
-    emulates = frozenset({"nodeos", "cni"})
-    requires = {"router": ("namespace_daemon",)}
+    emulates: ClassVar[frozenset[str]] = frozenset({"nodeos", "cni"})
+    requires: ClassVar[dict[str, tuple[str, ...]]] = {"router": ("namespace_daemon",)}
 
     # --- options ------------------------------------------------------------------------
     def _options(self, ctx: LabContext) -> NetnsOptions:
-        opts = NetnsOptions.model_validate(ctx.plan.options_for("netns"))
+        """The topology's options.netns, with -O netns.<key>=... over them. The speaker a
+        lab was deployed with stays its speaker unless the command line names another."""
+        opts = ctx.options(self.name, NetnsOptions)
+        if "speaker" in ctx.extras.get(self.name, {}):
+            return opts
         recorded = ctx.state.resources().get("netns:speaker", {}).get("speaker")
-        speaker = ctx.options.get("speaker") or recorded or opts.speaker
-        return opts.model_copy(update={"speaker": speaker})
+        return opts.model_copy(update={"speaker": recorded}) if recorded else opts
+
+    def _wiring(self, ctx: LabContext) -> list[Namespace]:
+        return wire(ctx.plan, ctx.plugins.router.lan_bridge)
 
     def _intents(self, ctx: LabContext) -> dict[str, SpeakerIntent]:
         return {i.node: i for i in ctx.plugins.cni.bgp_intent(ctx.plan)}
@@ -90,7 +90,7 @@ class Netns:
         md5 = ctx.plan.md5
         return [RenderedFile(path=f"{i.node}/gobgpd.toml", content=gobgp_config(i, ctx.secrets),
                              machine=i.node, secret=md5)
-                for i in ctx.plugins["cni"].bgp_intent(ctx.plan)]
+                for i in ctx.plugins.cni.bgp_intent(ctx.plan)]
 
     # --- preflight ----------------------------------------------------------------------
     def preflight(self, ctx: LabContext) -> None:
@@ -105,7 +105,7 @@ class Netns:
             except UsageError as exc:  # this router cannot run here: a mixed lab, say
                 problems.append(str(exc))
         missing = sorted({pkg for tool, pkg in tools.items() if shutil.which(tool) is None})
-        report = reporter_of(ctx)  # `doctor -v` lists what was found
+        report = ctx.report  # `doctor -v` lists what was found
         for tool in sorted(tools):
             if (path := shutil.which(tool)) is not None:
                 report.detail(f"netns: {tool}: {path}")
@@ -120,7 +120,7 @@ class Netns:
         ours = set(ctx.state.resources().get(NS_KEY, {}).get("names", []))
         existing = iproute.namespaces()
         out = []
-        for ns in wire(ctx.plan):
+        for ns in self._wiring(ctx):
             if ns.name in existing and ns.name not in ours and not self._owned(ns.name, ctx):
                 out.append(f"namespace {ns.name} exists and is not lab {ctx.plan.lab}'s; "
                            f"remove it (`ip netns del {ns.name}`) or rename the lab")
@@ -137,7 +137,7 @@ class Netns:
     def deploy_steps(self, ctx: LabContext) -> list[Step]:
         opts = self._options(ctx)
         ctx.state.record("netns:speaker", speaker=opts.speaker)
-        spaces = wire(ctx.plan)
+        spaces = self._wiring(ctx)
         intents = self._intents(ctx)
         fresh: set[str] = set()  # namespaces this run creates: known to hold only lo
         before = processes.by_namespace()  # daemons of earlier runs, found once for all steps
@@ -194,7 +194,7 @@ class Netns:
         the lab's mark, or when it holds nothing but lo (recorded, never configured)."""
         existing = iproute.namespaces()
         candidates = [n for n in names if n in existing and is_lab_namespace(lab, n)]
-        links = dict(zip(candidates, _parallel(_links_or_none, candidates), strict=True))
+        links = dict(zip(candidates, parallel_map(_links_or_none, candidates), strict=True))
         doomed = [n for n in candidates if _marked(links[n], lab) or _bare(links[n])]
         inodes = [i for i in (processes.namespace_inode(iproute.NETNS_DIR / n) for n in doomed)
                   if i is not None]
@@ -215,7 +215,7 @@ class Netns:
             ctx.state.record(NS_KEY, names=sorted(names | {ns.name for ns in spaces}))
         if missing:
             iproute.batch([f"netns add {name}" for name in missing])
-        _parallel(lambda ns: write_sysctls(ns.name, ns.sysctls), spaces)
+        parallel_map(lambda ns: write_sysctls(ns.name, ns.sysctls), spaces)
         return f"{len(missing)} created" if missing else "all present"
 
     def _wire(self, spaces: list[Namespace], fresh: set[str]) -> str:
@@ -243,7 +243,7 @@ class Netns:
 
         made = 0
         for kinds in (("switch",), ("router", "node"), ("pod",)):
-            made += sum(_parallel(one, [ns for ns in spaces if ns.kind in kinds]))
+            made += sum(parallel_map(one, [ns for ns in spaces if ns.kind in kinds]))
         return f"{made} links created" if made else "all links present"
 
     def _ensure_router(self, ctx: LabContext, router: RouterPlan, answer: NamespaceDaemon,
@@ -291,7 +291,7 @@ class Netns:
         """Without state: every namespace whose lo carries the lab's mark, and every process
         inside them."""
         names = sorted(n for n in iproute.namespaces() if is_lab_namespace(lab, n))
-        links = dict(zip(names, _parallel(_links_or_none, names), strict=True))
+        links = dict(zip(names, parallel_map(_links_or_none, names), strict=True))
         marked = [n for n in names if _marked(links[n], lab)]
         removed = self._remove_namespaces(lab, marked, []) if marked else []
         shutil.rmtree(daemons.RUN_ROOT / lab, ignore_errors=True)

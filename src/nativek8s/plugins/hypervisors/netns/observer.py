@@ -6,14 +6,20 @@ import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.intent import SpeakerIntent
-from nativek8s.core.kinds import BgpSessionState
-from nativek8s.core.observe import MachineStatus, ProbeResult
-from nativek8s.core.plan import NodePlan, RouterPlan
+from nativek8s.api import (
+    BgpSessionState,
+    LabContext,
+    MachineStatus,
+    NativeK8sError,
+    NodePlan,
+    Observer,
+    ProbeResult,
+    RouterPlan,
+    SpeakerIntent,
+)
+from nativek8s.shared import bird
 
 from . import daemons, iproute
 from .names import machine_ns, pod_ns
@@ -41,11 +47,14 @@ class NetnsAccess:
         return iproute.run(iproute.ns_exec(self.namespace, argv), timeout=timeout).stdout
 
 
-class NetnsObserver:
+class NetnsObserver(Observer):
     def __init__(self, ctx: LabContext, speaker: str, port: int,
                  intents: dict[str, SpeakerIntent]):
         self.ctx, self.speaker, self.port, self.intents = ctx, speaker, port, intents
         self.lab = ctx.plan.lab
+        # The kernel's word on routes each speaker installs: verify flags unplanned ones.
+        self.node_route_protocols = frozenset(
+            {bird.KERNEL_PROTOCOL if speaker == "bird" else "gobgp"})
 
     def access(self, machine: str) -> NetnsAccess:
         m = self.ctx.plan.machine(machine)
@@ -162,32 +171,19 @@ def _bird_speaker_sessions(intent: SpeakerIntent,
     """`birdc show protocols` of a BIRD node speaker; its protocols are peer0, peer1, ...
     The AS numbers are the ones its configuration gives it (made from the intent)."""
     peers = intent.peers
-    out = iproute.run(["birdc", "-s", str(daemon.socket), "show", "protocols"]).stdout
+    out = iproute.run(bird.birdc_argv(str(daemon.socket), "show", "protocols")).stdout
     now = datetime.now()
     states = []
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) >= 4 and parts[0].startswith("peer") and parts[1] == "BGP":
-            index = int(parts[0][4:])
-            if index < len(peers):
-                # Name Proto Table State Since Info: Info is the BGP state when up
-                info = parts[5] if len(parts) > 5 else parts[3]
-                since = parts[4] if len(parts) > 4 else ""
-                up = info.lower() == "established"
-                states.append(BgpSessionState(
-                    parts[0], str(peers[index].address), info,
-                    local_as=intent.local_asn, peer_as=peers[index].asn, since=since,
-                    uptime_seconds=_uptime_of(since, now) if up else None))
+    for protocol in bird.parse_protocols(out):
+        index = protocol.name[4:]
+        if protocol.proto != "BGP" or not protocol.name.startswith("peer") \
+                or not index.isdigit() or int(index) >= len(peers):
+            continue
+        peer = peers[int(index)]
+        state = protocol.bgp_state or protocol.state
+        up = state.lower() == "established"
+        states.append(BgpSessionState(
+            protocol.name, str(peer.address), state,
+            local_as=intent.local_asn, peer_as=peer.asn, since=protocol.since,
+            uptime_seconds=bird.uptime_of(protocol.since, now) if up else None))
     return states
-
-
-def _uptime_of(since: str, now: datetime) -> float | None:
-    """BIRD's default `since` for recent times: a time of day, today (or yesterday)."""
-    try:
-        clock = datetime.strptime(since, "%H:%M:%S.%f").time()
-    except ValueError:
-        return None
-    then = datetime.combine(now.date(), clock)
-    if then > now:
-        then -= timedelta(days=1)
-    return (now - then).total_seconds()

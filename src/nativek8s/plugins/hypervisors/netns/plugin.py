@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from nativek8s.core.hooks import hookimpl
-from nativek8s.core.kinds import HypervisorSpec
+from nativek8s.api import HypervisorSpec, hookimpl
 
 
 def _factory():

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from nativek8s.core.intent import SpeakerIntent
-from nativek8s.core.secrets import SecretStore
+from nativek8s.api import SecretStore, SpeakerIntent
 
 
 def _q(value: str) -> str:

@@ -7,16 +7,16 @@ acts only where the backend differs from the plan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from nativek8s.core.plan import Plan
+from nativek8s.api import Plan, RouterPlan
 
 from .names import machine_ns, owner_alias, pod_ns, switch_ns
 
 POD_GATEWAY = "169.254.1.1"  # node side of every pod veth, as the pod's default gateway
 POD_PORT = "pod0"  # node-side name of the probe pod's veth
 BRIDGE = "br0"
-ROUTER_LAN_BRIDGE = "br-lan"  # OpenWrt's LAN bridge, so router configs match the real thing
 # icmp_ratelimit 0: traceroute-based path checks run many probes at once through one
 # router; the default per-destination limit would turn hops into "*".
 FORWARDING = {"net.ipv4.ip_forward": "1", "net.ipv4.conf.all.rp_filter": "0",
@@ -51,7 +51,9 @@ class Namespace:
     sysctls: dict[str, str] = field(default_factory=dict)
 
 
-def wire(plan: Plan) -> list[Namespace]:
+def wire(plan: Plan, lan_bridge: Callable[[RouterPlan], str | None]) -> list[Namespace]:
+    """Every namespace of the lab. ``lan_bridge``: the router OS's bridge for a router's LAN
+    port (OpenWrt's ``br-lan``), made here so its rendered configuration runs unchanged."""
     lab = plan.lab
     spaces: dict[str, Namespace] = {}
 
@@ -73,7 +75,9 @@ def wire(plan: Plan) -> list[Namespace]:
     for router in plan.routers:
         rns = ns(machine_ns(lab, router.name), "router", router.name)
         rns.sysctls = dict(FORWARDING)
-        rns.bridges.append(ROUTER_LAN_BRIDGE)
+        bridge = lan_bridge(router)
+        if bridge:
+            rns.bridges.append(bridge)
         for iface in router.interfaces:
             if iface.address is None:
                 continue
@@ -82,10 +86,10 @@ def wire(plan: Plan) -> list[Namespace]:
             sw.links.append(Link(port, rns.name, iface.name, iface.mac))
             sw.configure += [f"link set {port} master {BRIDGE}", f"link set {port} up"]
             dev = iface.name
-            if iface.network == router.datacentre:  # OpenWrt bridges its LAN port
-                rns.configure += [f"link set {iface.name} master {ROUTER_LAN_BRIDGE}",
-                                  f"link set {ROUTER_LAN_BRIDGE} up"]
-                dev = ROUTER_LAN_BRIDGE
+            if bridge and iface.network == router.datacentre:  # the OS bridges its LAN port
+                rns.configure += [f"link set {iface.name} master {bridge}",
+                                  f"link set {bridge} up"]
+                dev = bridge
             rns.configure += [f"addr replace {iface.address} dev {dev}",
                               f"link set {iface.name} up"]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nativek8s.core.errors import NativeK8sError, UsageError
+from nativek8s.api import NativeK8sError, UsageError
 
 from .options import HOST_ENV, TOKEN_ENVS, TOKEN_FILE_ENV, ProxmoxOptions
 

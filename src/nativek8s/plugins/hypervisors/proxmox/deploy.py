@@ -9,18 +9,23 @@ run after these (the engine adds them: this hypervisor emulates nothing).
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.engine.steps import Step
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.kinds import BootMedia
-from nativek8s.core.plan import Machine
+from nativek8s.api import (
+    BootMedia,
+    LabContext,
+    Machine,
+    NativeK8sError,
+    NodePlan,
+    RouterPlan,
+    Step,
+    Unsupported,
+    os_plugin_of,
+)
 
 from .images import Uploader, disk_upload, iso_upload
 from .sdn import ensure_sdn
 from .site import Site
-from .vmconfig import Media, is_router, net_params, vm_params
+from .vmconfig import Media, net_params, vm_params
 from .vms import Vms
 
 SDN_STEP = "proxmox:sdn"
@@ -55,20 +60,15 @@ class Deployment:
         return ensure_sdn(self.site.conn, self.plan, self.site.sdn, self.ctx.state,
                           self.ctx.echo, self.site.main.task_timeout)
 
-    def _os_plugin(self, machine: Machine) -> tuple[str, Any]:
-        role = "router" if is_router(machine) else "nodeos"
-        return role, getattr(self.ctx.plugins, role)
-
     def boot_media(self, machine: Machine) -> BootMedia:
-        role, plugin = self._os_plugin(machine)
-        if not hasattr(plugin, "boot_media"):
-            raise NativeK8sError(f"the {role} plugin {plugin.name!r} cannot make a bootable "
-                                 f"image yet (it has no boot_media); the proxmox hypervisor "
-                                 "needs one")
         # Proxmox cannot boot a kernel directly for API tokens: ask for self-booting media.
-        # kernel_boot=False: Proxmox.kernel_boot
-        media: BootMedia = plugin.boot_media(self.ctx, machine, kernel_boot=False)
-        return media
+        try:
+            if isinstance(machine, RouterPlan):
+                return self.ctx.plugins.router.boot_media(self.ctx, machine, kernel_boot=False)
+            assert isinstance(machine, NodePlan)
+            return self.ctx.plugins.nodeos.boot_media(self.ctx, machine, kernel_boot=False)
+        except Unsupported as exc:
+            raise NativeK8sError(f"{exc}; the proxmox hypervisor needs it") from exc
 
     def ensure_media(self, machine: Machine) -> str:
         if self.vms.find(machine) is not None:
@@ -76,7 +76,7 @@ class Deployment:
         media = self.boot_media(machine)
         opts = self.site.options_of(machine.datacentre)
         node = self.site.layout.node_of(machine.datacentre)
-        plugin = self._os_plugin(machine)[1].name
+        plugin = os_plugin_of(self.ctx.plugins, machine).name
         if media.disk is not None:
             upload = disk_upload(self.plan, machine, media.disk)
         elif media.iso is not None:

@@ -6,7 +6,7 @@ Installer ISOs stay: they are shared by content with other labs.
 
 from __future__ import annotations
 
-from nativek8s.core.engine.context import LabContext
+from nativek8s.api import LabContext
 
 from .images import remove_lab_images
 from .sdn import remove_sdn

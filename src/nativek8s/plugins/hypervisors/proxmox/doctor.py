@@ -7,8 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from nativek8s.core.doctor import Finding
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import Finding, LabContext, NativeK8sError
 
 from .site import Site, connect, gather
 from .vmconfig import is_router
@@ -71,7 +70,7 @@ def _wan_bridges(site: Site) -> list[Finding]:
     return out
 
 
-def checks(ctx: Any) -> list[Finding]:
+def checks(ctx: LabContext) -> list[Finding]:
     if PLUGIN not in ctx.plugins.hypervisors:
         return []
     try:

@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.plan import Machine, Plan
+from nativek8s.api import LabState, Machine, NativeK8sError, Plan
 
 from .connection import ApiError, Connection
 from .names import disk_file_name, iso_file_name

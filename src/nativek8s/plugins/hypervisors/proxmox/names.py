@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import re
 
-from nativek8s.core.plan import Machine, Network, Plan
-from nativek8s.core.plan.naming import short_id
+from nativek8s.api import Machine, Network, Plan, short_id
 
 PROJECT_TAG = "nativek8s"
 

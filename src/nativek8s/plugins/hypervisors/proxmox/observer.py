@@ -7,10 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.kinds import BgpSessionState, MachineAccess
-from nativek8s.core.observe import MachineStatus, ProbeResult
-from nativek8s.core.plan import NodePlan
+from nativek8s.api import (
+    BgpSessionState,
+    MachineAccess,
+    MachineStatus,
+    NativeK8sError,
+    NodePlan,
+    Observer,
+    ProbeResult,
+)
 
 from .connection import ApiError
 from .vms import Vms
@@ -29,7 +34,7 @@ def _addresses(result: Any) -> list[str]:
     return out
 
 
-class ProxmoxObserver:
+class ProxmoxObserver(Observer):
     unverifiable = NOT_YET.format(what="looking at BGP, routes and pod traffic in the VMs")
 
     def __init__(self, vms: Vms):

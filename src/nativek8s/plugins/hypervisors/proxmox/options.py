@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from nativek8s.core.plan import Plan
+from nativek8s.api import Plan
 
 HOST_ENV = "NATIVEK8S_PROXMOX_HOST"
 TOKEN_FILE_ENV = "NATIVEK8S_PROXMOX_TOKEN_FILE"

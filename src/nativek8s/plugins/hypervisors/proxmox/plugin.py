@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from nativek8s.core.hooks import hookimpl
-from nativek8s.core.kinds import HypervisorSpec
+from nativek8s.api import Finding, HypervisorSpec, LabContext, hookimpl
 
 if TYPE_CHECKING:
     from .options import ProxmoxOptions
@@ -32,7 +31,7 @@ def nativek8s_hypervisors() -> list[HypervisorSpec]:
 
 
 @hookimpl
-def nativek8s_doctor_checks(ctx: Any) -> list[Any]:
+def nativek8s_doctor_checks(ctx: LabContext) -> list[Finding]:
     from .doctor import checks
 
     return checks(ctx)

@@ -5,12 +5,11 @@ WAN bridge exists, PVE can import uploaded disk images, and the lab's SDN ids ar
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from typing import Any
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.plan import Plan
+from nativek8s.api import NativeK8sError, Plan, UsageError
+from nativek8s.shared.versions import parse_version as shared_parse
 
 from .connection import ApiError, Connection
 from .sdn import check_collisions
@@ -66,8 +65,11 @@ def missing_privileges(conn: Connection, need: dict[str, set[str]]) -> dict[str,
 
 
 def parse_version(text: str) -> tuple[int, int]:
-    match = re.match(r"(\d+)\.(\d+)", text or "")
-    return (int(match[1]), int(match[2])) if match else (0, 0)
+    """(major, minor) of the API's ``version`` ("8.2.4"); (0, 0) when it says none."""
+    try:
+        return shared_parse(text or "").minor_version
+    except UsageError:
+        return (0, 0)
 
 
 def _storage_problems(site: Site) -> list[str]:

@@ -7,13 +7,19 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
 
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.engine.steps import Step
-from nativek8s.core.kinds import RenderContext, RenderedFile, SystemDisk
-from nativek8s.core.plan import Machine, Plan
+from nativek8s.api import (
+    Hypervisor,
+    LabContext,
+    LabState,
+    NodePlan,
+    Plan,
+    RenderContext,
+    RenderedFile,
+    RouterPlan,
+    Step,
+    SystemDisk,
+)
 
 from . import destroy, preflight, render, vmconfig
 from .deploy import Deployment
@@ -22,13 +28,11 @@ from .site import connect, gather
 from .vms import Vms
 
 
-class Proxmox:
+class Proxmox(Hypervisor):
     name = "proxmox"
     kernel_boot = False  # API tokens cannot set a kernel: ISOs and whole disks
-    emulates: frozenset[str] = frozenset()  # real machines: node OS and CNI deploy on them
-    optional: ClassVar[tuple[str, ...]] = ()
 
-    def system_disk(self, plan: Plan, machine: Machine) -> SystemDisk:
+    def system_disk(self, plan: Plan, machine: RouterPlan | NodePlan) -> SystemDisk:
         """Nodes install to scsi0 on virtio-scsi (/dev/sda); routers boot virtio0."""
         return vmconfig.system_disk(machine)
 
@@ -44,7 +48,8 @@ class Proxmox:
     def destroy(self, ctx: LabContext) -> list[str]:
         return destroy.destroy(ctx)
 
-    def destroy_marked(self, lab: str, plan: Any, echo: Callable[[str], None]) -> list[str]:
+    def destroy_marked(self, lab: str, plan: Plan | None,
+                       echo: Callable[[str], None]) -> list[str]:
         """Without state: VMs by the lab's tags and SDN objects by their aliases, on the
         cluster the topology's plan names (without a plan there is no cluster to ask).
         Uploaded boot disks are known from the state only and stay."""

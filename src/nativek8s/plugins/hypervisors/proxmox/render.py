@@ -8,8 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from nativek8s.core.kinds import RenderContext, RenderedFile
-from nativek8s.core.plan import Machine, Plan
+from nativek8s.api import Machine, Plan, RenderContext, RenderedFile
 
 from .layout import make_layout
 from .options import ProxmoxOptions

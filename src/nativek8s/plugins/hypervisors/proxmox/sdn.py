@@ -15,9 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.plan import NetworkKind, Plan
+from nativek8s.api import LabState, NativeK8sError, NetworkKind, Plan
 
 from .connection import Connection
 from .layout import Layout

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nativek8s.core.errors import UsageError
-from nativek8s.core.plan import Plan
+from nativek8s.api import Plan, UsageError
 
 from .connection import ApiError, Connection, host_of, load_token
 from .layout import Layout, make_layout

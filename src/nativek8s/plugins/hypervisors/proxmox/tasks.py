@@ -7,8 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.report import Reporter, current
+from nativek8s.api import NativeK8sError, Reporter, current_reporter
 
 from .connection import Connection
 
@@ -47,7 +46,7 @@ def wait_task(conn: Connection, upid: str, what: str, timeout: float, *,
               report: Reporter | None = None) -> str:
     """Poll until the task stops; return its exit status, or raise TaskFailed with its log.
     The wait is shown by ``report`` (default: the command's, steps run with it)."""
-    with (report or current()).waiting(what) as waiting:
+    with (report or current_reporter()).waiting(what) as waiting:
         return _poll_task(conn, upid, what, timeout, sleep, clock, waiting.note)
 
 

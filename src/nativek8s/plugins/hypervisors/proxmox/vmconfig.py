@@ -14,8 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from nativek8s.core.kinds import SystemDisk
-from nativek8s.core.plan import Machine, NetworkKind, Plan
+from nativek8s.api import Machine, NetworkKind, Plan, SystemDisk
 
 from .names import tag_string, vm_description
 from .options import ProxmoxOptions

@@ -12,9 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from nativek8s.core.engine.state import LabState
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.plan import Machine, Plan
+from nativek8s.api import LabState, Machine, NativeK8sError, Plan
 
 from .connection import ApiError, Connection
 from .names import has_lab_tags

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
-from nativek8s.core.errors import NativeK8sError, Problem, UsageError
-from nativek8s.core.topology import Topology
+from nativek8s.api import NativeK8sError, Problem, Topology, UsageError
 
 from .options import PER_DATACENTRE, PLUGIN, TalosOptions
 from .versions import kubernetes_problem, parse_version, support_problem
@@ -46,8 +45,7 @@ def topology_problems(topo: Topology) -> list[Problem]:
 
 def _disk_problems(topo: Topology) -> list[Problem]:
     """An explicit install_disk the hypervisor does not attach: the install would fail."""
-    from nativek8s.core.plan import build_plan
-    from nativek8s.core.registry import registry
+    from nativek8s.api import Hypervisor, build_plan, create_plugin
 
     from .disks import hypervisor_disk
 
@@ -58,7 +56,6 @@ def _disk_problems(topo: Topology) -> list[Problem]:
         return []
     try:
         plan = build_plan(topo)
-        reg = registry()
     except NativeK8sError:
         return []  # core reports what keeps the plan from being built
     found: dict[tuple[str, str, str, str, str], list[str]] = {}  # one problem per path
@@ -66,9 +63,10 @@ def _disk_problems(topo: Topology) -> list[Problem]:
         wanted = explicit.get(node.datacentre)
         name = plan.composition.datacentre_hypervisors[node.datacentre]
         try:
-            hypervisor = reg.create("hypervisor", name)
+            hypervisor = create_plugin("hypervisor", name)
         except NativeK8sError:
             continue  # an unknown hypervisor is core's to report
+        assert isinstance(hypervisor, Hypervisor)
         attached = hypervisor_disk(hypervisor, plan, node)
         if not wanted or attached is None or attached == wanted:
             continue

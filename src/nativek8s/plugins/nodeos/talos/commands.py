@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from nativek8s.core.plan import NodePlan, Plan
+from nativek8s.api import NodePlan, Plan
 
 from .versions import TalosVersion
 

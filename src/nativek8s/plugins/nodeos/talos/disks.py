@@ -10,25 +10,27 @@ disk.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from nativek8s.core.plan import NodePlan, Plan
+from nativek8s.api import Hypervisor, NodePlan, Plan, RenderContext, Unsupported
 
 from .options import node_options
 
 DEFAULT_DISK = "/dev/vda"
 
 Disks = dict[str, str]  # node name → device path
-HypervisorFor = Callable[[str], Any]  # datacentre → hypervisor plugin object (or None)
+HypervisorFor = Callable[[str], Hypervisor | None]  # datacentre → its hypervisor plugin
 
 
-def hypervisor_disk(hypervisor: Any, plan: Plan, node: NodePlan) -> str | None:
-    if hypervisor is None or not hasattr(hypervisor, "system_disk"):
+def hypervisor_disk(hypervisor: Hypervisor | None, plan: Plan, node: NodePlan) -> str | None:
+    if hypervisor is None:
         return None
-    return str(hypervisor.system_disk(plan, node).device)
+    try:
+        return str(hypervisor.system_disk(plan, node).device)
+    except Unsupported:  # it runs no real machines (netns)
+        return None
 
 
-def install_disk(plan: Plan, node: NodePlan, hypervisor: Any) -> str:
+def install_disk(plan: Plan, node: NodePlan, hypervisor: Hypervisor | None) -> str:
     return (node_options(plan, node).install_disk or hypervisor_disk(hypervisor, plan, node)
             or DEFAULT_DISK)
 
@@ -38,6 +40,6 @@ def install_disks(plan: Plan, hypervisor_for: HypervisorFor | None = None) -> Di
     return {n.name: install_disk(plan, n, find(n.datacentre)) for n in plan.nodes}
 
 
-def disks_of(ctx: Any) -> Disks:
-    """From a RenderContext or a LabContext (both have ``hypervisor_for``)."""
-    return install_disks(ctx.plan, getattr(ctx, "hypervisor_for", None))
+def disks_of(ctx: RenderContext) -> Disks:
+    """From a RenderContext or a LabContext (a RenderContext too)."""
+    return install_disks(ctx.plan, ctx.hypervisor_for)

@@ -5,11 +5,8 @@ talosctl of the nodes' minor version, and the boot media each node's hypervisor 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from nativek8s.core import downloads
-from nativek8s.core.doctor import Finding, role_is_deployed
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import Finding, LabContext, NativeK8sError, downloads, role_is_deployed
 
 from . import images
 from .options import PLUGIN, node_options, options_of
@@ -17,7 +14,7 @@ from .talosctl import Talosctl
 from .versions import supported
 
 
-def _talosctl(ctx: Any) -> Finding:
+def _talosctl(ctx: LabContext) -> Finding:
     version = supported(ctx.plan.versions["talos"])
     options = options_of(ctx.plan)
     try:
@@ -28,7 +25,7 @@ def _talosctl(ctx: Any) -> Finding:
     return Finding(PLUGIN, "talosctl", True, f"{have.tag} at {tool.executable}")
 
 
-def media_urls(ctx: Any) -> dict[str, str]:
+def media_urls(ctx: LabContext) -> dict[str, str]:
     """URL → cache folder of every file the nodes boot from, as their hypervisors boot."""
     version = supported(ctx.plan.versions["talos"])
     wanted: dict[str, str] = {}
@@ -40,14 +37,15 @@ def media_urls(ctx: Any) -> dict[str, str]:
     for node in ctx.plan.nodes:
         options = node_options(ctx.plan, node)
         hypervisor = ctx.hypervisor_for(node.datacentre)
-        if options.media == "iso" or not getattr(hypervisor, "kernel_boot", True):
+        if options.media == "iso" or (hypervisor is not None
+                                       and hypervisor.kernel_boot is False):
             images.iso_media(options, version, record)
         else:
             images.kernel_media(options, version, record)
     return wanted
 
 
-def _media(ctx: Any) -> list[Finding]:
+def _media(ctx: LabContext) -> list[Finding]:
     out, needed, cache = [], 0, None
     for url, folder in media_urls(ctx).items():
         found = downloads.availability(url, folder)
@@ -71,7 +69,7 @@ def _media(ctx: Any) -> list[Finding]:
     return out
 
 
-def checks(ctx: Any) -> list[Finding]:
+def checks(ctx: LabContext) -> list[Finding]:
     if ctx.plan.composition.nodeos != PLUGIN or not role_is_deployed(ctx, "nodeos"):
         return []
     return [_talosctl(ctx), *_media(ctx)]

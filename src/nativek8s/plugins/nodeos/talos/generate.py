@@ -13,8 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
-from nativek8s.core.plan import Plan
-from nativek8s.core.secrets import SECRET_MODE
+from nativek8s.api import SECRET_MODE, Plan
 
 from . import commands as cmd
 from .disks import Disks, install_disks

@@ -11,9 +11,7 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Callable
 
-from nativek8s.core import downloads
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.kinds import BootMedia
+from nativek8s.api import BootMedia, NativeK8sError, downloads
 
 from .options import TalosOptions
 from .versions import TalosVersion

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from nativek8s.core.plan import NodePlan, Plan
+from nativek8s.api import NodePlan, Plan
 
 PLUGIN = "talos"
 # Image Factory schematic with only the siderolabs/qemu-guest-agent extension

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from nativek8s.core.plan import NodePlan, Plan
+from nativek8s.api import NodePlan, Plan
 
 from .images import installer_image
 from .options import TalosOptions

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nativek8s.core.errors import Problem
-from nativek8s.core.hooks import hookimpl
-from nativek8s.core.kinds import NodeOSSpec
+from nativek8s.api import NodeOSSpec, Problem, hookimpl
 
 from .options import PLUGIN, TalosOptions
 
 if TYPE_CHECKING:
-    from nativek8s.core.doctor import Finding
-    from nativek8s.core.engine.context import LabContext
-    from nativek8s.core.topology import Topology  # the hook's argument, typed only
+    from nativek8s.api import Finding, LabContext, Topology  # the hooks' arguments, typed only
 
 
 def _factory():

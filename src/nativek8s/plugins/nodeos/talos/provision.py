@@ -21,14 +21,9 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
-from nativek8s.core.engine.context import LabContext
-from nativek8s.core.engine.steps import Step
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.plan import NodePlan
-from nativek8s.core.report import reporter_of
-from nativek8s.core.secrets import SECRET_MODE
+from nativek8s.api import SECRET_MODE, Hypervisor, LabContext, NativeK8sError, NodePlan, Step
+from nativek8s.shared.waiting import Poll, wait_for
 
 from . import commands as cmd
 from .disks import disks_of
@@ -46,7 +41,6 @@ from .status import (
 )
 from .talosctl import Talosctl, TalosctlError
 from .versions import kubernetes_version, supported
-from .waits import Answer, wait_for
 
 BOOTSTRAPPED = "bootstrapped"
 
@@ -56,7 +50,7 @@ class Provisioner:
 
     def __init__(self, ctx: LabContext):
         self.ctx = ctx
-        self.report = reporter_of(ctx)  # shows the long waits (install, bootstrap, ready)
+        self.report = ctx.report  # shows the long waits (install, bootstrap, ready)
         self.plan = ctx.plan
         self.version = supported(self.plan.versions["talos"])
         self.kubernetes = kubernetes_version(self.version, self.plan.versions.get("kubernetes"))
@@ -163,25 +157,25 @@ class Provisioner:
                 exc.stderr or str(exc)
 
     def maintenance(self, node: NodePlan) -> str:
-        polled = cmd.shell_line(cmd.status_insecure(node))
+        polled = f"`{cmd.shell_line(cmd.status_insecure(node))}`"
         applied = self._applied(node)
 
-        def probe() -> Answer:
+        def probe() -> Poll:
             status, error = self._insecure(node)
             if status is not None:
-                return Answer(status.stage == "maintenance", status.describe())
+                return Poll(status.stage == "maintenance", status.describe())
             if CERT_REQUIRED in error:
-                return Answer(True, "configured already (its API wants a client certificate)")
+                return Poll(True, "configured already (its API wants a client certificate)")
             if applied is not None:  # installing or rebooting after an earlier apply
-                return Answer(True, f"configured by an earlier run ({short_error(error)})")
-            return Answer(False, short_error(error))
+                return Poll(True, f"configured by an earlier run ({short_error(error)})")
+            return Poll(False, short_error(error))
 
         return wait_for(f"{node.name} ({cmd.ip(node)}) in maintenance mode", polled, probe,
                         self.options.maintenance_timeout, self.options.poll_interval,
                         hint=(f"is the machine running and does {cmd.ip(node)} answer on TCP "
                               "50000? Check its console and that its datacentre router's "
                               f"DHCP gives {node.interfaces[0].mac} that address"),
-                        report=self.report)
+                        report=self.report).answer
 
     def apply(self, node: NodePlan) -> str:
         fingerprint = self._fingerprint(node)
@@ -221,12 +215,11 @@ class Provisioner:
         self.record.set(f"applied:{node.name}", fingerprint)
         return "configuration changed: applied again"
 
-    def _disk_booter(self, node: NodePlan) -> Any:
+    def _disk_booter(self, node: NodePlan) -> Hypervisor | None:
         """The node's hypervisor, if it must be told to boot the installed disk (libvirt's
         direct kernel boot would otherwise bring the cached kernel back on every reboot)."""
-        finder = getattr(self.ctx, "hypervisor_for", None)
-        hypervisor = finder(node.datacentre) if finder else None
-        return hypervisor if hasattr(hypervisor, "boot_from_disk") else None
+        hypervisor = self.ctx.hypervisor_for(node.datacentre)
+        return hypervisor if hypervisor is not None and hypervisor.kernel_boot else None
 
     def disk_boot(self, node: NodePlan) -> str:
         """Once Talos runs from its disk: the machine boots that disk from now on, so
@@ -238,7 +231,9 @@ class Provisioner:
                 f"and the install disk ({self.disks[node.name]})")
         self._wait_secure(f"{node.name} ({cmd.ip(node)}) installed and running", node,
                           lambda s: s.stage == "running", self.options.install_timeout, hint)
-        note = self._disk_booter(node).boot_from_disk(self.ctx, node.name, restart=True)
+        booter = self._disk_booter(node)
+        assert booter is not None  # the step exists only for such nodes
+        note = booter.boot_from_disk(self.ctx, node.name, restart=True)
         self.record.set(key, time.strftime("%Y-%m-%d %H:%M:%S"))
         self._wait_secure(f"{node.name} ({cmd.ip(node)}) running from its disk", node,
                           lambda s: s.stage == "running", self.options.install_timeout, hint)
@@ -247,16 +242,16 @@ class Provisioner:
     # --- cluster --------------------------------------------------------------------------
     def _wait_secure(self, what: str, node: NodePlan, done: Callable[[MachineStatus], bool],
                      timeout: float, hint: str) -> str:
-        polled = cmd.shell_line(cmd.status(self.plan, self.layout, [node]))
+        polled = f"`{cmd.shell_line(cmd.status(self.plan, self.layout, [node]))}`"
 
-        def probe() -> Answer:
+        def probe() -> Poll:
             statuses, error = self._secure([node])
             if not statuses:
-                return Answer(False, short_error(error))
-            return Answer(done(statuses[0]), statuses[0].describe())
+                return Poll(False, short_error(error))
+            return Poll(done(statuses[0]), statuses[0].describe())
 
         return wait_for(what, polled, probe, timeout, self.options.poll_interval, hint,
-                        report=self.report)
+                        report=self.report).answer
 
     def bootstrap(self) -> str:
         node = self.first
@@ -319,9 +314,9 @@ class Provisioner:
 
     def ready(self) -> str:
         nodes = list(self.plan.nodes)
-        polled = cmd.shell_line(cmd.status(self.plan, self.layout, nodes))
+        polled = f"`{cmd.shell_line(cmd.status(self.plan, self.layout, nodes))}`"
 
-        def probe() -> Answer:
+        def probe() -> Poll:
             statuses, error = self._secure(nodes)
             seen = {s.node: s for s in statuses}
             waiting = []
@@ -331,7 +326,7 @@ class Provisioner:
                     waiting.append(f"{cmd.ip(n)}: {node_error(error, cmd.ip(n))}")
                 elif not status.registered:
                     waiting.append(status.describe())
-            return Answer(not waiting, "; ".join(waiting) or "all registered")
+            return Poll(not waiting, "; ".join(waiting) or "all registered")
 
         wait_for(f"{len(nodes)} node(s) registered with Kubernetes", polled, probe,
                  self.options.ready_timeout, self.options.poll_interval,

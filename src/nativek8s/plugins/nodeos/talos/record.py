@@ -4,12 +4,12 @@ configuration each node got, and whether (and when) the cluster was bootstrapped
 from __future__ import annotations
 
 import json
-import os
 import threading
 from pathlib import Path
 from typing import Any
 
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import NativeK8sError
+from nativek8s.shared.files import write_atomic
 
 
 class ProvisionRecord:
@@ -41,6 +41,4 @@ class ProvisionRecord:
         with self._lock:
             data = self.load()
             data[key] = value
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
-            tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
-            os.replace(tmp, self.path)
+            write_atomic(self.path, json.dumps(data, indent=1, sort_keys=True))

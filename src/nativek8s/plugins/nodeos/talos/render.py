@@ -6,8 +6,7 @@ lab's state and runs the same commands (see ``commands``). Nothing here is secre
 
 from __future__ import annotations
 
-from nativek8s.core.kinds import RenderedFile
-from nativek8s.core.plan import Plan
+from nativek8s.api import Plan, RenderedFile
 
 from . import commands as cmd
 from .disks import Disks, install_disks

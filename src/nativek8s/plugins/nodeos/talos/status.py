@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import NativeK8sError
 
 # Fragments of gRPC errors talosctl prints (siderolabs/talos client and apid).
 UNKNOWN_AUTHORITY = "certificate signed by unknown authority"

@@ -20,7 +20,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from nativek8s.core.errors import UsageError
+from nativek8s.api import UsageError
+from nativek8s.shared.versions import Version
+from nativek8s.shared.versions import parse_version as shared_parse
 
 SUPPORTED_MINORS = ((1, 13), (1, 14))
 MULTIDOC_FROM = (1, 14)
@@ -28,18 +30,14 @@ DEFAULT_KUBERNETES = {(1, 13): "1.36.3", (1, 14): "1.37.0-rc.0"}
 SUPPORTED_KUBERNETES_MINORS = 6
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?$")
+_PRE = re.compile(r"^(?:-[0-9A-Za-z.-]+)?$")  # Talos tags: a pre-release, no build metadata
 
 
-@dataclass(frozen=True)
-class TalosVersion:
-    major: int
-    minor: int
-    patch: int = 0
-    pre: str = ""
-
+@dataclass(frozen=True, order=True)
+class TalosVersion(Version):
     @property
-    def minor_version(self) -> tuple[int, int]:
-        return (self.major, self.minor)
+    def pre(self) -> str:
+        return self.rest[1:]
 
     @property
     def tag(self) -> str:
@@ -56,11 +54,11 @@ class TalosVersion:
 
 
 def parse_version(text: str) -> TalosVersion:
-    match = _VERSION.match(text.strip())
-    if not match:
-        raise UsageError(f"versions.talos: {text!r} is not a Talos version such as 1.13.9")
-    major, minor, patch, pre = match.groups()
-    return TalosVersion(int(major), int(minor), int(patch or 0), pre or "")
+    what, noun = "versions.talos", "a Talos version"
+    v = shared_parse(text, what, noun, "1.13.9")
+    if not _PRE.match(v.rest):
+        raise UsageError(f"{what}: {text!r} is not {noun} such as 1.13.9")
+    return TalosVersion(v.major, v.minor, v.patch, v.rest, v.text)
 
 
 def support_problem(version: TalosVersion) -> str | None:

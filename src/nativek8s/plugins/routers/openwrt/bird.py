@@ -5,16 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
-from nativek8s.core.errors import UsageError
-from nativek8s.core.plan import (
+from nativek8s.api import (
     MD5_SECRET,
     BgpKind,
     BgpSession,
     Plan,
     RouteOrigin,
     RouterPlan,
+    SecretStore,
+    UsageError,
 )
-from nativek8s.core.secrets import SecretStore
 
 from .options import OpenWrtOptions
 

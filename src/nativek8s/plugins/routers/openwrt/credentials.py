@@ -21,8 +21,7 @@ import re
 import shutil
 import subprocess
 
-from nativek8s.core.errors import NativeK8sError
-from nativek8s.core.secrets import SECRET_MODE, SecretStore
+from nativek8s.api import SECRET_MODE, NativeK8sError, SecretStore
 
 SSH_KEY = "router-ssh-key"
 ROOT_PASSWORD = "router-root-password"

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
 
-from nativek8s.core import downloads
-from nativek8s.core.doctor import Finding
+from nativek8s.api import Finding, LabContext, downloads
 
 from .options import OpenWrtOptions
 from .release import SUMS, Release
@@ -30,12 +28,12 @@ def _tools() -> list[Finding]:
     return out
 
 
-def release_files(ctx: Any) -> dict[str, Path]:
+def release_files(ctx: LabContext) -> dict[str, Path]:
     """URL → cache folder (relative to the cache root) of what the router disks need."""
     wanted: dict[str, Path] = {}
     for router in ctx.plan.routers:
         hypervisor = ctx.hypervisor_for(router.datacentre)
-        if not hasattr(hypervisor, "kernel_boot"):
+        if hypervisor is None or hypervisor.kernel_boot is None:
             continue  # no router VMs (netns runs BIRD itself)
         options = OpenWrtOptions.model_validate(ctx.plan.options_for(PLUGIN, router.datacentre))
         release = Release(version=ctx.plan.versions["openwrt"], base_url=options.base_url)
@@ -47,7 +45,7 @@ def release_files(ctx: Any) -> dict[str, Path]:
     return wanted
 
 
-def _images(ctx: Any) -> list[Finding]:
+def _images(ctx: LabContext) -> list[Finding]:
     out, needed, cache = [], 0, None
     for url, folder in release_files(ctx).items():
         found = downloads.availability(url, folder)
@@ -73,7 +71,7 @@ def _images(ctx: Any) -> list[Finding]:
     return out
 
 
-def checks(ctx: Any) -> list[Finding]:
+def checks(ctx: LabContext) -> list[Finding]:
     if ctx.plan.composition.router != PLUGIN:
         return []
     return _tools() + _images(ctx)

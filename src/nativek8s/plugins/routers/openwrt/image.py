@@ -23,8 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nativek8s.core.downloads import DownloadError
-from nativek8s.core.kinds import RenderedFile
+from nativek8s.api import DownloadError, RenderedFile
 
 from .diskimage import gunzip_sparse, splice_rootfs
 from .ext4 import Ext4Image, NewFile

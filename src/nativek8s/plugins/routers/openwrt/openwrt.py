@@ -5,25 +5,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, ClassVar
 
-from nativek8s.core.kinds import (
+from nativek8s.api import (
     BgpDaemon,
     BgpSessionState,
     BootMedia,
+    DaemonFile,
+    DaemonPaths,
+    DaemonProcess,
+    LabContext,
     MachineAccess,
+    NamespaceDaemon,
+    Plan,
     RenderContext,
     RenderedFile,
+    RouterOS,
+    RouterPlan,
 )
-from nativek8s.core.nsdaemon import DaemonFile, DaemonPaths, DaemonProcess, NamespaceDaemon
-from nativek8s.core.plan import Plan, RouterPlan
+from nativek8s.shared import bird
 
 from . import credentials
 from .bird import bird_config
-from .birdc import session_states
 from .options import OpenWrtOptions
 from .templating import render
-from .uci import uci_config
+from .uci import LAN_BRIDGE, uci_config
 
 if TYPE_CHECKING:
     from .image import RouterDisk
@@ -39,8 +45,9 @@ def options_for(plan: Plan, router: RouterPlan) -> OpenWrtOptions:
     return OpenWrtOptions.model_validate(plan.options_for("openwrt", router.datacentre))
 
 
-class Openwrt:
+class Openwrt(RouterOS):
     name = "openwrt"
+    kernel_route_protocols: ClassVar[frozenset[str]] = frozenset({bird.KERNEL_PROTOCOL})
 
     def render(self, ctx: RenderContext) -> list[RenderedFile]:
         files: list[RenderedFile] = []
@@ -90,8 +97,7 @@ class Openwrt:
         bird.conf unchanged and its control socket and PID file in the given folders."""
         bird_conf = next(f for f in files if f.target == BIRD_CONF)
         conf, sock, pid = paths.config("bird.conf"), paths.run("ctl"), paths.config("bird.pid")
-        text = bird_conf.content if isinstance(bird_conf.content, str) \
-            else bird_conf.content.decode()
+        text = bird_conf.text
         return NamespaceDaemon(
             files=(DaemonFile(conf, text, bird_conf.secret),),
             processes=(DaemonProcess(
@@ -109,34 +115,39 @@ class Openwrt:
         The plan is not passed here, so sessions are mapped back by protocol name (which is
         the session's name); a planned session BIRD does not know cannot be listed.
         """
-        return session_states(access)
+        return bird.session_states(access)
+
+    def bgp_hint(self, router: RouterPlan) -> str:
+        return bird.hint(router.name)
+
+    def lan_bridge(self, router: RouterPlan) -> str | None:
+        return LAN_BRIDGE
 
     # --- images ----------------------------------------------------------------------------
-    def boot_media(self, ctx: Any, router: RouterPlan, kernel_boot: bool = True,
-                   prepare: bool = True) -> BootMedia:
+    def boot_media(self, ctx: LabContext, router: RouterPlan,
+                   kernel_boot: bool = True) -> BootMedia:
         """Direct kernel boot: the release's kernel and the router's own ext4 disk; without
         kernel boot, the combined disk that boots by itself."""
-        if not prepare:
-            return self._planned_media(ctx.plan, router, kernel_boot)
         if not kernel_boot:
             return BootMedia(disk=self.combined_disk(ctx, router))
         disk = self._disk(ctx, router, combined=False)
         return BootMedia(kernel=disk.kernel, disk=disk.rootfs, cmdline=CMDLINE)
 
-    def combined_disk(self, ctx: Any, router: RouterPlan) -> Path:
+    def combined_disk(self, ctx: LabContext, router: RouterPlan) -> Path:
         """A disk that boots by itself (GRUB, MBR) with the router's filesystem as its
         second partition: for hypervisors that cannot boot a kernel directly (Proxmox)."""
         disk = self._disk(ctx, router, combined=True)
         assert disk.combined is not None
         return disk.combined
 
-    def _planned_media(self, plan: Plan, router: RouterPlan, kernel_boot: bool) -> BootMedia:
+    def planned_boot_media(self, ctx: RenderContext, router: RouterPlan,
+                           kernel_boot: bool = True) -> BootMedia:
         """Where boot_media puts the files, computed without making them."""
-        from nativek8s.core.downloads import cached_path
-        from nativek8s.core.paths import lab_dir
+        from nativek8s.api import cached_path, lab_dir
 
         from .release import Release
 
+        plan = ctx.plan
         options = options_for(plan, router)
         release = Release(version=plan.versions["openwrt"], base_url=options.base_url)
         folder = lab_dir(plan.lab) / "backend" / self.name / router.name  # as LabState's
@@ -146,7 +157,7 @@ class Openwrt:
                              name=release.kernel.rsplit("/", 1)[-1])
         return BootMedia(kernel=kernel, disk=folder / "rootfs.img", cmdline=CMDLINE)
 
-    def _disk(self, ctx: Any, router: RouterPlan, *, combined: bool) -> RouterDisk:
+    def _disk(self, ctx: LabContext, router: RouterPlan, *, combined: bool) -> RouterDisk:
         # The image pipeline is imported only by hypervisors that boot real routers.
         from .image import build_router_disk
         from .release import Release
@@ -156,11 +167,11 @@ class Openwrt:
         return build_router_disk(
             router.name, release, options, self._files_of(ctx, router),
             ctx.state.backend_dir(self.name), combined=combined,
-            echo=getattr(ctx, "echo", None))
+            echo=ctx.echo)
 
-    def _files_of(self, ctx: Any, router: RouterPlan) -> list[RenderedFile]:
+    def _files_of(self, ctx: LabContext, router: RouterPlan) -> list[RenderedFile]:
         """The router's rendered files: those the engine rendered, or rendered now."""
-        rendered = [f for f in getattr(ctx, "rendered", {}).get(self.name, [])
+        rendered = [f for f in ctx.rendered.get(self.name, [])
                     if f.machine == router.name and f.target]
         if rendered:
             return rendered

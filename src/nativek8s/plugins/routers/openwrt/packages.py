@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from nativek8s.core.downloads import SIDECAR_SUFFIX, CachedFile
+from nativek8s.api import SIDECAR_SUFFIX, CachedFile
 
 from .adb import AdbError, identity
 from .feeds import IndexEntry, parse_apk_index, parse_packages, resolve

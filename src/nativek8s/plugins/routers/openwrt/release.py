@@ -12,7 +12,7 @@ A release tree (downloads.openwrt.org or a mirror of it)::
 
 The packages ``sha256sums`` is the one OpenWrt's buildbot (phase 2) writes over the whole
 architecture folder. Every file is checked against a ``sha256sums`` before it is used and is
-cached by :func:`nativek8s.core.downloads.fetch`, so a second run downloads nothing.
+cached by :func:`nativek8s.api.fetch`, so a second run downloads nothing.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from nativek8s.core.downloads import CachedFile, fetch, parse_sha256sums
-from nativek8s.core.errors import NativeK8sError
+from nativek8s.api import CachedFile, NativeK8sError, fetch, parse_sha256sums
 
 TARGET = "x86/64"
 ARCH = "x86_64"

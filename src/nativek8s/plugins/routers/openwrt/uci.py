@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Interface
 
-from nativek8s.core.plan import NetworkKind, Plan, RouterPlan
+from nativek8s.api import NetworkKind, Plan, RouterPlan
 
 from .options import OpenWrtOptions
 

@@ -1,5 +1,5 @@
-"""Polling with a deadline, and a diagnosis when it runs out: what was polled, how often,
-the last answer, and where to look."""
+"""Polling with a deadline, and a diagnosis when it runs out: what was awaited, what was
+polled, how often, the last answer, and where to look."""
 
 from __future__ import annotations
 
@@ -13,24 +13,30 @@ from nativek8s.core.report import Reporter, current
 
 @dataclass(frozen=True)
 class Poll:
+    """One answer of a probe."""
+
     done: bool
     answer: str  # what this poll saw, in words (the diagnosis quotes the last one)
 
 
 class WaitTimeout(NativeK8sError):
-    pass
+    """A wait ran past its deadline; the message is the diagnosis."""
 
 
 def wait_for(what: str, polled: str, probe: Callable[[], Poll], timeout: float,
-             interval: float = 2.0, hint: str = "", report: Reporter | None = None) -> Poll:
-    """Call probe until it is done; after `timeout` seconds raise WaitTimeout saying
-    `what` was awaited, `polled` (the objects read), how many polls, and the last answer.
+             interval: float = 2.0, hint: str = "", report: Reporter | None = None,
+             clock: Callable[[], float] = time.monotonic,
+             sleep: Callable[[float], None] = time.sleep) -> Poll:
+    """Call ``probe`` until it answers done and return that answer; past ``timeout`` seconds
+    raise :class:`WaitTimeout` saying ``what`` was awaited, ``polled`` (the objects read),
+    how many polls, the last answer and ``hint`` (where to look). ``report`` (default: the
+    run's reporter) shows the wait and its last answer while it lasts.
 
-    Errors count as a not-done answer (a cluster coming up refuses requests for a while,
-    agents restart); the deadline still holds and the diagnosis quotes the error. At least
-    one poll is made, even with timeout 0. ``report`` shows the wait while it lasts.
+    A NativeK8sError from the probe counts as a not-done answer quoting it (a service coming
+    up refuses requests for a while); the deadline still holds. At least one poll is made,
+    even with timeout 0, and no sleep runs past the deadline.
     """
-    deadline = time.monotonic() + timeout
+    deadline = clock() + timeout
     polls = 0
     with (report or current()).waiting(what) as waiting:
         while True:
@@ -42,10 +48,10 @@ def wait_for(what: str, polled: str, probe: Callable[[], Poll], timeout: float,
             if result.done:
                 return result
             waiting.note(result.answer)
-            left = deadline - time.monotonic()
+            left = deadline - clock()
             if left <= 0:
                 look = f"; look at: {hint}" if hint else ""
                 raise WaitTimeout(f"{what}: not done after {timeout:g} s; polled {polled} "
                                   f"{polls} time{'s' if polls != 1 else ''}; last answer: "
                                   f"{result.answer}{look}")
-            time.sleep(min(interval, left))
+            sleep(min(interval, left))

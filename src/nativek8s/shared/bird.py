@@ -1,5 +1,6 @@
 """Reading BIRD 2's state: `birdc show protocols [all]` and `birdc show route [all]` parsed
-into typed records, and the router's BGP sessions for verify/status.
+into typed records, and a BIRD's BGP sessions for verify/status. Shared by every plugin that
+runs or reads BIRD (router OSes, backends running BIRD node speakers).
 
 Both birdc's plain output and its verbose one (`birdc -v`, every line prefixed by BIRD's
 4-digit reply code) are understood; in verbose output an error reply (8xxx/9xxx) raises.
@@ -16,6 +17,9 @@ from ipaddress import IPv4Address, IPv4Network
 
 from nativek8s.core.errors import NativeK8sError
 from nativek8s.core.kinds import BgpSessionState, MachineAccess
+
+# The kernel's `proto` word on routes BIRD installs (`ip route`: "proto bird").
+KERNEL_PROTOCOL = "bird"
 
 _CODE = re.compile(r"^(\d{4})([- ])")
 # Error replies as plain birdc prints them (no reply code to go by).
@@ -301,6 +305,11 @@ def session_state(protocol: ProtocolStatus, now: datetime | None = None,
         received=_received(protocol) if up else None,
         accepted=_routes_imported(protocol) if up else None,
     )
+
+
+def hint(machine: str) -> str:
+    """Where to look when a BIRD's session is not up."""
+    return f"birdc show protocols all on {machine}; its log"
 
 
 def session_states(access: MachineAccess) -> list[BgpSessionState]:
