@@ -224,9 +224,15 @@ class Netns(Hypervisor):
         pods, so every batch finds the links it configures."""
 
         def one(ns: Namespace) -> int:
-            present = ({"lo"} if ns.name in fresh
-                       else {ln["ifname"] for ln in iproute.links(ns.name)})
-            cmds = [f"link add {b} type bridge" for b in ns.bridges if b not in present]
+            links = [] if ns.name in fresh else iproute.links(ns.name)
+            present = {"lo"} | {ln["ifname"] for ln in links}
+            # A bridge it no longer has (the lab's router OS changed, and with it the LAN
+            # bridge): deleting it frees its ports and takes its addresses along.
+            cmds = [f"link del {ln['ifname']}" for ln in links
+                    if ln.get("linkinfo", {}).get("info_kind") == "bridge"
+                    and ln["ifname"] not in ns.bridges]
+            present -= {c.split()[-1] for c in cmds}
+            cmds += [f"link add {b} type bridge" for b in ns.bridges if b not in present]
             # A peer namespace made again (deleted by hand): our end still pairs with the
             # old one, which lives on while a process holds it. Make the pair anew.
             cmds += [f"link del {ln.name}" for ln in ns.links
