@@ -10,12 +10,14 @@ DEV=0
 [ "${1:-}" = "--dev" ] && DEV=1
 
 # openssh-client, openssl: each lab's router login (ssh-keygen; openssl passwd -6).
+# graphviz: `nativek8s graph` renders SVG with its `dot`.
 PKGS=(python3 python3-venv python3-pip iproute2 bird2 gobgpd iputils-ping traceroute iperf3
-      procps openssh-client openssl)
+      procps openssh-client openssl graphviz)
 if [ "$DEV" = 1 ]; then
   # e2fsprogs: image tests (mkfs.ext4 -d, debugfs); openssl: the Proxmox stand-in's TLS;
+  # chromium: the graph's HTML page is tested in a real headless browser;
   # frr: the FRR example plugin's tests (vtysh --dryrun, zebra + bgpd in namespaces).
-  PKGS+=(e2fsprogs git gcc python3-dev frr)
+  PKGS+=(e2fsprogs git gcc python3-dev chromium frr)
 fi
 
 missing=()

@@ -119,8 +119,9 @@ def _fields(cls: type, skip: tuple[str, ...] = ()) -> list[str]:
 
 DATA_TYPES: list[type] = [
     kinds.RenderedFile, kinds.BootMedia, kinds.BgpDaemon, kinds.BgpSessionState,
-    kinds.MachineAccess, nsdaemon.NamespaceDaemon, nsdaemon.DaemonProcess, nsdaemon.DaemonFile,
-    nsdaemon.DaemonPaths, steps.Step, intent.SpeakerIntent, intent.PeerIntent,
+    kinds.MachineAccess, kinds.InteractiveAccess, nsdaemon.NamespaceDaemon,
+    nsdaemon.DaemonProcess, nsdaemon.DaemonFile, nsdaemon.DaemonPaths, steps.Step,
+    intent.SpeakerIntent, intent.PeerIntent,
     plan.Plan, plan.Datacentre, plan.RouterPlan, plan.NodePlan, plan.Interface, plan.Network,
     plan.BgpSession, plan.BgpEndpoint, plan.ExpectedRoute, plan.Cluster, plan.Composition,
     observe.MachineStatus, observe.ProbeResult, observe.KernelRoute, verify.CheckResult,

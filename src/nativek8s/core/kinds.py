@@ -139,6 +139,19 @@ class MachineAccess(Protocol):
         ...
 
 
+@runtime_checkable
+class InteractiveAccess(MachineAccess, Protocol):
+    """A MachineAccess that can give the user's terminal to a command in the machine
+    (`nativek8s exec`); accesses without it (a guest agent) only ``run`` commands."""
+
+    def host_command(self, argv: Sequence[str]) -> list[str]:
+        """The command to run on this host so that argv runs inside the machine with this
+        terminal's stdin/stdout/stderr, its exit code being argv's. Tools that talk to the
+        machine's BGP daemon (``birdc``, ``gobgp``) are pointed at its control socket.
+        Raise UsageError when argv cannot run there (e.g. ``birdc`` where GoBGP runs)."""
+        ...
+
+
 class Plugin:
     """What every plugin object has: a name and the files it renders."""
 
@@ -290,6 +303,13 @@ class NodeOS(Plugin):
         """As :meth:`RouterOS.planned_boot_media`, for a node. Default: Unsupported."""
         raise Unsupported(self, "planned_boot_media", "say where its boot media will be")
 
+    def access_hint(self, ctx: LabContext, node: NodePlan) -> str:
+        """What `nativek8s exec` tells a user who asks for a shell on a real node of this OS
+        (Talos has none: the exact talosctl command), with the lab's paths filled in.
+        Default: that nativek8s cannot run commands there."""
+        return (f"{node.name} runs {self.name}: nativek8s cannot run commands on its nodes; "
+                "use that OS's own tools")
+
     def deploy_steps(self, ctx: LabContext) -> list[Step]:
         """Turn the hypervisor's machines into a cluster (run after the hypervisor's steps).
         Default: Unsupported (the node OS cannot deploy on real machines)."""
@@ -435,6 +455,12 @@ class Hypervisor(Plugin):
     def observer(self, ctx: LabContext) -> Observer:
         """An :class:`Observer` of the deployed lab."""
         raise NotImplementedError
+
+    def console_command(self, ctx: LabContext, machine: str) -> list[str]:
+        """The host command that attaches this terminal to the machine's serial console
+        (`nativek8s console`); raise UsageError saying what to use instead where there is
+        none. Default: Unsupported."""
+        raise Unsupported(self, "console_command", "attach to a machine's serial console")
 
     def destroy_marked(self, lab: str, plan: Plan | None,
                        echo: Callable[[str], None]) -> list[str]:

@@ -9,7 +9,7 @@ import click
 from ... import __version__
 from ..errors import EXIT_USAGE, NativeK8sError
 from ..report import set_current
-from . import commands_lab, commands_meta, commands_topology
+from . import commands_graph, commands_lab, commands_machine, commands_meta, commands_topology
 from .output import add_verbosity, configure_logging, unconfigure_logging
 from .pipes import protect_output
 
@@ -66,7 +66,8 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     configure_logging(obj)
 
 
-for command in (*commands_topology.COMMANDS, *commands_lab.COMMANDS, *commands_meta.COMMANDS):
+for command in (*commands_topology.COMMANDS, *commands_lab.COMMANDS, *commands_meta.COMMANDS,
+                *commands_graph.COMMANDS, *commands_machine.COMMANDS):
     add_verbosity(command)
     cli.add_command(command)
 

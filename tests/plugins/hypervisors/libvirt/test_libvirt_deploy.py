@@ -173,6 +173,40 @@ def test_observer_reports_domain_states_and_console(conn, test_uri, registry, st
         obs.access("router-1")
 
 
+def test_console_command_refuses_what_it_cannot_attach_to(conn, test_uri, registry, state):
+    """(Attaching for real is in tier 2: test_libvirt_tier2.)"""
+    from nativek8s.core.errors import UsageError
+
+    plan = make_plan(registry, uri=test_uri)
+    ctx = deploy(plan, state, registry)
+    hyp = ctx.plugins.hypervisors["libvirt"]
+    conn.lookupByName("reference-router-2").destroy()
+    with pytest.raises(UsageError, match=r"router-2 \(reference-router-2\) is stopped: .*"
+                                         r"console/reference-router-2\.log"):
+        hyp.console_command(ctx, "router-2")
+    with pytest.raises(UsageError, match="test driver .* has no consoles"):
+        hyp.console_command(ctx, "router-1")
+
+
+def test_graph_live_shows_states_and_marks_what_libvirt_cannot_see(conn, test_uri, registry,
+                                                                   state):
+    from nativek8s.core.graph import graph_of_plan, write
+    from nativek8s.core.graph.live import observe
+    from nativek8s.core.graph.model import Mark
+
+    plan = make_plan(registry, uri=test_uri)
+    ctx = deploy(plan, state, registry)
+    conn.lookupByName("reference-node-2").destroy()
+    observer = ctx.plugins.hypervisors["libvirt"].observer(ctx)
+    graph = observe(graph_of_plan(plan), plan, observer, ctx.plugins.router)
+    assert {m.name: m.state for m in graph.machines} == {
+        "router-1": "running", "router-2": "running", "node-1": "running",
+        "node-2": "stopped"}
+    # Nothing inside the guests is visible here: no session or route may pass as seen.
+    assert {s.mark for s in graph.sessions} == {Mark.unknown}
+    assert all(r.mark == Mark.unknown for m in graph.machines for r in m.routes)
+    assert all(m.note for m in graph.machines)
+    assert "(live)" in write(graph, "mermaid")
 @pytest.mark.parametrize("damage", ["lost", "garbage"])
 def test_destroy_without_state_removes_what_carries_the_labs_metadata(conn, test_uri, registry,
                                                                       state, damage):

@@ -145,7 +145,11 @@ def test_router_and_node_boot(rendered, registry):
     assert int(_xml(files, "volumes/reference-node-1-disk.qcow2.xml").findtext("capacity")) \
         == 10 * 1024**3
     log = f"{STATE}/labs/reference/backend/libvirt/console/reference-node-1.log"
-    assert node.find("devices/serial/source").get("path") == log
+    # A pty `virsh console` attaches to (`nativek8s console`), logged to the file as well.
+    serial = node.find("devices/serial")
+    assert serial.get("type") == "pty" and serial.find("log").attrib == {"file": log,
+                                                                       "append": "on"}
+    assert node.find("devices/console").get("type") == "pty"
     assert node.get("type") == "kvm"  # auto renders as kvm; deploy falls back when needed
 
 

@@ -70,6 +70,48 @@ def _host_links() -> set[str]:
     return set(os.listdir("/sys/class/net"))
 
 
+def attach_and_detach(argv: list[str], wait: float = 60.0) -> tuple[str, int]:
+    """Run argv on a new pty, read until virsh says it is connected, press Ctrl+]; (what it
+    printed, its exit code, or -1 if it is still attached). No timing is judged: the waits
+    only keep a broken console from hanging the suite."""
+    import pty
+    import select
+    import subprocess
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(argv, stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    seen, end = b"", time.monotonic() + wait
+    try:
+        while b"Escape character" not in seen and time.monotonic() < end:
+            ready, _, _ = select.select([leader], [], [], 1.0)
+            if not ready:
+                continue
+            try:
+                seen += os.read(leader, 4096)
+            except OSError:  # the pty closed: virsh exited
+                break
+        # virsh prints its banner before it puts the terminal in raw mode: a Ctrl+] sent
+        # before that waits in the line buffer, so send it again until virsh leaves.
+        code = -1
+        while time.monotonic() < end + wait:
+            try:
+                os.write(leader, b"\x1d")
+                code = proc.wait(timeout=1.0)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+            except OSError:  # the terminal closed: virsh is gone
+                code = proc.wait(timeout=wait)
+                break
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(leader)
+    return seen.decode(errors="replace"), code
+
+
 def test_reference_lab_boots_and_routes_its_lans(libvirt_uri, libvirt_conn, libvirt_daemon,
                                                  standin_guest, oses, registry, tmp_path):
     conn = libvirt_conn
@@ -87,7 +129,7 @@ def test_reference_lab_boots_and_routes_its_lans(libvirt_uri, libvirt_conn, libv
     state = LabState(plan.lab, root=tmp_path / "state")
 
     started = time.monotonic()
-    deploy(plan, state, registry)  # through the plugin's own connection to libvirt_uri
+    ctx = deploy(plan, state, registry)  # through the plugin's own connection to libvirt_uri
     deployed = time.monotonic() - started
     state_dir = state.backend_dir("libvirt")
     logs = {m.name: (m.resource_name, Path(console_log(
@@ -108,6 +150,12 @@ def test_reference_lab_boots_and_routes_its_lans(libvirt_uri, libvirt_conn, libv
     assert set(reports["node-1"].pings) == {"10.1.0.1"}  # node-1 → router-1 over dc1
     assert set(reports["node-2"].pings) == {"10.2.0.1"}
     assert set(reports["router-1"].pings) == {"10.255.0.2"}  # over the peering network
+
+    # The console the log came from is a pty `virsh console` attaches to (and Ctrl+] leaves).
+    argv = ctx.plugins.hypervisors["libvirt"].console_command(ctx, "router-1")
+    assert argv == ["virsh", "-c", libvirt_uri, "console", "reference-router-1"]
+    banner, code = attach_and_detach(argv)
+    assert "Connected to domain" in banner and code == 0, (banner, code)
 
     # A second deploy changes nothing.
     calls: list[str] = []

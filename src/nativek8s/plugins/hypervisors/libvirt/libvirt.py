@@ -30,7 +30,7 @@ from nativek8s.api import (
     os_plugin_of,
 )
 
-from . import capabilities, domains, networks, preflight, storage
+from . import capabilities, console, domains, networks, preflight, storage
 from .connection import Connections, is_remote, is_test_driver
 from .hostnet import HostNetwork
 from .media import boot_media, media_problems, require_files
@@ -261,6 +261,10 @@ class Libvirt(Hypervisor):
     # --- observe --------------------------------------------------------------------------
     def observer(self, ctx: LabContext) -> LibvirtObserver:
         return LibvirtObserver(ctx.plan, self.connections, self._state_dir(ctx))
+
+    def console_command(self, ctx: LabContext, machine: str) -> list[str]:
+        """`virsh console` on the machine's pty serial port."""
+        return console.attach_command(ctx.plan, self.connections, self._state_dir(ctx), machine)
 
 
 __all__ = ["READY", "Libvirt", "machine_key"]

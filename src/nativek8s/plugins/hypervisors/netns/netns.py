@@ -92,6 +92,12 @@ class Netns(Hypervisor):
                              machine=i.node, secret=md5)
                 for i in ctx.plugins.cni.bgp_intent(ctx.plan)]
 
+    # --- console -------------------------------------------------------------------------
+    def console_command(self, ctx: LabContext, machine: str) -> list[str]:
+        ctx.plan.machine(machine)
+        raise UsageError(f"{machine} is a network namespace on this host, not a VM: it has no "
+                         f"console; `nativek8s exec {machine}` opens a shell in it")
+
     # --- preflight ----------------------------------------------------------------------
     def preflight(self, ctx: LabContext) -> None:
         problems = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from nativek8s.api import (
     ProbeResult,
     RouterPlan,
     SpeakerIntent,
+    UsageError,
 )
 from nativek8s.shared import bird
 
@@ -37,6 +39,33 @@ class NetnsAccess:
     machine: str
     namespace: str
     bgp_control_socket: str | None = None
+    bgp_daemon: str | None = None  # "bird" or "gobgpd": which client the socket speaks to
+
+    def host_command(self, argv: Sequence[str]) -> list[str]:
+        """`ip netns exec` into the machine; birdc and gobgp pointed at its daemon."""
+        if os.geteuid() != 0:
+            raise UsageError(f"entering {self.machine} (namespace {self.namespace}) needs "
+                             "root; run it with sudo")
+        if self.namespace not in iproute.namespaces():
+            raise NativeK8sError(f"{self.machine}: namespace {self.namespace} does not exist; "
+                                 "run `nativek8s deploy` to recreate it")
+        return iproute.ns_exec(self.namespace, self._pointed(list(argv)))
+
+    def _pointed(self, argv: list[str]) -> list[str]:
+        tool = os.path.basename(argv[0]) if argv else ""
+        wants = {"birdc": "bird", "birdcl": "bird", "gobgp": "gobgpd"}.get(tool)
+        if wants is None or self.bgp_control_socket is None:
+            return argv
+        if wants != self.bgp_daemon:
+            other = "gobgp" if self.bgp_daemon == "gobgpd" else "birdc"
+            raise UsageError(f"{self.machine} runs {self.bgp_daemon}, not {wants}: use "
+                             f"`nativek8s exec {self.machine} {other} ...`")
+        if tool.startswith("birdc") and "-s" not in argv:
+            return [argv[0], "-s", self.bgp_control_socket, *argv[1:]]
+        if tool == "gobgp" and not any(a in ("-u", "--target") or a.startswith("--target=")
+                                       for a in argv):
+            return [argv[0], "--target", f"unix://{self.bgp_control_socket}", *argv[1:]]
+        return argv
 
     def run(self, argv: Sequence[str], timeout: float = 10.0) -> str:
         if self.namespace not in iproute.namespaces():
@@ -58,10 +87,13 @@ class NetnsObserver(Observer):
 
     def access(self, machine: str) -> NetnsAccess:
         m = self.ctx.plan.machine(machine)
-        sock = None
-        if isinstance(m, RouterPlan):
-            sock = daemons.router_answer(self.ctx, m).control_socket
-        return NetnsAccess(machine, machine_ns(self.lab, machine), sock)
+        if isinstance(m, RouterPlan):  # the router OS's own daemon, as its plugin says
+            answer = daemons.router_answer(self.ctx, m)
+            return NetnsAccess(machine, machine_ns(self.lab, machine), answer.control_socket,
+                               answer.processes[-1].name if answer.processes else None)
+        daemon = daemons.node_daemon(self.ctx, machine, self.speaker)
+        return NetnsAccess(machine, machine_ns(self.lab, machine), str(daemon.socket),
+                           daemon.kind)
 
     def node_bgp_sessions(self, node: NodePlan) -> list[BgpSessionState]:
         daemon = daemons.node_daemon(self.ctx, node.name, self.speaker)

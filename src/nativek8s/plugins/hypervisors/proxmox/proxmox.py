@@ -19,13 +19,14 @@ from nativek8s.api import (
     RouterPlan,
     Step,
     SystemDisk,
+    UsageError,
 )
 
 from . import destroy, preflight, render, vmconfig
 from .deploy import Deployment
 from .observer import ProxmoxObserver
 from .site import connect, gather
-from .vms import Vms
+from .vms import Vms, vm_key
 
 
 class Proxmox(Hypervisor):
@@ -47,6 +48,16 @@ class Proxmox(Hypervisor):
 
     def destroy(self, ctx: LabContext) -> list[str]:
         return destroy.destroy(ctx)
+
+    def console_command(self, ctx: LabContext, machine: str) -> list[str]:
+        """No console through the API token: say where the VM's serial console is."""
+        rec = ctx.state.resources().get(vm_key(machine), {})
+        where = (f"`qm terminal {rec['vmid']}` on Proxmox node {rec.get('node', '?')}"
+                 if "vmid" in rec else "`qm terminal <vmid>` on its Proxmox node (`nativek8s "
+                 "status` shows the vmid)")
+        raise UsageError(f"nativek8s cannot attach to consoles on Proxmox (its API gives "
+                         f"tokens no terminal): use {where}, or the web UI's xterm.js console; "
+                         "leave `qm terminal` with Ctrl+O")
 
     def destroy_marked(self, lab: str, plan: Plan | None,
                        echo: Callable[[str], None]) -> list[str]:

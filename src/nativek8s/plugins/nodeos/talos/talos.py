@@ -50,6 +50,14 @@ class Talos(NodeOS):
         kernel directly)."""
         return images.iso_media(node_options(ctx.plan, node), supported(ctx.plan.versions["talos"]))
 
+    def access_hint(self, ctx: LabContext, node: NodePlan) -> str:
+        """Talos has no shell or SSH: its API, through talosctl, is the way in."""
+        ip = node.address.ip
+        return (f"{node.name} runs Talos, which has no shell: use talosctl with this lab's "
+                f"talosconfig, e.g.\n  talosctl --talosconfig {ctx.state.dir / 'talosconfig'} "
+                f"-n {ip} -e {ip} dmesg\n(other commands: services, logs kubelet, get "
+                "addresses, get routes, read /proc/net/route)")
+
     def deploy_steps(self, ctx: LabContext) -> list[Step]:
         from .provision import Provisioner
 

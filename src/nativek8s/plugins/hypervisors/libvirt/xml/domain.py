@@ -71,11 +71,11 @@ def _devices(devices: ET.Element, spec: DomainSpec) -> None:
         else:
             sub(el, "source", dev=nic.source, mode="bridge")
         sub(el, "model", type="virtio")
-    serial = sub(devices, "serial", type="file")
-    sub(serial, "source", path=spec.console_log, append="on")
+    # A pty, so `virsh console` can attach (`nativek8s console`), still logged to a file.
+    serial = sub(devices, "serial", type="pty")
+    sub(serial, "log", file=spec.console_log, append="on")
     sub(serial, "target", port="0")
-    console = sub(devices, "console", type="file")
-    sub(console, "source", path=spec.console_log, append="on")
+    console = sub(devices, "console", type="pty")
     sub(console, "target", type="serial", port="0")
     if spec.guest_agent:
         channel = sub(devices, "channel", type="unix")
