@@ -21,17 +21,27 @@ without writing a test file::
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import ClassVar
-
-import pytest
+from typing import TYPE_CHECKING, Any
 
 from .contract import CHECKS, Check, check_plugin, run_check
 
-__all__ = ["CHECKS", "PluginContract", "check_plugin", "run_check"]
+if TYPE_CHECKING:
+    import pytest
 
+    from .pytest_contract import PluginContract
+
+__all__ = ["CHECKS", "Check", "PluginContract", "check_plugin", "run_check"]
 
 OPTION = "--nativek8s-plugin"
+
+
+def __getattr__(name: str) -> Any:
+    # pytest only where tests run: `nativek8s plugins check` works without it.
+    if name == "PluginContract":
+        from .pytest_contract import PluginContract
+
+        return PluginContract
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,47 +55,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """nativek8s.testing.suite's tests, once per plugin named with --nativek8s-plugin."""
+    from .pytest_contract import PluginContract
+
     cls = metafunc.cls
     if cls is not None and issubclass(cls, PluginContract) and not cls.plugin:
         names = metafunc.config.getoption(OPTION, default=[]) or [""]
         metafunc.parametrize("contract_plugin", names, indirect=True)
-
-
-def _contract_test(check: Check):  # type: ignore[no-untyped-def]
-    def test(self: PluginContract, contract_plugin: str, tmp_path: Path,
-             request: pytest.FixtureRequest) -> None:
-        from ..core.registry import registry
-
-        name = contract_plugin
-        if not name:
-            pytest.skip(f"no plugin named: set `plugin` on the class or give {OPTION} NAME")
-        netns = self.netns and not request.config.getoption("--nativek8s-no-netns",
-                                                             default=False)
-        if check.name == "netns" and not netns:
-            pytest.skip("netns lifecycle not asked for")
-        outcome = run_check(check, registry(), name, tmp_path)
-        if outcome.skipped:
-            pytest.skip(outcome.skipped)
-        if outcome.failures:
-            pytest.fail(f"{name}: {check.what}:\n  " + "\n  ".join(outcome.failures),
-                        pytrace=False)
-
-    test.__name__ = f"test_{check.name.replace('-', '_')}"
-    test.__doc__ = check.what
-    return test
-
-
-class PluginContract:
-    """Subclass with ``plugin = "<name>"``: the contract's checks as tests."""
-
-    plugin: ClassVar[str] = ""
-    netns: ClassVar[bool] = True
-
-    @pytest.fixture
-    def contract_plugin(self, request: pytest.FixtureRequest) -> str:
-        """The plugin under check: the class's, or one of --nativek8s-plugin."""
-        return str(getattr(request, "param", "") or self.plugin)
-
-
-for _check in CHECKS:
-    setattr(PluginContract, f"test_{_check.name.replace('-', '_')}", _contract_test(_check))

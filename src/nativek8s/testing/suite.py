@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from . import PluginContract
+from .pytest_contract import PluginContract
 
 
 class TestContract(PluginContract):
