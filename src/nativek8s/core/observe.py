@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
+from typing import ClassVar
 
 from .errors import NativeK8sError
 from .kinds import BgpSessionState, MachineAccess, required
@@ -58,11 +59,17 @@ class Observer:
     Subclass it and override what the backend can see; every member has a default. An
     observer that cannot look inside the machines (yet) sets ``unverifiable`` to the reason;
     deploy then says the lab is not verified instead of running checks that can only fail
-    (and asks the CNI's ``cluster_checks``).
+    (and asks the CNI's ``cluster_checks``). Such an observer may still look inside some
+    kinds of machine (``inside``).
     """
 
     unverifiable: str | None = None
     """Why this observer cannot look inside the machines (yet), or None when it can."""
+    inside: ClassVar[dict[str, str]] = {}
+    """For an ``unverifiable`` observer: machine kinds ("router", "node") it can look inside
+    anyway, each mapped to how ("the QEMU guest agent"); verify checks those machines' BGP
+    sessions and kernel routes through ``access`` and each check says how it ran. Default:
+    none."""
     node_route_protocols: frozenset[str] = frozenset()
     """The kernel's ``proto`` word on routes the nodes' BGP speakers install; verify flags
     such routes the plan does not expect. Default: none checked."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from ipaddress import IPv4Network
 
 from ..shared.parallel import parallel_map
@@ -28,10 +28,13 @@ class CheckResult:
     datacentre: str | None = None
     machine: str | None = None
     hint: str = ""
+    via: str = ""  # how it was observed, where it matters ("the QEMU guest agent")
 
     def line(self) -> str:
         mark = "ok  " if self.ok else "FAIL"
         text = f"{mark} {self.check:<8} {self.subject}"
+        if self.via:
+            text += f"  [{self.via}]"
         if not self.ok:
             text += f"\n       expected {self.expected}\n       observed {self.observed}"
             if self.hint:
@@ -310,15 +313,16 @@ def control_plane(plan: Plan, observer: Observer, router_os: RouterOS,
     return dict(zip((m.name for m in machines), parallel_map(one, machines), strict=True))
 
 
-def verify(plan: Plan, observer: Observer, router_os: RouterOS, wait: float = 0.0,
-           on_wait: Callable[[list[CheckResult]], None] | None = None,
-           report: Reporter | None = None) -> list[CheckResult]:
-    """All checks. With wait > 0, BGP and routes are polled until they pass or time runs out
-    (a lab converging after deploy), then the data plane is probed once. Only machines that
-    still fail are polled again; ``report`` shows the wait while it lasts."""
+def verify_machines(plan: Plan, observer: Observer, router_os: RouterOS,
+                    machines: list[RouterPlan | NodePlan], wait: float = 0.0,
+                    on_wait: Callable[[list[CheckResult]], None] | None = None,
+                    report: Reporter | None = None) -> list[CheckResult]:
+    """BGP and kernel routes of the given machines against the plan. With wait > 0 they are
+    polled until they pass or time runs out (a lab converging after deploy); only machines
+    that still fail are polled again; ``report`` shows the wait while it lasts."""
     deadline = time.monotonic() + wait
     with (report or current()).waiting("BGP sessions and routes to converge") as waiting:
-        by_machine = control_plane(plan, observer, router_os, list(plan.machines))
+        by_machine = control_plane(plan, observer, router_os, machines)
         faults: list[CheckResult] = []
         while True:
             failing = [plan.machine(n) for n, rs in by_machine.items()
@@ -333,10 +337,19 @@ def verify(plan: Plan, observer: Observer, router_os: RouterOS, wait: float = 0.
                 on_wait([r for rs in by_machine.values() for r in rs])
             time.sleep(0.1)
             by_machine.update(control_plane(plan, observer, router_os, failing))
-    results = [r for m in plan.machines for r in by_machine[m.name]]
+    return faults + [r for m in machines for r in by_machine[m.name]]
+
+
+def verify(plan: Plan, observer: Observer, router_os: RouterOS, wait: float = 0.0,
+           on_wait: Callable[[list[CheckResult]], None] | None = None,
+           report: Reporter | None = None) -> list[CheckResult]:
+    """All checks: BGP and routes of every machine (polled while ``wait`` lasts, see
+    verify_machines), then the data plane probed once."""
+    results = verify_machines(plan, observer, router_os, list(plan.machines), wait, on_wait,
+                              report)
     with (report or current()).waiting("pod-to-pod probes (ping, TCP, traceroute)"):
         probes = check_dataplane(plan, observer)
-    return faults + results + probes + check_overlay(plan, observer)
+    return results + probes + check_overlay(plan, observer)
 
 
 def _faults(plan: Plan, observer: Observer) -> list[CheckResult]:
@@ -347,6 +360,11 @@ def _faults(plan: Plan, observer: Observer) -> list[CheckResult]:
                                m.datacentre if m else None, machine,
                                hint="waiting cannot heal this; run deploy again, or see the log"))
     return out
+
+
+def observed_via(results: list[CheckResult], via: str) -> list[CheckResult]:
+    """The results, marked with how they were observed where they do not say yet."""
+    return [r if r.via else replace(r, via=via) for r in results]
 
 
 def _still_failing(by_machine: dict[str, list[CheckResult]]) -> str:

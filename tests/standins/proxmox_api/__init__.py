@@ -8,7 +8,7 @@ are verified as PVE::JSONSchema does (400 with per-parameter errors), the schema
 permission checks run against the caller's ACL (403), and answers are checked against the
 schema's ``returns``. Behind that, an in-memory cluster simulates what a lab deployer uses:
 nodes, storages and volumes (upload, download-url), VMs (create with ``import-from``,
-config, power, destroy, guest agent), SDN zones/vnets/subnets with apply, and worker tasks
+config, power, destroy, guest agent with exec), SDN zones/vnets/subnets with apply, and worker tasks
 (UPIDs, status, log).
 
     with ProxmoxStandin() as pve:                # or the ``proxmox_standin`` fixture
@@ -22,6 +22,8 @@ config, power, destroy, guest agent), SDN zones/vnets/subnets with apply, and wo
         pve.state.tasks.hold("qmcreate"); pve.state.tasks.release("qmcreate")
         pve.api.fail_next("POST", "/nodes/{node}/qemu", status=500, message="...")
         pve.state.vms[100].guest_interfaces = [...]   # what the guest agent reports
+        pve.state.vms[100].guest = NamespaceGuest("ns")  # what agent/exec runs (guest.py)
+        pve.state.guest_for = lambda vm: ...          # a guest for each VM as it starts
         pve.settle()                             # finish due tasks without an API call
 """
 

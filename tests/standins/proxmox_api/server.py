@@ -39,7 +39,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, resp: Response) -> None:
         # PVE drops keep-alive after errors; its 401s carry no body.
-        self.send_response(resp.status, resp.reason)
+        # A status line is Latin-1; a message from elsewhere (a guest's) may not be.
+        self.send_response(resp.status, resp.reason.encode("latin-1", "replace").decode("latin-1"))
         for name, value in resp.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(resp.body or b"")))

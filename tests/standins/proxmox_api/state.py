@@ -13,10 +13,12 @@ import hashlib
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import die
+from .guest import Guest, GuestProcess
 from .perms import LAB_PRIVILEGES, Acl
 from .tasks import TaskRegistry
 
@@ -86,6 +88,13 @@ class Vm:
     started: float | None = None
     # What the guest agent reports (network-get-interfaces); None = agent not responding.
     guest_interfaces: list[dict[str, Any]] | None = None
+    # What runs the agent's guest-exec (guest.py); setting one also makes the agent answer.
+    guest: Guest | None = None
+    exec_procs: dict[int, GuestProcess] = field(default_factory=dict)  # guest pid → process
+
+    @property
+    def agent_running(self) -> bool:
+        return self.guest is not None or self.guest_interfaces is not None
 
     @property
     def lock(self) -> str | None:
@@ -145,6 +154,9 @@ class State:
         self.tasks = TaskRegistry()
         self.version = {"version": "9.1.3", "release": "9.1", "repoid": "0b1e6c4d"}
         self.cluster_name: str | None = None
+        # Gives a VM that starts without a guest model one (tests: by VM name), so VMs a
+        # deploy creates answer guest-exec from the moment they run.
+        self.guest_for: Callable[[Vm], Guest | None] | None = None
 
     # -- auth --------------------------------------------------------------------------
     def add_token(self, userid: str = "nativek8s@pve", tokenid: str = "lab",

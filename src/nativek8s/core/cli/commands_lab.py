@@ -29,6 +29,7 @@ def deploy(target: LabTarget, extras: tuple[str, ...], speaker: str | None,
     """
     from ..engine.lab import deploy as run_deploy
     from ..engine.lab import lab_observer
+    from ..errors import NativeK8sError
     from ..verify import route_table
 
     plan, state, reg = target.plan, target.state, target.registry
@@ -46,7 +47,11 @@ def deploy(target: LabTarget, extras: tuple[str, ...], speaker: str | None,
         _, observer = lab_observer(state, reg, report)
         for m in plan.machines:
             click.echo(f"{m.name} ({m.kind}, {m.datacentre})")
-            for line in route_table(observer, m.name):
+            try:
+                table = route_table(observer, m.name)
+            except NativeK8sError as exc:  # a machine this hypervisor cannot look inside
+                table = [f"(not shown: {exc})"]
+            for line in table:
                 click.echo(f"  {line}")
     if failed:
         report.final(f"lab {plan.lab}: deployed, but verify failed; see above")

@@ -16,7 +16,7 @@ from ..plan import Plan
 from ..registry import Registry
 from ..render import render_files
 from ..report import Reporter, reporting
-from ..verify import CheckResult, summary, verify
+from ..verify import CheckResult, observed_via, summary, verify, verify_machines
 from .context import LabContext
 from .lock import LabLock
 from .state import DamagedState, LabState
@@ -185,17 +185,28 @@ def lab_verify_all(state: LabState, registry: Registry, echo: Echo, wait: float 
 def _checks(ctx: LabContext, hyp: Hypervisor,
             wait: float) -> tuple[list[CheckResult] | None, str | None]:
     """(results, why the routers were not looked at). Where the hypervisor cannot look
-    inside the machines, the CNI checks the cluster through Kubernetes if it can (sessions,
-    running config, pod sources); else there are no results."""
+    inside every machine, it checks those it can (``observer.inside``: routers through a
+    guest agent) and the CNI checks the cluster through Kubernetes if it can (sessions,
+    running config, pod sources); each check says how it ran. No results at all: None."""
     observer = hyp.observer(ctx)
     reason = observer.unverifiable
     if not reason:
         return verify(ctx.plan, observer, ctx.plugins.router, wait=wait,
                       report=ctx.report), None
-    if "cni" in hyp.emulates:
+    inside = observer.inside
+    results: list[CheckResult] = []
+    if "router" in inside:
+        routers = verify_machines(ctx.plan, observer, ctx.plugins.router,
+                                  list(ctx.plan.routers), wait, report=ctx.report)
+        results += observed_via(routers, f"inside the router, {inside['router']}")
+    if "cni" not in hyp.emulates:
+        cni = ctx.plugins.cni
+        checks = cni.cluster_checks(ctx)
+        if checks is not None:
+            results += observed_via(list(checks), f"{cni.name}, through Kubernetes")
+    if not results:
         return None, reason
-    checks = ctx.plugins.cni.cluster_checks(ctx)
-    return (None if checks is None else list(checks)), reason
+    return results, None if "router" in inside else reason
 
 
 def lab_observer(state: LabState, registry: Registry,

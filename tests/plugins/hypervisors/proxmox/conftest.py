@@ -14,7 +14,7 @@ pytest.importorskip("requests")
 
 from tests.standins.proxmox_api import ProxmoxStandin, require_schema
 
-from .pve_lab import Lab, make_plan, registry, topology, write_token
+from .pve_lab import Lab, captured_routers, make_plan, registry, topology, write_token
 
 
 def _standin(nodes: tuple[str, ...]) -> Iterator[ProxmoxStandin]:
@@ -48,6 +48,8 @@ def make_lab(tmp_path: Path, token_file: Path) -> Callable[..., Lab]:
     def make(standin: ProxmoxStandin, nodes: dict[str, str] | None = None,
              **options: Any) -> Lab:
         write_token(token_file, standin.token)
+        if standin.state.guest_for is None:  # routers answer their agent as real ones did
+            standin.state.guest_for = captured_routers
         plan = make_plan(topology(standin, token_file, nodes, **options), reg)
         return Lab(plan, tmp_path / "state", reg)
 

@@ -36,8 +36,15 @@ from nativek8s.core.load import parse_topology, reference_text
 from nativek8s.core.plan import Plan, build_plan
 from nativek8s.core.registry import Registry, make_plugin_manager
 from nativek8s.core.validate import check_topology
+from nativek8s.shared.bird import session_states
+from tests.standins.proxmox_api.guest import CannedGuest, Exited
 
 ROUTER_IMAGE_BYTES = 256 * 1024
+CAPTURED = Path(__file__).parents[3] / "data" / "proxmox_agent"
+BIRDC_ARGV = ("birdc", "show", "protocols", "all")
+FILTERED_ARGV = ("birdc", "show", "route", "filtered")
+ROUTES_ARGV = ("ip", "-j", "-4", "route", "show")
+RULES_ARGV = ("ip", "-j", "-4", "rule", "show")
 CALLS: dict[str, int] = {}  # boot_media calls per machine, across the test session
 _CALLS_LOCK = threading.Lock()
 
@@ -63,7 +70,8 @@ class TinyRouter(RouterOS):
         return BgpDaemon(kind="bird2", config_target="/etc/bird.conf")
 
     def bgp_sessions(self, router: Any, access: Any) -> list[Any]:
-        return []
+        # What the openwrt plugin reads: BIRD's own `birdc show protocols all`, parsed.
+        return session_states(access)
 
     def boot_media(self, ctx: LabContext, router: Any, kernel_boot: bool = True) -> BootMedia:
         _count(router.name)
@@ -129,7 +137,7 @@ def topology(pve: Any, token_file: Path, nodes: dict[str, str] | None = None,
     data["plugins"] = {"hypervisor": "proxmox", "router": "tinywrt", "nodeos": "tinyos",
                        "cni": "cilium"}
     opts = {"host": pve.host, "token_file": str(token_file), "ca_file": str(pve.ca_file),
-            "request_timeout": 10, "task_timeout": 20, **proxmox}
+            "request_timeout": 10, "task_timeout": 20, "boot_timeout": 0, **proxmox}
     data["options"] = {"proxmox": opts}
     for dc, node in (nodes or {}).items():
         data["datacentres"][dc]["options"] = {"proxmox": {"node": node}}
@@ -172,6 +180,29 @@ class Lab:
     def destroy(self) -> list[str]:
         ctx = self.ctx()
         return list(self.plugin(ctx).destroy(ctx))
+
+
+def captured_guest(router: str) -> CannedGuest:
+    """A router VM answering what a real one answered (tests/data/proxmox_agent)."""
+    return CannedGuest({
+        BIRDC_ARGV: Exited(0, (CAPTURED / f"{router}.birdc.txt").read_bytes()),
+        FILTERED_ARGV: Exited(0, (CAPTURED / f"{router}.filtered.txt").read_bytes()),
+        ROUTES_ARGV: Exited(0, (CAPTURED / f"{router}.routes.json").read_bytes()),
+        RULES_ARGV: Exited(0, (CAPTURED / f"{router}.rules.json").read_bytes()),
+    })
+
+
+def captured_routers(vm: Any) -> CannedGuest | None:
+    """For ``state.guest_for``: router VMs of any lab get their captured guest, and their
+    agent reports a WAN address (198.51.100.1N for router-N) on the NIC with the WAN MAC."""
+    name = str(vm.config.get("name", ""))
+    router = name.rsplit("-", 2)[-2:]
+    if router[0] != "router":
+        return None
+    wan_mac = str(vm.config["net1"]).split(",")[0].split("=")[1].lower()
+    vm.guest_interfaces = [{"name": "eth1", "hardware-address": wan_mac, "ip-addresses": [
+        {"ip-address-type": "ipv4", "ip-address": f"198.51.100.1{router[1]}", "prefix": 24}]}]
+    return captured_guest("-".join(router))
 
 
 def write_token(path: Path, token: Any) -> Path:

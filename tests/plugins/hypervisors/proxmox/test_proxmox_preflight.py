@@ -1,6 +1,6 @@
 """Preflight names every unmet requirement at once and creates nothing; the privileges it
-asks for are exactly enough for a deploy and a destroy (checked with a token that has only
-those)."""
+asks for are exactly enough for a deploy, verify's router checks and a destroy (checked with
+a token that has only those)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import pytest
 
 from nativek8s.api import NativeK8sError
 from nativek8s.core.engine.steps import Progress, run_steps
+from nativek8s.core.verify import verify_machines
 from nativek8s.plugins.hypervisors.proxmox.preflight import required_privileges
 from nativek8s.plugins.hypervisors.proxmox.site import gather
 from tests.standins.proxmox_api import ProxmoxStandin
 from tests.standins.proxmox_api.perms import Checker
 
-from .pve_lab import Lab, make_plan, topology, write_token, writes
+from .pve_lab import Lab, captured_routers, make_plan, topology, write_token, writes
 
 
 def preflight_error(lab) -> str:
@@ -34,7 +35,14 @@ def test_missing_privileges_are_listed_with_their_paths(pve, make_lab):
     assert f"on /sdn/zones/{zone}: SDN.Allocate" in text
     assert "on /storage/local: Datastore.AllocateTemplate" in text
     assert "on /storage/local-lvm" not in text  # nothing lacks there
+    assert "VM.GuestAgent" not in text  # the lab token has it (PVEVMAdmin)
     assert writes(pve) == []
+
+
+def test_the_guest_agent_privilege_is_asked_for(pve, make_lab):
+    pve.token.acl.revoke("/", "VM.GuestAgent.Unrestricted")
+    text = preflight_error(make_lab(pve))
+    assert "on /vms: VM.GuestAgent.Unrestricted" in text
 
 
 def test_privileges_without_propagation_are_named(pve, make_lab):
@@ -82,8 +90,14 @@ def deploy_and_destroy(pve, token, tmp_path, reg, nodes=None) -> None:
     lab = Lab(make_plan(topology(pve, token_file, nodes), reg),
               tmp_path / f"{token.tokenid}-state", reg)
     ctx = lab.ctx()
+    pve.state.guest_for = captured_routers
     steps = lab.plugin(ctx).deploy_steps(ctx)
     run_steps(steps, Progress(lab.lines.append))
+    # verify's part through the hypervisor: the routers, through their guest agents
+    routers = [m for m in lab.plan.machines if m.kind == "router"]
+    checks = verify_machines(lab.plan, lab.plugin(ctx).observer(ctx), ctx.plugins.router,
+                             routers)
+    assert checks and all(c.ok for c in checks), [c.line() for c in checks if not c.ok]
     assert lab.plugin(ctx).destroy(ctx)
 
 

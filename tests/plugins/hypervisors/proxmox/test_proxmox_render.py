@@ -1,5 +1,6 @@
-"""`render`: the SDN objects and every VM's create parameters, without a cluster -- the same
-parameters deploy sends (checked against what the stand-in stored)."""
+"""`render`: the SDN objects, every VM's create parameters and the routes this host needs into
+the LANs, without a cluster -- the same parameters deploy sends (checked against what the
+stand-in stored)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,15 @@ def rendered(lab, tmp_path) -> dict[str, dict]:
 def test_render_matches_what_deploy_creates(pve, make_lab, tmp_path):
     lab = make_lab(pve)
     files = rendered(lab, tmp_path)
-    assert sorted(files) == ["sdn.json", *sorted(f"vms/{m.name}.json"
-                                                 for m in lab.plan.machines)]
+    assert sorted(files) == ["management.json", "sdn.json",
+                             *sorted(f"vms/{m.name}.json" for m in lab.plan.machines)]
+    management = files["management.json"]
+    assert [p["route"] for p in management["host_needs"]] == [
+        "10.1.0.0/24 via <WAN address of router-1, known once it booted>",
+        "10.2.0.0/24 via <WAN address of router-2, known once it booted>"]
+    assert management["host_needs"][0]["dialled"] == [
+        "10.1.0.10:50000 (node-1, Talos API)", "10.1.0.10:6443 (node-1, Kubernetes API)"]
+    assert management["host_needs"][1]["dialled"] == ["10.2.0.10:50000 (node-2, Talos API)"]
     sdn = files["sdn.json"]
     assert sdn["zone"]["POST /cluster/sdn/zones"]["type"] == "simple"
     assert [v["network"] for v in sdn["vnets"]] == ["dc1", "dc2", "peering"]

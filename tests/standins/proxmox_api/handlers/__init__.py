@@ -49,5 +49,5 @@ def route(method: str, template: str) -> Callable[[Handler], Handler]:
 
 
 def load_all() -> dict[tuple[str, str], Handler]:
-    from . import cluster, qemu, sdn, storage  # noqa: F401  (registration side effect)
+    from . import agent, cluster, qemu, sdn, storage  # noqa: F401  (registration side effect)
     return ROUTES

@@ -1,4 +1,5 @@
-"""QEMU VM endpoints: list, create, config get/update, status, power, destroy, guest agent.
+"""QEMU VM endpoints: list, create, config get/update, status, power, destroy (the guest
+agent's are in agent.py).
 
 Permission logic beyond the schema's ``check`` is qemu-server's: VM.Allocate for create,
 per-option privileges (``check_vm_modify_config_perm``), and options only root@pam may set
@@ -129,9 +130,12 @@ def start_checks(state: State, vm: Vm, ctx: Ctx) -> None:
                 raise TaskError(f"bridge '{bridge}' does not exist")
 
 
-def _power(vm: Vm, running: bool) -> None:
+def _power(vm: Vm, running: bool, state: State | None = None) -> None:
     vm.status = "running" if running else "stopped"
     vm.started = time.monotonic() if running else None
+    vm.exec_procs.clear()  # the guest's processes end with it (or start afresh)
+    if running and state is not None and vm.guest is None and state.guest_for is not None:
+        vm.guest = state.guest_for(vm)  # the guest the test gives VMs of this name
 
 
 @route("GET", "/nodes/{node}/qemu")
@@ -192,7 +196,7 @@ def vm_create(ctx: Ctx, params: dict[str, Any]) -> str:
         vm.config = config
         if extra.get("start"):
             start_checks(state, vm, ctx)
-            _power(vm, True)
+            _power(vm, True, state)
 
     def cleanup() -> None:
         for vol in created:
@@ -307,7 +311,7 @@ def _power_action(ctx: Ctx, params: dict[str, Any], action: str) -> str:
     def work(task: Task) -> None:
         if action == "start":
             start_checks(state, vm, ctx)
-            _power(vm, True)
+            _power(vm, True, state)
             return
         if vm.lock and not params.get("skiplock"):
             raise TaskError(f"VM is locked ({vm.lock})")
@@ -349,25 +353,3 @@ def vm_destroy(ctx: Ctx, params: dict[str, Any]) -> str:
         state.vms.pop(vm.vmid, None)
 
     return ctx.task(vm.node, "qmdestroy", vm.vmid, work)
-
-
-def _agent(ctx: Ctx, params: dict[str, Any]) -> Vm:
-    vm = ctx.state.vm(params["node"], params["vmid"])
-    if not re.match(r"^(enabled=)?1", str(vm.config.get("agent", "0"))):
-        raise die("No QEMU guest agent configured")
-    if vm.status != "running":
-        raise die(f"VM {vm.vmid} is not running")
-    if vm.guest_interfaces is None:
-        raise die("QEMU guest agent is not running")
-    return vm
-
-
-@route("POST", "/nodes/{node}/qemu/{vmid}/agent/ping")
-def agent_ping(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
-    _agent(ctx, params)
-    return {"result": {}}
-
-
-@route("GET", "/nodes/{node}/qemu/{vmid}/agent/network-get-interfaces")
-def agent_interfaces(ctx: Ctx, params: dict[str, Any]) -> dict[str, Any]:
-    return {"result": _agent(ctx, params).guest_interfaces}

@@ -23,12 +23,15 @@ from nativek8s.api import (
 )
 
 from .images import Uploader, disk_upload, iso_upload
+from .management import KUBERNETES_API, TALOS_API, check_paths
 from .sdn import ensure_sdn
 from .site import Site
-from .vmconfig import Media, net_params, vm_params
+from .vmconfig import Media, is_router, net_params, vm_params
 from .vms import Vms
 
 SDN_STEP = "proxmox:sdn"
+MANAGEMENT_STEP = "proxmox:management"
+PORTS = f"Talos API {TALOS_API}, Kubernetes API {KUBERNETES_API}"
 
 
 class Deployment:
@@ -42,6 +45,8 @@ class Deployment:
 
     def steps(self) -> list[Step]:
         steps = [Step(SDN_STEP, "create SDN zone and vnets", self.ensure_sdn)]
+        started = tuple(f"proxmox:start:{r}" for dc in self.plan.datacentres
+                        if dc.name in self.site.options for r in dc.routers)
         for m in self.plan.machines:
             if m.datacentre not in self.site.options:
                 continue
@@ -53,6 +58,9 @@ class Deployment:
                 Step(f"proxmox:start:{m.name}", "start VM", partial(self.ensure_started, m),
                      m.name, after=(vm,)),
             ]
+        if started:
+            steps.append(Step(MANAGEMENT_STEP, "check this host's way into the LANs",
+                              self.check_management, after=started))
         return steps
 
     # --- steps ------------------------------------------------------------------------
@@ -104,9 +112,15 @@ class Deployment:
                                      f"{vm.node} but {machine.datacentre} now belongs on "
                                      f"{node}; migrate it, or destroy the lab and deploy again")
             changed = self.vms.reconcile_nics(vm, net_params(self.plan, machine, opts,
-                                                             self.vxlan))
+                                                             self.vxlan),
+                                              agent=is_router(machine))
             note = f"vmid {vm.vmid} exists on {node}"
-            return note + (f"; NICs set to the plan: {', '.join(changed)}" if changed else "")
+            nics = [c for c in changed if c != "agent"]
+            if nics:
+                note += f"; NICs set to the plan: {', '.join(nics)}"
+            if "agent" in changed:
+                note += "; guest agent turned on (it comes with the VM's next start)"
+            return note
         media = self.media.get(machine.name)
         if media is None:
             raise NativeK8sError(f"no boot image was prepared for {machine.name} (its VM "
@@ -116,6 +130,22 @@ class Deployment:
         vm = self.vms.create(machine, node, opts.vmid_start + position,
                              partial(vm_params, self.plan, machine, opts, self.vxlan, media))
         return f"vmid {vm.vmid} on {node}"
+
+    def check_management(self) -> str:
+        """Warn (never fail: the host may reach the LANs some other way) when this host has
+        no route to a LAN via its router's WAN address; the node OS dials in next."""
+        machines = {m.name: m for m in self.plan.machines}
+        problems = check_paths(self.site.conn, self.plan,
+                               lambda name: self.vms.find(machines[name], adopt=False),
+                               self.site.main.boot_timeout)
+        if not problems:
+            return "this host reaches every LAN through its router's WAN address"
+        for problem in problems:
+            self.ctx.echo(f"warning: {problem}")
+        self.ctx.echo(f"warning: the node OS and CNI steps dial the nodes next ({PORTS}); "
+                      "each router must also forward those ports from this host, WAN to LAN "
+                      "(docs/hypervisors/proxmox.md, 'Reaching the lab')")
+        return f"{len(problems)} LAN(s) not reachable from this host yet; see the warnings"
 
     def ensure_started(self, machine: Machine) -> str:
         vm = self.vms.find(machine)

@@ -1,6 +1,10 @@
-"""What can be observed of a lab on Proxmox through its API: each VM's power state and, when
-the guest agent answers, its addresses. Running commands inside the machines (routes, BGP,
-probes) needs a channel the API does not give to tokens yet, so those say so.
+"""What can be observed of a lab on Proxmox through its API: each VM's power state and
+addresses, and -- through the guest agent's exec endpoints -- commands inside the routers
+(BIRD's sessions, the kernel's routes), so verify checks the routers against the plan.
+
+Nodes are not looked into this way: the node OS (Talos) has no shell for the agent to run
+programs in; their BGP sessions and pods are checked through Kubernetes by the CNI plugin's
+cluster checks. Pod probes (ping, TCP, traceroute from a pod) need the same and say so.
 """
 
 from __future__ import annotations
@@ -9,7 +13,6 @@ from typing import Any
 
 from nativek8s.api import (
     BgpSessionState,
-    MachineAccess,
     MachineStatus,
     NativeK8sError,
     NodePlan,
@@ -17,11 +20,13 @@ from nativek8s.api import (
     ProbeResult,
 )
 
+from .agent import AgentAccess
 from .connection import ApiError
-from .vms import Vms
+from .management import address_on, lan_paths
+from .vms import VmRef, Vms
 
-NOT_YET = ("{what} is not available on proxmox yet: nativek8s cannot run commands inside "
-           "Proxmox VMs; use the machine's serial console (`qm terminal <vmid>`)")
+NOT_HERE = ("{what}: not observable through the Proxmox guest agent (nodes run an OS "
+            "without a shell, Talos); the CNI plugin checks nodes and pods through Kubernetes")
 
 
 def _addresses(result: Any) -> list[str]:
@@ -35,10 +40,13 @@ def _addresses(result: Any) -> list[str]:
 
 
 class ProxmoxObserver(Observer):
-    unverifiable = NOT_YET.format(what="looking at BGP, routes and pod traffic in the VMs")
+    # Machine kinds this observer looks inside, and how; nodes and pods it cannot.
+    inside = {"router": "the Proxmox guest agent (agent/exec)"}
+    unverifiable = ("nodes and pods are not observable through the Proxmox guest agent "
+                    "(the node OS has no shell)")
 
-    def __init__(self, vms: Vms):
-        self.vms = vms
+    def __init__(self, vms: Vms, command_timeout: float = 30.0):
+        self.vms, self.command_timeout = vms, command_timeout
 
     def machines(self) -> list[MachineStatus]:
         listing = self.vms.cluster_vms()
@@ -51,30 +59,51 @@ class ProxmoxObserver(Observer):
             detail = f"vmid {vm.vmid} on {vm.node}"
             if vm.status == "running":
                 try:
-                    ips = _addresses(self.vms.conn.get(
-                        f"{vm.path}/agent/network-get-interfaces"))
-                    detail += f", {' '.join(ips)}" if ips else ""
+                    answer = self.vms.conn.get(f"{vm.path}/agent/network-get-interfaces")
                 except ApiError:
                     detail += ", guest agent not answering"
+                else:
+                    ips = _addresses(answer)
+                    detail += f", {' '.join(ips)}" if ips else ""
+                    detail += self._way_in(m.name, answer or {})
             out.append(MachineStatus(m.name, m.kind, vm.status or "unknown", detail))
         return out
 
-    def access(self, machine: str) -> MachineAccess:
-        raise NativeK8sError(NOT_YET.format(what=f"access to {machine}"))
+    def _way_in(self, machine: str, answer: dict[str, Any]) -> str:
+        """For a router: the route this host needs to its LAN, via its WAN address."""
+        for path in lan_paths(self.vms.plan):
+            wan = address_on(answer, path.wan_mac) if path.router == machine else None
+            if wan:
+                return f"; route {path.lan} via its WAN {wan}"
+        return ""
+
+    def _locate(self, machine: str) -> VmRef:
+        vm = self.vms.find(self.vms.plan.machine(machine), adopt=False)
+        if vm is None:
+            raise NativeK8sError(f"{machine} has no VM on the Proxmox cluster (lab "
+                                 f"{self.vms.plan.lab}); run `nativek8s deploy`")
+        return vm
+
+    def access(self, machine: str) -> AgentAccess:
+        kind = self.vms.plan.machine(machine).kind
+        if kind not in self.inside:
+            raise NativeK8sError(NOT_HERE.format(what=f"{machine} (a {kind})"))
+        return AgentAccess(self.vms.conn, machine, lambda: self._locate(machine),
+                           self.command_timeout)
 
     def node_bgp_sessions(self, node: NodePlan) -> list[BgpSessionState]:
-        raise NativeK8sError(NOT_YET.format(what=f"reading BGP sessions of {node.name}"))
+        raise NativeK8sError(NOT_HERE.format(what=f"the BGP sessions of {node.name}"))
 
     # Probes that cannot run are failed probes; a link listing has no "failed" form (an
     # empty one would pass the overlay check), so it raises.
     def ping(self, src: NodePlan, dst: NodePlan) -> ProbeResult:
-        return ProbeResult(False, NOT_YET.format(what="pod-to-pod ping"))
+        return ProbeResult(False, NOT_HERE.format(what="pod-to-pod ping"))
 
     def client_address(self, src: NodePlan, dst: NodePlan) -> ProbeResult:
-        return ProbeResult(False, NOT_YET.format(what="the pod-to-pod TCP probe"))
+        return ProbeResult(False, NOT_HERE.format(what="the pod-to-pod TCP probe"))
 
     def trace(self, src: NodePlan, dst: NodePlan) -> list[str]:
         return []  # no hops: the path check fails
 
     def link_kinds(self, machine: str) -> dict[str, str]:
-        raise NativeK8sError(NOT_YET.format(what=f"listing links of {machine}"))
+        raise NativeK8sError(NOT_HERE.format(what=f"the links of {machine}"))

@@ -54,6 +54,12 @@ class ProxmoxOptions(BaseModel):
                                                      "OS does not say")
     request_timeout: float = Field(30.0, gt=0, description="seconds per API request")
     task_timeout: float = Field(900.0, gt=0, description="seconds one Proxmox task may take")
+    command_timeout: float = Field(
+        30.0, gt=0, description="seconds a command verify runs inside a router VM (birdc, ip) "
+        "may take, through the guest agent")
+    boot_timeout: float = Field(
+        300.0, ge=0, description="seconds deploy waits for each router's guest agent to report "
+        "its WAN address, to check this host's way into the LANs (0: ask once)")
 
     @field_validator("host")
     @classmethod

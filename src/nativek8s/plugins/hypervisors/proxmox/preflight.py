@@ -1,6 +1,7 @@
 """Before anything is created: the API answers, the token may do everything the lab needs
-(each missing privilege named, with its path), storages hold the needed content types, the
-WAN bridge exists, PVE can import uploaded disk images, and the lab's SDN ids are free.
+(each missing privilege named, with its path; verify's commands in the routers included),
+storages hold the needed content types, the WAN bridge exists, PVE can import uploaded
+disk images, and the lab's SDN ids are free.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from nativek8s.api import NativeK8sError, Plan, UsageError
 from nativek8s.shared.versions import parse_version as shared_parse
 
+from .agent import PRIVILEGE as AGENT_PRIVILEGE
 from .connection import ApiError, Connection
 from .sdn import check_collisions
 from .site import Site, connect, gather
@@ -29,6 +31,8 @@ def required_privileges(site: Site) -> dict[str, set[str]]:
     plan, sdn = site.plan, site.sdn
     need: dict[str, set[str]] = defaultdict(set)
     need["/vms"] |= VM_PRIVILEGES
+    if plan.routers:  # verify runs birdc and ip in the routers through the guest agent
+        need["/vms"] |= {AGENT_PRIVILEGE}
     for dc in plan.datacentres:
         opts = site.options.get(dc.name)
         if opts is None:

@@ -74,5 +74,6 @@ class Proxmox(Hypervisor):
 
     def observer(self, ctx: LabContext) -> ProxmoxObserver:
         conn, options = connect(ctx.plan)
-        timeout = next(iter(options.values())).task_timeout
-        return ProxmoxObserver(Vms(conn, ctx.plan, ctx.state, timeout))
+        main = next(iter(options.values()))
+        return ProxmoxObserver(Vms(conn, ctx.plan, ctx.state, main.task_timeout),
+                               main.command_timeout)

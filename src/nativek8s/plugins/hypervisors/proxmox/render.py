@@ -1,6 +1,7 @@
 """`nativek8s render` for Proxmox: the SDN objects and each VM's create parameters, as the
-API calls deploy would make, without contacting the cluster (so what only the cluster
-knows -- vmids, VNIs, uploaded file names -- is shown as a placeholder).
+API calls deploy would make, and the routes this host needs into the LANs, without
+contacting the cluster (so what only the cluster knows -- vmids, VNIs, uploaded file
+names, the routers' WAN addresses -- is shown as a placeholder).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from nativek8s.api import Machine, Plan, RenderContext, RenderedFile
 
 from .layout import make_layout
+from .management import render_management
 from .options import ProxmoxOptions
 from .sdn import sdn_spec
 from .site import lab_options
@@ -45,7 +47,8 @@ def render(ctx: RenderContext) -> list[RenderedFile]:
                   for v in spec.vnets],
         "apply": "PUT /cluster/sdn",
     }
-    files = [RenderedFile(path="sdn.json", content=_json(sdn))]
+    files = [RenderedFile(path="sdn.json", content=_json(sdn)),
+             RenderedFile(path="management.json", content=_json(render_management(plan)))]
     for position, m in enumerate(plan.machines):
         opts = options.get(m.datacentre)
         if opts is None:

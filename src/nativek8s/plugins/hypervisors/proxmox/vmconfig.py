@@ -29,6 +29,14 @@ class Media:
     disk_size_gib: int | None = None  # size of the empty install disk beside the ISO
 
 
+AGENT_ON = "enabled=1"  # the QEMU guest agent's virtio-serial channel (type virtio)
+
+
+def agent_enabled(value: object) -> bool:
+    """Whether a VM's ``agent`` option turns the agent on ('1', 'enabled=1,...')."""
+    return re.match(r"(enabled=)?1(,|$)", str(value or "")) is not None
+
+
 def is_router(machine: Machine) -> bool:
     return getattr(machine, "kind", "") == "router"
 
@@ -89,7 +97,7 @@ def vm_params(plan: Plan, machine: Machine, opts: ProxmoxOptions, vxlan: bool, m
         "memory": opts.router_memory if router else opts.node_memory,
         "cores": opts.router_cores if router else opts.node_cores,
         "serial0": "socket",
-        "agent": "enabled=1",
+        "agent": AGENT_ON,  # routers: verify runs birdc and ip through it
         "onboot": 0,
     }
     if router:

@@ -17,7 +17,7 @@ from nativek8s.api import LabState, Machine, NativeK8sError, Plan
 from .connection import ApiError, Connection
 from .names import has_lab_tags
 from .tasks import TaskFailed, wait_task
-from .vmconfig import parse_net
+from .vmconfig import AGENT_ON, agent_enabled, parse_net
 
 CREATE_ATTEMPTS = 5  # another client may take the vmid we chose between listing and create
 VMID_MAX = 999_999_999
@@ -129,8 +129,11 @@ class Vms:
                              "taken meanwhile by another client; run again")
 
     # --- healing and power --------------------------------------------------------------
-    def reconcile_nics(self, vm: VmRef, wanted: dict[str, str]) -> list[str]:
-        """Set NICs that differ from the plan (bridge or MAC) and drop extra ones."""
+    def reconcile_nics(self, vm: VmRef, wanted: dict[str, str], agent: bool = False
+                       ) -> list[str]:
+        """Set NICs that differ from the plan (bridge or MAC) and drop extra ones; with
+        ``agent``, also turn the guest agent on if it is off (verify runs commands through
+        it; PVE adds the device when the VM next starts)."""
         config = self.conn.get(f"{vm.path}/config")
         if config.get("lock"):
             raise NativeK8sError(f"VM {vm.vmid} is locked ({config['lock']}): a task on it "
@@ -138,6 +141,8 @@ class Vms:
                                  f"`qm unlock {vm.vmid}` on {vm.node}) and run again")
         changes = {k: v for k, v in wanted.items()
                    if parse_net(config.get(k, "")) != parse_net(v)}
+        if agent and not agent_enabled(config.get("agent")):
+            changes["agent"] = AGENT_ON
         extra = sorted(k for k in config if k.startswith("net") and k[3:].isdigit()
                        and k not in wanted)
         if not changes and not extra:
