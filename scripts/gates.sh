@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$EPOCHREALTIME
 echo "gates: ruff check"
-.venv/bin/ruff check src tests scripts
+.venv/bin/ruff check src tests scripts examples conftest.py
 echo "gates: mypy"
 .venv/bin/mypy
 echo "gates: lint-imports"

@@ -14,9 +14,10 @@ DEV=0
 PKGS=(python3 python3-venv python3-pip iproute2 bird2 gobgpd iputils-ping traceroute iperf3
       procps openssh-client openssl graphviz)
 if [ "$DEV" = 1 ]; then
-  # e2fsprogs: image tests (mkfs.ext4 -d, debugfs); openssl: the Proxmox stand-in's TLS.
-  # chromium: the graph's HTML page is tested in a real headless browser.
-  PKGS+=(e2fsprogs git gcc python3-dev chromium)
+  # e2fsprogs: image tests (mkfs.ext4 -d, debugfs); openssl: the Proxmox stand-in's TLS;
+  # chromium: the graph's HTML page is tested in a real headless browser;
+  # frr: the FRR example plugin's tests (vtysh --dryrun, zebra + bgpd in namespaces).
+  PKGS+=(e2fsprogs git gcc python3-dev chromium frr)
 fi
 
 missing=()
@@ -26,8 +27,8 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  # bird2's package starts a BIRD in the host namespace where systemd runs: the lab never
-  # uses it, so keep it from starting (policy-rc.d) and disable it below.
+  # bird2's and frr's packages start their daemon in the host namespace where systemd runs:
+  # the lab never uses them, so keep them from starting (policy-rc.d) and disable them below.
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
@@ -41,6 +42,7 @@ if [ "$DEV" = 1 ]; then
 fi
 if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
   systemctl disable --now bird.service >/dev/null 2>&1 || true
+  systemctl disable --now frr.service >/dev/null 2>&1 || true
 fi
 
 PY=${PYTHON:-python3}
@@ -50,6 +52,8 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null
 if [ "$DEV" = 1 ]; then
   .venv/bin/python -m pip install -q -e ".[dev]"
+  # The FRR router OS: a plugin in its own distribution, as a third party would ship one.
+  .venv/bin/python -m pip install -q -e ./examples/nativek8s-frr
 else
   .venv/bin/python -m pip install -q -e .
 fi

@@ -49,6 +49,7 @@ from .core.kinds import (
     Unsupported,
     required,
 )
+from .core.nsdaemon import DaemonFile, DaemonPaths, DaemonProcess, NamespaceDaemon
 from .core.observe import KernelRoute, MachineStatus, Observer, ProbeResult
 from .core.paths import lab_dir
 from .core.plan import (
@@ -89,6 +90,7 @@ from .core.verify import CheckResult
 
 __all__ = [
     "Finding", "SystemDisk", "build_plan", "create_plugin", "role_is_deployed",
+    "DaemonFile", "DaemonPaths", "DaemonProcess", "NamespaceDaemon",
     "CNI",
     "KINDS",
     "NODE_PORTS", "ROUTER_PORTS", "Management", "ManagementRoute", "management_of",

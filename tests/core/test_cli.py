@@ -96,8 +96,35 @@ def test_validate_missing_file(builtin_registry, tmp_path: Path):
 
 
 def test_validate_flags_override_the_file(builtin_registry, sample_registry):
-    result = run_cli(["validate", "--router", "sample-router", str(THREE_DC)])
+    result = run_cli(["validate", "--router", "sample-router", "--hypervisor", "sample-hv",
+                      str(THREE_DC)])
     assert result.exit_code == 0, result.output
+
+
+def test_netns_refuses_a_router_os_that_cannot_run_in_a_namespace(builtin_registry,
+                                                                   sample_registry):
+    """sample-router does not say how to run its daemon in a namespace: netns refuses it at
+    validate time, naming the member and what to choose instead."""
+    result = run_cli(["validate", "--router", "sample-router", "--hypervisor", "netns",
+                      str(THREE_DC)])
+    assert result.exit_code == 2
+    assert ("plugins.router: the netns hypervisor cannot run the router OS plugin "
+            "'sample-router': it does not implement namespace_daemon") in result.stderr
+    assert "--router" in result.stderr
+
+
+def test_netns_refuses_a_cni_without_bgp_intent_before_anything_is_made(builtin_registry,
+                                                                      sample_registry, tmp_path,
+                                                                      monkeypatch):
+    """sample-cni gives no BGP intent: netns could not run the nodes' speakers. validate and
+    doctor say so (exit 2) and no lab state appears."""
+    monkeypatch.setenv("NATIVEK8S_STATE_DIR", str(tmp_path / "state"))
+    for command in ("validate", "doctor"):
+        result = run_cli([command, "--cni", "sample-cni", "-f", str(THREE_DC)])
+        assert result.exit_code == 2, result.output
+        assert ("plugins.cni: the CNI plugin 'sample-cni' gives no BGP intent for cp-1, "
+                "worker-1, worker-2, worker-3, worker-4, worker-5") in result.stderr
+    assert not (tmp_path / "state").exists() or not any((tmp_path / "state").rglob("*.json"))
 
 
 def test_plan_json_round_trips(builtin_registry, isolated):

@@ -139,7 +139,8 @@ def test_disable_by_entry_point_name(monkeypatch: pytest.MonkeyPatch, disable: s
 
 
 def test_disable_by_distribution_name(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv(DISABLE_ENV, "nativek8s")
+    # Other installed plugin distributions (examples/nativek8s-frr) are disabled too.
+    monkeypatch.setenv(DISABLE_ENV, ", ".join(["nativek8s", *other_plugin_distributions()]))
     assert Registry(make_plugin_manager()).all() == []
     reset_registry(None)
     result = run_cli(["plugins"])

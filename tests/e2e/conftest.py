@@ -59,7 +59,7 @@ class Lab:
 
     def processes(self) -> list[int]:
         """PIDs whose command line names this lab's state or namespaces."""
-        marks = (str(self.state_dir), f"nk.{self.name}.")
+        marks = (str(self.state_dir), f"nk.{self.name}.", f"/run/nativek8s/{self.name}/")
         pids = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # annotations only: the CLI imports this module, and stays li
     from .contexts import LabContext, RenderContext
     from .engine.steps import Step
     from .intent import SpeakerIntent
+    from .nsdaemon import DaemonPaths, NamespaceDaemon
     from .observe import Observer
     from .plan import NodePlan, Plan, RouterPlan
     from .plan.management import Management
@@ -233,6 +234,17 @@ class RouterOS(Plugin):
         Default: none (the files are read at the next boot)."""
         return []
 
+    def namespace_daemon(self, router: RouterPlan, files: Sequence[RenderedFile],
+                         paths: DaemonPaths) -> NamespaceDaemon | None:
+        """How to run this router's routing daemon in a network namespace on the host (the
+        netns backend): programs, files, readiness, control socket, all under ``paths``
+        (:mod:`nativek8s.core.nsdaemon`). ``files`` are what :meth:`render` made for this
+        router. Sessions are then read through :meth:`bgp_sessions` with
+        ``access.bgp_control_socket`` set to the answer's ``control_socket``. None: this
+        router cannot run so (netns refuses the lab, naming it). Default: Unsupported
+        (netns refuses the router OS at ``validate``)."""
+        raise Unsupported(self, "namespace_daemon", "run its daemon in a network namespace")
+
     def boot_media(self, ctx: LabContext, router: RouterPlan,
                    kernel_boot: bool = True) -> BootMedia:
         """A bootable router for hypervisors that run real machines, config baked in,
@@ -413,6 +425,10 @@ class Hypervisor(Plugin):
     kernel_boot: ClassVar[bool | None] = None
     """Whether its machines boot a kernel directly (libvirt: True) or only self-booting media
     (Proxmox: False). Default: None (it runs no real machines, e.g. netns)."""
+    requires: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """Members the plugin of each role must implement for this hypervisor to run it (netns:
+    ``{"router": ("namespace_daemon",)}``); ``validate`` refuses compositions that lack
+    one, before anything is created. Default: none."""
 
     def system_disk(self, plan: Plan, machine: RouterPlan | NodePlan) -> SystemDisk:
         """The disk this hypervisor attaches to a machine for its OS, and what the guest
@@ -578,6 +594,16 @@ def missing_members(obj: Plugin, interface: type[Plugin]) -> list[str]:
         if getattr(type(obj), member, None) is getattr(interface, member):
             missing.append(member)
     return missing
+
+
+def implements(plugin: object, member: str) -> bool:
+    """True if the plugin object provides an optional member itself, not its kind's default
+    (which raises :class:`Unsupported`)."""
+    mine = getattr(type(plugin), member, None)
+    if not callable(mine):
+        return False
+    return not any(mine is vars(base).get(member)
+                   for base in (Plugin, RouterOS, NodeOS, CNI, Hypervisor))
 
 
 def __getattr__(name: str) -> object:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 from .errors import Problem, TopologyError, UsageError
 from .topology import Topology
-from .validate import check_topology
+from .validate import check_requirements, check_topology
 from .yaml_source import YamlDocument, parse_yaml
 
 REFERENCE = "reference"
@@ -180,9 +180,14 @@ def _unwrap(annotation: Any) -> Any:
 def load_topology(
     path: str | None,
     registry: Registry | None = None,
+    *,
+    deployable: bool = False,
     **plugin_choices: str | None,
 ) -> tuple[Topology, list[Problem]]:
     """Read, parse and check a topology (None: the reference lab).
+
+    ``deployable`` (validate, doctor, deploy): the chosen plugins must also be able to work
+    together (a hypervisor's requirements of the router OS, say).
 
     Plugin choices given here (CLI flags) override the file. Returns the topology and its
     warnings; raises :class:`TopologyError` with every problem, located by path and line.
@@ -197,6 +202,8 @@ def load_topology(
         for result in registry.pm.hook.nativek8s_validate_topology(topology=topology):
             for problem in result or []:
                 (warnings if problem.warning else errors).append(problem)
+    if deployable and not errors and registry is not None:
+        errors += check_requirements(topology, registry)
     errors = [_locate(p, doc) for p in errors]
     if errors:
         raise TopologyError(errors, source)

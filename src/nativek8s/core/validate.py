@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from .errors import Problem
-from .kinds import KIND_TITLES, KINDS
+from .kinds import CNI, KIND_TITLES, KINDS, implements
 from .plan.build import FIRST_NODE_HOST, PROBE_POD_HOST, lan_of, router_names
 from .plan.naming import IFNAMSIZ
 from .topology import Role, Topology
@@ -308,3 +308,50 @@ def _plugins(topo: Topology, registry: Registry) -> list[Problem]:
                         msg = f"unknown option; {plugin} takes: {fields}"
                     out.append(Problem(f"{base}.{plugin}.{sub}".rstrip("."), msg))
     return out
+
+
+def check_requirements(topo: Topology, registry: Registry) -> list[Problem]:
+    """What each chosen hypervisor needs of the other roles' plugins (netns: a router OS
+    that says how to run its daemon in a namespace), checked before anything is made."""
+    out: list[Problem] = []
+    hypervisors = {topo.plugins.hypervisor, *(s.hypervisor for s in topo.datacentres.values()
+                                              if s.hypervisor)}
+    runs_speakers = False
+    for hyp_name in sorted(hypervisors):
+        hyp = registry.create("hypervisor", hyp_name)
+        runs_speakers |= "cni" in getattr(hyp, "emulates", ())
+        for role, members in getattr(hyp, "requires", {}).items():
+            name = getattr(topo.plugins, role)
+            plugin = registry.create(role, name)
+            missing = [m for m in members if not implements(plugin, m)]
+            if missing:
+                out.append(Problem(
+                    f"plugins.{role}",
+                    f"the {hyp_name} hypervisor cannot run the {KIND_TITLES[role]} plugin "
+                    f"{name!r}: it does not implement {', '.join(missing)} (how to run its "
+                    f"daemon there); choose another {KIND_TITLES[role]} with --{role} or "
+                    f"another hypervisor with --hypervisor"))
+    return out + (_bgp_intent(topo, registry) if runs_speakers else [])
+
+
+def _bgp_intent(topo: Topology, registry: Registry) -> list[Problem]:
+    """A hypervisor that emulates the CNI (netns) runs each node's BGP speaker from the CNI's
+    intent: a CNI that cannot give it is refused now, not half-way through a deploy."""
+    from .plan import build_plan
+
+    name = topo.plugins.cni
+    plan = build_plan(topo)
+    try:
+        cni = registry.create("cni", name)
+        assert isinstance(cni, CNI)  # the registry checks each object against its kind
+        intents = cni.bgp_intent(plan) or []
+    except Exception as exc:  # a plugin's bug: say whose
+        return [Problem("plugins.cni", f"the CNI plugin {name!r} failed to give BGP intent: "
+                                       f"{exc}; fix the plugin or choose another with --cni")]
+    given = {getattr(i, "node", None) for i in intents}
+    missing = [n.name for n in plan.nodes if n.name not in given]
+    if missing:
+        return [Problem("plugins.cni", f"the CNI plugin {name!r} gives no BGP intent for "
+                                       f"{', '.join(missing)}; a lab needs each node's BGP "
+                                       "speaker: fix the plugin or choose another with --cni")]
+    return []

@@ -197,7 +197,7 @@ def doctor(topology, extras, **choices):
     from ..plan import build_plan
     from .commands_topology import _load
 
-    topo, reg = _load(topology, **choices)
+    topo, reg = _load(topology, deployable=True, **choices)
     plan = build_plan(topo)
     state = LabState(plan.lab)
     fresh = outermost_missing(state.dir)

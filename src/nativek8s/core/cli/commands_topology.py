@@ -16,12 +16,13 @@ from .options import composition, topology_file
 from .output import FORMATS, emit, output_option, reporter
 
 
-def _load(topology: str | None, **choices: str | None) -> tuple[Topology, Registry]:
+def _load(topology: str | None, deployable: bool = False,
+          **choices: str | None) -> tuple[Topology, Registry]:
     from ..load import load_topology
     from ..registry import registry
 
     reg = registry()
-    topo, warnings = load_topology(topology, reg, **choices)
+    topo, warnings = load_topology(topology, reg, deployable=deployable, **choices)
     for w in warnings:
         reporter().error(f"warning: {w.render(topology or 'reference')}")
     return topo, reg
@@ -80,7 +81,7 @@ def validate(file, topology, **choices):
     if file and topology and file != topology:
         raise UsageError(f"validate got two files ({file} and -f {topology}); give one")
     file = topology or file
-    topo, _ = _load(file, **choices)
+    topo, _ = _load(file, deployable=True, **choices)
     nodes = sum(len(d.nodes) for d in topo.datacentres.values())
     click.echo(f"{file or 'reference'}: valid: lab {topo.name!r}, "
                f"{len(topo.datacentres)} datacentres, {nodes} nodes")
@@ -131,11 +132,18 @@ def render(topology, out_dir, **choices):
     reporter().final(f"{len(written)} files written under {out_dir}")
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @output_option
-def plugins(output):
-    """List installed plugins: name, kind, distribution and hooks."""
+@click.pass_context
+def plugins(ctx: click.Context, output: str) -> None:
+    """List installed plugins: name, kind, distribution and hooks.
+
+    `plugins check NAME` checks one against the plugin contract.
+    """
     from ..registry import registry
+
+    if ctx.invoked_subcommand is not None:
+        return
 
     rows = [
         {"name": r.name, "kind": r.kind, "distribution": r.distribution, "module": r.module,
@@ -153,6 +161,46 @@ def plugins(output):
     for r in rows:
         click.echo(f"{r['name']:<{width}}  {r['kind']:<10}  {r['distribution']:<22}  "
                    f"{', '.join(h.removeprefix('nativek8s_') for h in r['hooks'])}")
+
+
+@plugins.command("check")
+@click.argument("name")
+@click.option("--no-netns", is_flag=True,
+              help="Skip the netns deploy + verify + destroy of router OS and CNI plugins.")
+def plugins_check(name: str, no_netns: bool) -> None:
+    """Check an installed plugin against the plugin contract; exit 1 if it breaks it.
+
+    Registration, options (good and bad values), render output (stable and complete for
+    the reference lab and a three-datacentre route-reflector lab), its topology check's
+    problems (located), and for router OS and CNI plugins a netns deploy + verify +
+    destroy when run as root. The same checks run in pytest: nativek8s.testing.
+    """
+    import sys
+
+    from ...testing.contract import check_plugin, find
+    from ..errors import UsageError
+    from ..registry import registry
+
+    reg = registry()
+    try:
+        found = find(reg, name)
+    except Exception as exc:
+        raise UsageError(str(exc)) from None
+    outcomes = check_plugin(reg, name, netns=not no_netns)
+    for o in outcomes:
+        word = "skip" if o.skipped else "ok  " if o.ok else "FAIL"
+        click.echo(f"{word} {o.check.name:<14} {o.check.what}")
+        if o.skipped:
+            click.echo(f"       {o.skipped}")
+        for failure in o.failures:
+            click.echo("       " + failure.replace("\n", "\n       "))
+    failed = [o.check.name for o in outcomes if not o.ok]
+    summary = (f"{found.kind} plugin {name} ({found.distribution}): "
+               + (f"breaks the contract: {', '.join(failed)}" if failed
+                  else "passes the contract"))
+    click.echo(summary)
+    if failed:
+        sys.exit(1)
 
 
 COMMANDS = (init, validate, plan, render, plugins)

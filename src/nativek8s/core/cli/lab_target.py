@@ -97,7 +97,7 @@ def _from_file(lab: str | None, topology: str | None, deploy: bool, must_exist: 
     from ..plan import build_plan
     from .commands_topology import _load
 
-    topo, reg = _load(topology, **choices)
+    topo, reg = _load(topology, deployable=deploy, **choices)
     if lab is not None and lab != topo.name:
         raise UsageError(f"{topology or REFERENCE} describes lab {topo.name!r}, not {lab!r}; "
                          "give one of them")

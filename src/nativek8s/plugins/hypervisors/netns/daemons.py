@@ -1,17 +1,31 @@
-"""Starting and checking the lab's daemons: BIRD on routers, a speaker on every node, the
-pod agent. Each is recorded in the lab state before it starts and found again by PID."""
+"""Starting and checking the lab's daemons: the router OS's daemon on routers (as its plugin
+says), a speaker on every node, the pod agent. Each is recorded in the lab state before it
+starts and found again by PID."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from nativek8s.api import LabContext, NativeK8sError, SpeakerIntent, write_private
+from nativek8s.api import (
+    DaemonPaths,
+    LabContext,
+    NamespaceDaemon,
+    NativeK8sError,
+    PluginError,
+    RenderedFile,
+    RouterPlan,
+    SpeakerIntent,
+    Unsupported,
+    UsageError,
+    write_private,
+)
 from nativek8s.shared.files import write_atomic
 
 from . import iproute, podagent, processes
@@ -24,7 +38,7 @@ RUN_ROOT = Path("/run/nativek8s")  # control sockets: short paths (sun_path is 1
 @dataclass(frozen=True)
 class Daemon:
     machine: str
-    kind: str  # bird, gobgpd, podagent
+    kind: str  # bird, gobgpd, podagent, or the router OS's process name (zebra, bgpd)
     argv: tuple[str, ...]
     config: Path | None
     socket: Path | None
@@ -32,6 +46,8 @@ class Daemon:
     namespace: str  # the network namespace it runs in
     program: str  # what it execs into (after `ip netns exec`): bird, gobgpd, python
     ready: str | None = None  # a line it logs once it serves (None: started is ready)
+    reload: tuple[str, ...] | None = None  # applies a changed config in place (in its ns)
+    files: tuple[Path, ...] = ()  # the configuration it reads (router daemons: their own)
 
     @property
     def key(self) -> str:
@@ -58,14 +74,83 @@ def _dirs(ctx: LabContext) -> tuple[Path, Path]:
     return ctx.state.dir / "backend" / "netns", RUN_ROOT / ctx.plan.lab
 
 
-def router_daemon(ctx: LabContext, router: str) -> Daemon:
+def router_files(ctx: LabContext, router: RouterPlan) -> list[RenderedFile]:
+    """What the router plugin rendered for this router: the files of this run, or rendered
+    again (status and verify run without a deploy)."""
+    plugin = ctx.plugins.router
+    rendered = ctx.rendered.get(plugin.name)
+    if rendered is None:
+        rendered = list(plugin.render(ctx))  # a LabContext is a RenderContext
+    return [f for f in rendered if f.machine == router.name]
+
+
+def router_answer(ctx: LabContext, router: RouterPlan) -> NamespaceDaemon:
+    """The router plugin's answer to how its daemon runs in this router's namespace."""
+    plugin = ctx.plugins.router
     base, run = _dirs(ctx)
-    conf, sock = base / f"{router}.bird.conf", run / f"{router}.ctl"
-    argv = iproute.ns_exec(machine_ns(ctx.plan.lab, router),
-                           ["bird", "-f", "-c", str(conf), "-s", str(sock),
-                            "-P", str(base / f"{router}.bird.pid")])
-    return Daemon(router, "bird", tuple(argv), conf, sock, ctx.state.logs / f"{router}.bird.log",
-                  machine_ns(ctx.plan.lab, router), "bird")
+    try:
+        answer = plugin.namespace_daemon(router, router_files(ctx, router),
+                                         DaemonPaths(router.name, base, run))
+    except Unsupported:
+        answer = None
+    if answer is None:
+        raise UsageError(f"{router.name}: the router OS {plugin.name!r} does not say how to "
+                         "run its daemon in a network namespace; the netns backend cannot "
+                         "run it (choose another router OS or hypervisor)")
+    for f in answer.files:
+        if base not in f.path.parents and run not in f.path.parents:
+            raise PluginError(f"router OS {plugin.name!r} puts {f.path} outside the lab's "
+                              f"folders {base} and {run}")
+    return answer
+
+
+def router_daemons(ctx: LabContext, router: RouterPlan,
+                   answer: NamespaceDaemon | None = None) -> list[Daemon]:
+    """The router's processes, in start order, each run inside its namespace; a process
+    is ready once its ``ready`` path (a control socket) exists."""
+    answer = answer or router_answer(ctx, router)
+    ns = machine_ns(ctx.plan.lab, router.name)
+    return [Daemon(router.name, p.name, tuple(iproute.ns_exec(ns, list(p.argv))),
+                   p.files[0] if p.files else None, p.ready,
+                   ctx.state.logs / f"{router.name}.{p.name}.log", ns, p.argv[0],
+                   reload=tuple(iproute.ns_exec(ns, list(p.reload))) if p.reload else None,
+                   files=p.files)
+            for p in answer.processes]
+
+
+def write_router_files(ctx: LabContext, answer: NamespaceDaemon) -> set[Path]:
+    """The answer's files written (0600 if secret); the ones that changed. A daemon that
+    drops privileges (``owner``) gets its folders inside the run folder as its own, and the
+    run folder becomes passable (not listable) to it."""
+    _, run = _dirs(ctx)
+    if answer.owner:
+        run.mkdir(parents=True, exist_ok=True, mode=0o700)
+        run.chmod(0o711)
+        folders = {f.path.parent for f in answer.files}
+        folders |= {p.ready.parent for p in answer.processes if p.ready}
+        for folder in sorted(folders):
+            if run in folder.parents:
+                folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+                shutil.chown(folder, answer.owner, answer.owner)
+    changed = set()
+    for f in answer.files:
+        if write_config(f.path, f.content, f.secret):
+            changed.add(f.path)
+        if f.owner:
+            shutil.chown(f.path, f.owner, f.owner)
+    return changed
+
+
+def wait_ready(daemon: Daemon, deadline: float = 15.0) -> None:
+    """Until the daemon's control socket exists (the next process may need it)."""
+    if daemon.socket is None:
+        return
+    end = time.monotonic() + deadline
+    while not daemon.socket.exists():
+        if time.monotonic() > end:
+            raise NativeK8sError(f"{daemon.kind} on {daemon.machine} did not create "
+                                 f"{daemon.socket} within {deadline:.0f}s (log: {daemon.log})")
+        time.sleep(0.01)
 
 
 def node_daemon(ctx: LabContext, node: str, speaker: str) -> Daemon:
@@ -76,7 +161,8 @@ def node_daemon(ctx: LabContext, node: str, speaker: str) -> Daemon:
         conf, sock = base / f"{node}.speaker.conf", run / f"{node}.ctl"
         argv = iproute.ns_exec(ns, ["bird", "-f", "-c", str(conf), "-s", str(sock),
                                     "-P", str(base / f"{node}.speaker.pid")])
-        return Daemon(node, "bird", tuple(argv), conf, sock, log, ns, "bird")
+        return Daemon(node, "bird", tuple(argv), conf, sock, log, ns, "bird",
+                      reload=("birdc", "-s", str(sock), "configure"))
     conf, sock = base / f"{node}.gobgpd.toml", run / f"{node}.gobgp.sock"
     argv = iproute.ns_exec(ns, ["gobgpd", "-f", str(conf), "-t", "toml", "-p",
                                 "--pprof-disable", f"--api-hosts=unix://{sock}"])
@@ -141,9 +227,9 @@ def write_config(path: Path, text: str, secret: bool) -> bool:
 DAEMON_PROGRAMS = ("bird", "gobgpd")
 
 
-def _programs() -> set[str]:
+def _programs(extra: tuple[str, ...] = ()) -> set[str]:
     out = {os.path.realpath(sys.executable)}
-    for name in DAEMON_PROGRAMS:
+    for name in (*DAEMON_PROGRAMS, *extra):
         try:
             out.add(processes.executable(name))
         except NativeK8sError:
@@ -152,42 +238,47 @@ def _programs() -> set[str]:
 
 
 def leftovers(ctx: LabContext, daemon: Daemon, keep: processes.Identity | None,
-              table: dict[int, list[processes.Identity]] | None = None
-              ) -> list[processes.Identity]:
+              table: dict[int, list[processes.Identity]] | None = None,
+              siblings: tuple[Daemon, ...] = ()) -> list[processes.Identity]:
     """Daemons to stop before this one (re)starts: what the lab recorded for this machine
-    under any other kind (a switched speaker) or that is no longer usable, and any daemon
-    program running in its namespace that is not ``keep`` (started by a run that died
-    before it recorded it). ``table``: processes by namespace, taken before this run
-    started any daemon."""
+    under any other kind (a switched speaker, a switched router OS) or that is no longer
+    usable, and any daemon program running in its namespace that is not ``keep`` (started
+    by a run that died before it recorded it). ``siblings``: the other processes of the
+    machine's daemon (zebra beside bgpd), left alone while they are the ones recorded.
+    ``table``: processes by namespace, taken before this run started any daemon."""
     out = []
     resources = ctx.state.resources()
+    kept = {keep} | {running(ctx, d) for d in siblings}
     for key, rec in resources.items():
         if key.startswith(f"netns:proc:{daemon.machine}:"):
             ident = processes.Identity.from_record(rec)
-            if ident is not None and ident != keep and processes.is_ours(ident):
+            if ident is not None and ident not in kept and processes.is_ours(ident):
                 out.append(ident)
     inode = processes.namespace_inode(iproute.NETNS_DIR / daemon.namespace)
-    programs = _programs()
+    programs = _programs(tuple(d.program for d in (daemon, *siblings)))
     if inode is not None:
         out += [i for i in processes.in_namespaces([inode], table)
-                if i.exe in programs and i != keep and i not in out]
+                if i.exe in programs and i not in kept and i not in out]
     return out
 
 
 def ensure(ctx: LabContext, daemon: Daemon, changed: bool,
-           table: dict[int, list[processes.Identity]] | None = None) -> str:
+           table: dict[int, list[processes.Identity]] | None = None,
+           siblings: tuple[Daemon, ...] = ()) -> str:
     """Running with the current config; started, reloaded or replaced as needed: every
-    daemon is stopped and started at most once per run. ``table``: see :func:`leftovers`."""
+    daemon is stopped and started at most once per run. ``table``, ``siblings``: see
+    :func:`leftovers`."""
     ident = running(ctx, daemon)
-    stale = leftovers(ctx, daemon, ident, table)
+    stale = leftovers(ctx, daemon, ident, table, siblings)
+    mine = {daemon.key, *(d.key for d in siblings)}
     others = [k for k in ctx.state.resources()
-              if k.startswith(f"netns:proc:{daemon.machine}:") and k != daemon.key]
+              if k.startswith(f"netns:proc:{daemon.machine}:") and k not in mine]
     stopped = processes.stop_all(stale)
     ctx.state.forget(*others)
     if ident and not changed:
         return f"running (pid {ident.pid})" + (f", stopped {_pids(stopped)}" if stopped else "")
-    if ident and daemon.kind == "bird" and daemon.socket:
-        iproute.run(["birdc", "-s", str(daemon.socket), "configure"])
+    if ident and daemon.reload:
+        iproute.run(list(daemon.reload))
         return f"reconfigured (pid {ident.pid})"
     if ident:
         stopped += processes.stop_all([ident])

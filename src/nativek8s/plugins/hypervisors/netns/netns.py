@@ -1,6 +1,7 @@
 """The `netns` hypervisor: a whole lab in Linux network namespaces on this host.
 
-Routers run real BIRD 2 with the router plugin's bird.conf, unchanged; nodes run a real BGP
+Routers run the router OS's own daemon as its plugin says (namespace_daemon: BIRD 2 with
+OpenWrt's bird.conf unchanged, FRR, ...); nodes run a real BGP
 speaker (GoBGP, or BIRD) configured from the CNI's BGP intent; pods are namespaces with a
 /32 and a host route, as Cilium does it. Nothing touches the host's own namespace.
 """
@@ -16,6 +17,7 @@ from typing import ClassVar
 from nativek8s.api import (
     Hypervisor,
     LabContext,
+    NamespaceDaemon,
     NativeK8sError,
     Plan,
     RenderContext,
@@ -36,9 +38,9 @@ from .wiring import Namespace, wire
 
 NS_KEY = "netns:namespaces"
 ProcessTable = dict[int, list[processes.Identity]]  # network namespace inode → processes
-TOOLS = {"ip": "iproute2", "bird": "bird2", "birdc": "bird2", "ping": "iputils-ping",
-         "traceroute": "traceroute"}
-GOBGP_TOOLS = {"gobgpd": "gobgpd", "gobgp": "gobgpd"}
+TOOLS = {"ip": "iproute2", "ping": "iputils-ping", "traceroute": "traceroute"}
+SPEAKER_TOOLS = {"gobgp": {"gobgpd": "gobgpd", "gobgp": "gobgpd"},
+                 "bird": {"bird": "bird2", "birdc": "bird2"}}
 
 
 def _links_or_none(namespace: str) -> list[dict] | None:
@@ -62,6 +64,7 @@ def _bare(links: list[dict] | None) -> bool:
 class Netns(Hypervisor):
     name = "netns"
     emulates: ClassVar[frozenset[str]] = frozenset({"nodeos", "cni"})
+    requires: ClassVar[dict[str, tuple[str, ...]]] = {"router": ("namespace_daemon",)}
 
     # --- options ------------------------------------------------------------------------
     def _options(self, ctx: LabContext) -> NetnsOptions:
@@ -101,9 +104,12 @@ class Netns(Hypervisor):
         if os.geteuid() != 0:
             problems.append("the netns backend needs root (it creates network namespaces); "
                             "run it with sudo")
-        tools = dict(TOOLS)
-        if self._options(ctx).speaker == "gobgp":
-            tools.update(GOBGP_TOOLS)
+        tools = dict(TOOLS) | SPEAKER_TOOLS[self._options(ctx).speaker]
+        for router in ctx.plan.routers:
+            try:
+                tools.update(daemons.router_answer(ctx, router).tools)
+            except UsageError as exc:  # this router cannot run here: a mixed lab, say
+                problems.append(str(exc))
         missing = sorted({pkg for tool, pkg in tools.items() if shutil.which(tool) is None})
         report = ctx.report  # `doctor -v` lists what was found
         for tool in sorted(tools):
@@ -111,11 +117,6 @@ class Netns(Hypervisor):
                 report.detail(f"netns: {tool}: {path}")
         if missing:
             problems.append(f"missing tools; install them: apt-get install {' '.join(missing)}")
-        for router in ctx.plan.routers:
-            daemon = ctx.plugins.router.bgp_daemon(router)
-            if daemon.kind != "bird2":
-                problems.append(f"{router.name}: the router OS runs {daemon.kind}; the netns "
-                                "backend runs bird2 only")
         if not problems:
             problems += self._foreign_namespaces(ctx)
         if problems:
@@ -165,8 +166,10 @@ class Netns(Hypervisor):
         # so no session waits for a connect retry.
         node_steps = tuple(f"netns:node:{n.name}" for n in ctx.plan.nodes)
         for router in ctx.plan.routers:
-            steps.append(Step(f"netns:router:{router.name}", "BIRD",
-                              partial(self._ensure_router, ctx, router.name, before),
+            answer = daemons.router_answer(ctx, router)
+            label = " + ".join(p.name for p in answer.processes)
+            steps.append(Step(f"netns:router:{router.name}", label,
+                              partial(self._ensure_router, ctx, router, answer, before),
                               machine=router.name, after=("netns:addresses", *node_steps)))
         steps.append(Step("netns:pods", "pod agent",
                           lambda: daemons.ensure(ctx, daemons.agent_daemon(ctx, opts.probe_port),
@@ -227,9 +230,15 @@ class Netns(Hypervisor):
         pods, so every batch finds the links it configures."""
 
         def one(ns: Namespace) -> int:
-            present = ({"lo"} if ns.name in fresh
-                       else {ln["ifname"] for ln in iproute.links(ns.name)})
-            cmds = [f"link add {b} type bridge" for b in ns.bridges if b not in present]
+            links = [] if ns.name in fresh else iproute.links(ns.name)
+            present = {"lo"} | {ln["ifname"] for ln in links}
+            # A bridge it no longer has (the lab's router OS changed, and with it the LAN
+            # bridge): deleting it frees its ports and takes its addresses along.
+            cmds = [f"link del {ln['ifname']}" for ln in links
+                    if ln.get("linkinfo", {}).get("info_kind") == "bridge"
+                    and ln["ifname"] not in ns.bridges]
+            present -= {c.split()[-1] for c in cmds}
+            cmds += [f"link add {b} type bridge" for b in ns.bridges if b not in present]
             # A peer namespace made again (deleted by hand): our end still pairs with the
             # old one, which lives on while a process holds it. Make the pair anew.
             cmds += [f"link del {ln.name}" for ln in ns.links
@@ -249,14 +258,21 @@ class Netns(Hypervisor):
             made += sum(parallel_map(one, [ns for ns in spaces if ns.kind in kinds]))
         return f"{made} links created" if made else "all links present"
 
-    def _ensure_router(self, ctx: LabContext, router: str, before: ProcessTable) -> str:
-        plan_router = ctx.plan.machine(router)
-        assert isinstance(plan_router, RouterPlan)
-        spec = ctx.plugins.router.bgp_daemon(plan_router)
-        rendered = ctx.rendered_file(ctx.plugins.router.name, router, spec.config_target)
-        daemon = daemons.router_daemon(ctx, router)
-        changed = daemons.write_config(daemon.config_file, rendered.text, rendered.secret)
-        return daemons.ensure(ctx, daemon, changed, before)
+    def _ensure_router(self, ctx: LabContext, router: RouterPlan, answer: NamespaceDaemon,
+                       before: ProcessTable) -> str:
+        """The router plugin's files written, then its processes running in order (each
+        waits for the previous one's control socket), each restarted or reloaded when a
+        file it reads changed."""
+        changed = daemons.write_router_files(ctx, answer)
+        procs = daemons.router_daemons(ctx, router, answer)
+        notes = []
+        for daemon in procs:
+            siblings = tuple(d for d in procs if d is not daemon)
+            note = daemons.ensure(ctx, daemon, bool(changed & set(daemon.files)), before,
+                                  siblings)
+            daemons.wait_ready(daemon)
+            notes.append(f"{daemon.kind} {note}")
+        return ", ".join(notes)
 
     def _ensure_node(self, ctx: LabContext, intent: SpeakerIntent, speaker: str,
                      before: ProcessTable) -> str:

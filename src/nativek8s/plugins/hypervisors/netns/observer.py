@@ -17,6 +17,7 @@ from nativek8s.api import (
     NodePlan,
     Observer,
     ProbeResult,
+    RouterPlan,
     SpeakerIntent,
     UsageError,
 )
@@ -86,10 +87,11 @@ class NetnsObserver(Observer):
 
     def access(self, machine: str) -> NetnsAccess:
         m = self.ctx.plan.machine(machine)
-        if m.kind == "router":
-            daemon = daemons.router_daemon(self.ctx, machine)
-        else:
-            daemon = daemons.node_daemon(self.ctx, machine, self.speaker)
+        if isinstance(m, RouterPlan):  # the router OS's own daemon, as its plugin says
+            answer = daemons.router_answer(self.ctx, m)
+            return NetnsAccess(machine, machine_ns(self.lab, machine), answer.control_socket,
+                               answer.processes[-1].name if answer.processes else None)
+        daemon = daemons.node_daemon(self.ctx, machine, self.speaker)
         return NetnsAccess(machine, machine_ns(self.lab, machine), str(daemon.socket),
                            daemon.kind)
 
@@ -145,15 +147,16 @@ class NetnsObserver(Observer):
         out = []
         for m in self.ctx.plan.machines:
             ns = machine_ns(self.lab, m.name)
-            if m.kind == "router":
-                daemon = daemons.router_daemon(self.ctx, m.name)
+            if isinstance(m, RouterPlan):
+                procs = daemons.router_daemons(self.ctx, m)
             else:
-                daemon = daemons.node_daemon(self.ctx, m.name, self.speaker)
-            pid = daemons.running_pid(self.ctx, daemon)
-            state = ("missing" if ns not in existing else "running" if pid else "degraded")
-            detail = "" if pid else f"{daemon.kind} not running"
+                procs = [daemons.node_daemon(self.ctx, m.name, self.speaker)]
+            pids = {d.kind: daemons.running_pid(self.ctx, d) for d in procs}
+            down = [kind for kind, pid in pids.items() if not pid]
+            state = ("missing" if ns not in existing else "degraded" if down else "running")
+            detail = f"{', '.join(down)} not running" if down else ""
             out.append(MachineStatus(m.name, m.kind, state, detail,
-                                     {daemon.kind: pid} if pid else {}))
+                                     {kind: pid for kind, pid in pids.items() if pid}))
         return out
 
     def faults(self) -> list[tuple[str, str]]:
@@ -166,10 +169,11 @@ class NetnsObserver(Observer):
             if ns not in existing:
                 out.append((m.name, f"namespace {ns} does not exist"))
                 continue
-            daemon = (daemons.router_daemon(self.ctx, m.name) if m.kind == "router"
-                      else daemons.node_daemon(self.ctx, m.name, self.speaker))
-            if not daemons.running_pid(self.ctx, daemon):
-                out.append((m.name, f"{daemon.kind} is not running (log: {daemon.log})"))
+            procs = (daemons.router_daemons(self.ctx, m) if isinstance(m, RouterPlan)
+                     else [daemons.node_daemon(self.ctx, m.name, self.speaker)])
+            for daemon in procs:
+                if not daemons.running_pid(self.ctx, daemon):
+                    out.append((m.name, f"{daemon.kind} is not running (log: {daemon.log})"))
         return out
 
 

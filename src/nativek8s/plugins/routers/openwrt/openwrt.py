@@ -3,6 +3,7 @@ and the routers' BGP state read back through birdc."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -10,8 +11,12 @@ from nativek8s.api import (
     BgpDaemon,
     BgpSessionState,
     BootMedia,
+    DaemonFile,
+    DaemonPaths,
+    DaemonProcess,
     LabContext,
     MachineAccess,
+    NamespaceDaemon,
     Plan,
     RenderContext,
     RenderedFile,
@@ -91,6 +96,24 @@ class Openwrt(RouterOS):
         """After its files were rewritten in place: OpenWrt's services re-read them."""
         return [["/etc/init.d/network", "reload"], ["/etc/init.d/firewall", "reload"],
                 ["/etc/init.d/dnsmasq", "reload"], ["birdc", "configure"]]
+
+    def namespace_daemon(self, router: RouterPlan, files: Sequence[RenderedFile],
+                         paths: DaemonPaths) -> NamespaceDaemon:
+        """BIRD as OpenWrt's procd runs it (`bird -f`, logging to stderr), with the router's
+        bird.conf unchanged and its control socket and PID file in the given folders."""
+        bird_conf = next(f for f in files if f.target == BIRD_CONF)
+        conf, sock, pid = paths.config("bird.conf"), paths.run("ctl"), paths.config("bird.pid")
+        text = bird_conf.text
+        return NamespaceDaemon(
+            files=(DaemonFile(conf, text, bird_conf.secret),),
+            processes=(DaemonProcess(
+                name="bird", argv=("bird", "-f", "-c", str(conf), "-s", str(sock),
+                                   "-P", str(pid)),
+                files=(conf,), ready=sock,
+                reload=("birdc", "-s", str(sock), "configure")),),
+            control_socket=str(sock),
+            tools={"bird": "bird2", "birdc": "bird2"},
+        )
 
     def bgp_sessions(self, router: RouterPlan, access: MachineAccess) -> list[BgpSessionState]:
         """The router's sessions as BIRD reports them, named as in the plan.

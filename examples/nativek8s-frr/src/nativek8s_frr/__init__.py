@@ -1,0 +1,1 @@
+"""FRRouting (zebra + bgpd) as a nativek8s router OS."""
