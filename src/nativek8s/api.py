@@ -23,7 +23,7 @@ from .core.downloads import (
 )
 from .core.engine.state import LabState
 from .core.engine.steps import Step
-from .core.errors import NativeK8sError, PluginError, Problem, UsageError
+from .core.errors import CommandFailed, NativeK8sError, PluginError, Problem, UsageError
 from .core.hooks import hookimpl
 from .core.intent import PeerIntent, SpeakerIntent
 from .core.kinds import (
@@ -122,6 +122,7 @@ __all__ = [
     "InteractiveAccess",
     "MachineAccess",
     "MachineStatus",
+    "CommandFailed",
     "NativeK8sError",
     "Network",
     "NetworkKind",

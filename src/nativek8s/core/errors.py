@@ -22,6 +22,16 @@ class UsageError(NativeK8sError):
     exit_code = EXIT_USAGE
 
 
+class CommandFailed(NativeK8sError):
+    """A command run inside a machine (MachineAccess.run) ended badly: ``exit_status`` is
+    its own exit code (None when it was killed or never ran), ``output`` what it printed.
+    ``nativek8s exec`` exits with that code, as a shell would."""
+
+    def __init__(self, message: str, exit_status: int | None = None, output: str = ""):
+        super().__init__(message)
+        self.exit_status, self.output = exit_status, output
+
+
 class PluginError(NativeK8sError):
     """A plugin is broken or two plugins clash: a packaging problem, not bad input."""
 

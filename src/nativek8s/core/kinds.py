@@ -136,7 +136,8 @@ class MachineAccess(Protocol):
     bgp_control_socket: str | None  # where the BGP daemon's control socket is, if known
 
     def run(self, argv: Sequence[str], timeout: float = 10.0) -> str:
-        """Run argv on the machine; return stdout; raise NativeK8sError on failure."""
+        """Run argv on the machine; return stdout. A command that ran and failed raises
+        CommandFailed (its exit code and output); anything else NativeK8sError."""
         ...
 
 

@@ -73,7 +73,7 @@ def exec_(lab: str | None, topology: str | None, machine: str, command: tuple[st
       nativek8s exec node-1 gobgp neighbor          # the node's GoBGP, on netns
       nativek8s exec router-1                       # an interactive shell
     """
-    from ..errors import NativeK8sError, UsageError
+    from ..errors import CommandFailed, NativeK8sError, UsageError
     from ..kinds import InteractiveAccess
 
     ctx, m, hyp = _open(lab, topology, machine)
@@ -102,7 +102,14 @@ def exec_(lab: str | None, topology: str | None, machine: str, command: tuple[st
         raise UsageError(f"{machine} is reached through {hyp.name}'s guest agent, which has "
                          f"no interactive shell: give a command (`nativek8s exec {machine} -- "
                          f"ip route`), or `nativek8s console {machine}`")
-    click.echo(access.run(argv, timeout=60.0), nl=False)
+    try:
+        click.echo(access.run(argv, timeout=60.0), nl=False)
+    except CommandFailed as exc:  # the command's own exit code, as a shell would give it
+        if exc.exit_status is None:
+            raise
+        click.echo(exc.output, nl=False)
+        click.echo(str(exc), err=True)
+        sys.exit(exc.exit_status)
 
 
 @click.command()

@@ -64,7 +64,8 @@ def failed(results: list[CheckResult]) -> list[str]:
 
 
 def test_reference_lab_routes_inside_vms(libvirt_uri, libvirt_conn, libvirt_daemon,
-                                         standin_guest, tmp_path: Path) -> None:
+                                         standin_guest, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
     conn = libvirt_conn
     registry = Registry(make_plugin_manager(extra=[RoutedPlugins(standin_guest)]))
     conn.networkDefineXML("<network><name>someone-else</name>"
@@ -153,6 +154,13 @@ def test_reference_lab_routes_inside_vms(libvirt_uri, libvirt_conn, libvirt_daem
     assert all(r.ok for r in now if r.check == "routes"), failed(now)
     assert node1.pod_cidr != node2.pod_cidr
 
+    # `nativek8s exec` reaches a router VM through the guest agent; its exit code is the
+    # command's own.
+    exec_in(monkeypatch, registry, state, ["router-1", "birdc", "show", "protocols"],
+            want_code=0, want_out="Established")
+    exec_in(monkeypatch, registry, state, ["router-1", "--", "sh", "-c", "echo hi; exit 3"],
+            want_code=3, want_out="hi")
+
     # Bad guests: a command failing inside, one running too long, an agent gone. Each is
     # an error naming the machine, never a traceback or a hang.
     router2 = access_of(ctx, "router-2")
@@ -180,6 +188,22 @@ def test_reference_lab_routes_inside_vms(libvirt_uri, libvirt_conn, libvirt_daem
     assert not any(c.startswith("qemu-system") for c in running), running
     print(f"\nrouted tier 2: deploy + verify {deployed:.1f} s; "
           f"{len(results)} checks passed; {[ln for ln in lines if 'verified' in ln]}")
+
+
+def exec_in(monkeypatch: pytest.MonkeyPatch, registry: Registry, state: LabState,
+            args: list[str], want_code: int, want_out: str) -> None:
+    """`nativek8s exec ARGS` on this lab (the routed stand-ins are not installed plugins, so
+    the CLI is given this test's registry)."""
+    from click.testing import CliRunner
+
+    from nativek8s.core import registry as registry_module
+    from nativek8s.core.cli.main import cli
+
+    monkeypatch.setattr(registry_module, "registry", lambda: registry)
+    monkeypatch.setenv("NATIVEK8S_STATE_DIR", str(state.dir.parent.parent))
+    result = CliRunner().invoke(cli, ["exec", *args])
+    assert result.exit_code == want_code, (result.output, result.exception)
+    assert want_out in result.output, result.output
 
 
 def host_routes(netns: str) -> dict[str, str]:

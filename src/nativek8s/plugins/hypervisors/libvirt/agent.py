@@ -14,7 +14,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from nativek8s.api import NativeK8sError
+from nativek8s.api import CommandFailed, NativeK8sError
 
 from .connection import binding, lookup
 
@@ -79,7 +79,9 @@ class AgentAccess:
             err = _decode(status.get("err-data")).strip() or out.strip()
             how = (f"was killed by signal {status['signal']}" if "signal" in status
                    else f"exited {status.get('exitcode')}")
-            raise NativeK8sError(f"{self.machine}: `{shown}` {how}: {err[-500:] or 'no output'}")
+            raise CommandFailed(f"{self.machine}: `{shown}` {how}: {err[-500:] or 'no output'}",
+                                None if "signal" in status else int(status.get("exitcode", 1)),
+                                out)
         return out
 
     def write_file(self, path: str, content: bytes, mode: str = "0644") -> None:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from nativek8s.api import NativeK8sError
+from nativek8s.api import CommandFailed, NativeK8sError
 
 from .connection import ApiError, Connection
 from .vms import VmRef
@@ -79,8 +79,8 @@ class AgentAccess:
         code = int(status.get("exitcode", 0))
         if code != 0:
             said = _tail(err) or _tail(out) or "no output"
-            raise NativeK8sError(f"{self.machine}: `{command}` exited {code} inside VM "
-                                 f"{vm.vmid}: {said}")
+            raise CommandFailed(f"{self.machine}: `{command}` exited {code} inside VM "
+                                f"{vm.vmid}: {said}", code, out)
         if status.get("out-truncated"):
             raise NativeK8sError(f"{self.machine}: the output of `{command}` was cut short by "
                                  "the guest agent (over 16 MiB)")
