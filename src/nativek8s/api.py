@@ -68,6 +68,7 @@ from .core.plan import (
     NodePlan,
     Plan,
     RouteOrigin,
+    RouterPeer,
     RouterPlan,
 )
 from .core.plan.build import build_plan
@@ -145,6 +146,7 @@ __all__ = [
     "RouteOrigin",
     "RouterOS",
     "RouterOSSpec",
+    "RouterPeer",
     "RouterPlan",
     "SecretStore",
     "SpeakerIntent",

@@ -123,7 +123,7 @@ DATA_TYPES: list[type] = [
     nsdaemon.DaemonProcess, nsdaemon.DaemonFile, nsdaemon.DaemonPaths, steps.Step,
     intent.SpeakerIntent, intent.PeerIntent,
     plan.Plan, plan.Datacentre, plan.RouterPlan, plan.NodePlan, plan.Interface, plan.Network,
-    plan.BgpSession, plan.BgpEndpoint, plan.ExpectedRoute, plan.Cluster, plan.Composition,
+    plan.BgpSession, plan.BgpEndpoint, plan.RouterPeer, plan.ExpectedRoute, plan.Cluster, plan.Composition,
     observe.MachineStatus, observe.ProbeResult, observe.KernelRoute, verify.CheckResult,
 ]
 

@@ -8,34 +8,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
-from nativek8s.api import MD5_SECRET, BgpKind, BgpSession, Plan, RouterPlan, SecretStore, UsageError
+from nativek8s.api import MD5_SECRET, Plan, RouterPeer, RouterPlan, SecretStore, UsageError
 
 from .options import FrrOptions
 
 TCP_MD5_MAX_KEY = 80  # Linux TCP_MD5SIG_MAXKEYLEN
 
 
-@dataclass(frozen=True)
-class FrrPeer:
-    """One BGP neighbour of the router: a plan session seen from the router's side."""
+class FrrPeer(RouterPeer):
+    """One BGP neighbour of the router: the plan's view of a session from the router's side
+    (its name is the neighbour's description, so output maps back), with the password when
+    the session uses MD5."""
 
-    session: str  # the plan's session name: the neighbour's description, so output maps back
-    kind: BgpKind
-    peer: str  # the other machine
-    local_address: IPv4Address
-    remote_address: IPv4Address
-    remote_asn: int
-    imports: tuple[IPv4Network, ...] | None  # prefixes taken from the peer; None: all
-    exports: tuple[IPv4Network, ...] | None  # prefixes the peer takes; None: the lab's routes
-    rr_client: bool  # we reflect routes to this peer
-    hold_time: int
-    keepalive_time: int
-    connect_retry: int
-    password: str | None
-
-    @property
-    def ibgp(self) -> bool:
-        return self.kind == BgpKind.ibgp
+    password: str | None = None
 
     @property
     def policy(self) -> str:
@@ -61,28 +46,16 @@ class FrrConfig:
 
 def frr_config(plan: Plan, router: RouterPlan, options: FrrOptions,
                secrets: SecretStore) -> FrrConfig:
-    sessions = plan.sessions_of(router.name)
-    password = md5_password(secrets) if any(s.md5 for s in sessions) else None
+    views = plan.router_peers(router.name)
+    password = md5_password(secrets) if any(v.md5 for v in views) else None
     lan = plan.network(plan.datacentre(router.datacentre).lan).cidr
     assert lan is not None, "a datacentre LAN always has a CIDR in the plan"
     return FrrConfig(
         lab=plan.lab, router=router.name, router_id=router.router_id, asn=router.asn,
         source_address=router.source_address, lan=lan,
-        peers=tuple(_peer(router, s, password) for s in sessions),
+        peers=tuple(FrrPeer(**dict(v), password=password if v.md5 else None)
+                    for v in views),
         log_level=options.log_level,
-    )
-
-
-def _peer(router: RouterPlan, session: BgpSession, password: str | None) -> FrrPeer:
-    local, remote = session.sides(router.name)
-    return FrrPeer(
-        session=session.name, kind=session.kind, peer=remote.machine,
-        local_address=local.address, remote_address=remote.address, remote_asn=remote.asn,
-        imports=local.accepts, exports=remote.accepts,
-        rr_client=remote.reflector_client and not local.reflector_client,
-        hold_time=session.hold_time, keepalive_time=session.keepalive_time,
-        connect_retry=session.connect_retry,
-        password=password if session.md5 else None,
     )
 
 

@@ -18,6 +18,7 @@ from .models import (
     NodePlan,
     Plan,
     RouteOrigin,
+    RouterPeer,
     RouterPlan,
 )
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:  # imported lazily at run time, see __getattr__
 __all__ = [
     "MD5_SECRET", "BgpEndpoint", "BgpKind", "BgpSession", "Cluster", "Composition",
     "Datacentre", "ExpectedRoute", "Interface", "Machine", "Network", "NetworkKind",
-    "NodePlan", "Plan", "RouteOrigin", "RouterPlan", "build_plan",
+    "NodePlan", "Plan", "RouteOrigin", "RouterPeer", "RouterPlan", "build_plan",
 ]
 
 

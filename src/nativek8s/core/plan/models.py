@@ -126,6 +126,30 @@ class BgpSession(_Frozen):
         raise KeyError(f"{machine} is not part of session {self.name}")
 
 
+class RouterPeer(_Frozen):
+    """One BGP session seen from a router's side: what a router OS writes for a neighbour.
+    Every value is the plan's; the password (when ``md5``) comes from the lab's secrets."""
+
+    session: str  # the session's name: protocol/description names map output back to it
+    kind: BgpKind
+    peer: str  # the other machine
+    local_address: IPv4Address
+    local_asn: int
+    remote_address: IPv4Address
+    remote_asn: int
+    imports: tuple[IPv4Network, ...] | None  # prefixes taken from the peer; None: all
+    exports: tuple[IPv4Network, ...] | None  # prefixes the peer takes; None: the lab's routes
+    rr_client: bool  # this router reflects routes to the peer
+    hold_time: int
+    keepalive_time: int
+    connect_retry: int
+    md5: bool
+
+    @property
+    def ibgp(self) -> bool:
+        return self.kind == BgpKind.ibgp
+
+
 class Composition(_Frozen):
     """Which plugin fills each role."""
 
@@ -197,6 +221,21 @@ class Plan(_Frozen):
 
     def sessions_of(self, machine: str) -> list[BgpSession]:
         return [s for s in self.sessions if machine in (s.a.machine, s.b.machine)]
+
+    def router_peers(self, router: str) -> list[RouterPeer]:
+        """The router's sessions, each from its side (a router OS's neighbour list)."""
+        peers = []
+        for s in self.sessions_of(router):
+            local, remote = s.sides(router)
+            peers.append(RouterPeer(
+                session=s.name, kind=s.kind, peer=remote.machine,
+                local_address=local.address, local_asn=local.asn,
+                remote_address=remote.address, remote_asn=remote.asn,
+                imports=local.accepts, exports=remote.accepts,
+                rr_client=remote.reflector_client and not local.reflector_client,
+                hold_time=s.hold_time, keepalive_time=s.keepalive_time,
+                connect_retry=s.connect_retry, md5=s.md5))
+        return peers
 
     def options_for(self, plugin: str, datacentre: str | None = None) -> dict[str, Any]:
         """A plugin's options: top level, overridden per datacentre when asked."""

@@ -7,10 +7,9 @@ from ipaddress import IPv4Address, IPv4Network
 
 from nativek8s.api import (
     MD5_SECRET,
-    BgpKind,
-    BgpSession,
     Plan,
     RouteOrigin,
+    RouterPeer,
     RouterPlan,
     SecretStore,
     UsageError,
@@ -23,28 +22,16 @@ TCP_MD5_MAX_KEY = 80  # Linux TCP_MD5SIG_MAXKEYLEN
 LAN_AGGREGATE = "lan_aggregate"  # name of the static protocol holding the LAN aggregate
 
 
-@dataclass(frozen=True)
-class BirdPeer:
-    """One BGP protocol of the router: a plan session seen from the router's side."""
+class BirdPeer(RouterPeer):
+    """One BGP protocol of the router: the plan's view of a session from the router's side,
+    with the password when the session uses MD5."""
 
-    protocol: str  # BIRD protocol name: the session's name, so birdc output maps back
-    kind: BgpKind
-    peer: str  # the other machine
-    local_address: IPv4Address
-    local_asn: int
-    remote_address: IPv4Address
-    remote_asn: int
-    imports: tuple[IPv4Network, ...] | None  # prefixes taken from the peer; None: all
-    exports: tuple[IPv4Network, ...] | None  # prefixes the peer takes; None: the lab's routes
-    rr_client: bool  # we reflect routes to this peer
-    hold_time: int
-    keepalive_time: int
-    connect_retry: int
-    password: str | None
+    password: str | None = None
 
     @property
-    def ibgp(self) -> bool:
-        return self.kind == BgpKind.ibgp
+    def protocol(self) -> str:
+        """BIRD protocol name: the session's name, so birdc output maps back."""
+        return self.session
 
 
 @dataclass(frozen=True)
@@ -68,8 +55,9 @@ class BirdConfig:
 
 def bird_config(plan: Plan, router: RouterPlan, options: OpenWrtOptions,
                 secrets: SecretStore) -> BirdConfig:
-    password = _password(secrets) if any(s.md5 for s in plan.sessions_of(router.name)) else None
-    peers = tuple(_peer(router, s, password) for s in plan.sessions_of(router.name))
+    views = plan.router_peers(router.name)
+    password = _password(secrets) if any(v.md5 for v in views) else None
+    peers = tuple(_peer(v, password) for v in views)
     lan_key = plan.datacentre(router.datacentre).lan
     lan = plan.network(lan_key).cidr
     assert lan is not None, "a datacentre LAN always has a CIDR in the plan"
@@ -82,21 +70,11 @@ def bird_config(plan: Plan, router: RouterPlan, options: OpenWrtOptions,
     )
 
 
-def _peer(router: RouterPlan, session: BgpSession, password: str | None) -> BirdPeer:
-    local, remote = session.sides(router.name)
-    if len(session.name) > SYM_MAX_LEN:
-        raise UsageError(f"BGP session {session.name!r} is longer than BIRD's {SYM_MAX_LEN}-"
+def _peer(view: RouterPeer, password: str | None) -> BirdPeer:
+    if len(view.session) > SYM_MAX_LEN:
+        raise UsageError(f"BGP session {view.session!r} is longer than BIRD's {SYM_MAX_LEN}-"
                          "character protocol names; use shorter machine names")
-    return BirdPeer(
-        protocol=session.name, kind=session.kind, peer=remote.machine,
-        local_address=local.address, local_asn=local.asn,
-        remote_address=remote.address, remote_asn=remote.asn,
-        imports=local.accepts, exports=remote.accepts,
-        rr_client=remote.reflector_client and not local.reflector_client,
-        hold_time=session.hold_time, keepalive_time=session.keepalive_time,
-        connect_retry=session.connect_retry,
-        password=password if session.md5 else None,
-    )
+    return BirdPeer(**dict(view), password=password if view.md5 else None)
 
 
 def _password(secrets: SecretStore) -> str:
