@@ -374,11 +374,15 @@ def reap_stale(base_dir: Path | None = None) -> list[Teardown]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m libvirt_env.daemon reap`` (from tests/): stop stale private daemons."""
+    """``python -m tests.libvirt_env.daemon reap``: stop stale private daemons;
+    ``... stop NETNS``: stop the one in that namespace (a lab kept by vm-lab.sh --keep)."""
     import sys
     args = sys.argv[1:] if argv is None else argv
+    if len(args) == 2 and args[0] == "stop" and args[1].startswith(NETNS_PREFIX):
+        print(PrivateLibvirtd.attach(args[1]).stop())
+        return 0
     if args != ["reap"]:
-        print("usage: python -m libvirt_env.daemon reap", file=sys.stderr)
+        print("usage: python -m tests.libvirt_env.daemon reap | stop NETNS", file=sys.stderr)
         return 2
     for report in reap_stale():
         print(report)

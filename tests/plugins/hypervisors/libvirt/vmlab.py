@@ -13,6 +13,7 @@ Run from the repository root: ``python -m tests.plugins.hypervisors.libvirt.vmla
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -67,13 +68,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"vm-lab: {exc}", file=sys.stderr)
     finally:
         if args.keep:
-            print(f"vm-lab: kept: state {root}; `virsh -c '{daemon.uri}' list`")
+            print(f"vm-lab: kept: state {root}; `virsh -c '{daemon.uri}' list`; tear it down "
+                  f"with `.venv/bin/python -m tests.libvirt_env.daemon stop {daemon.netns}` "
+                  f"and `rm -r {root}` (it holds the routers' secrets)")
         else:
             try:
                 if state.exists():
                     destroy(state, registry, print)
             finally:
                 report = daemon.stop()
+                shutil.rmtree(root, ignore_errors=True)
                 print(f"vm-lab: torn down in {report.seconds:.1f} s "
                       f"(leftovers: {report.leftovers or 'none'})")
     print(f"vm-lab: {'passed' if code == 0 else 'FAILED'} in {time.monotonic() - started:.1f} s")
