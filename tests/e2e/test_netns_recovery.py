@@ -201,3 +201,23 @@ def test_a_restarted_pod_agent_is_waited_for(make_lab):
     assert "pod agent (" in again.stderr and "started" in again.stderr
     log = (lab_dir(lab) / "logs" / "podagent.log").read_text()
     assert log.count("pod agent: listening on port 8080 in 2 namespaces") == 2
+
+
+def test_a_lab_whose_router_plugin_is_gone_is_refused_by_name_and_destroyed_from_marks(make_lab):
+    """Deployed with a plugin this installation lacks (e.g. a plugin package uninstalled):
+    status says which and how to act; destroy still removes everything the lab made."""
+    lab = make_lab()
+    lab.cli("deploy", "-f", str(lab.topology), "--no-routes", check=True)
+    plan_file = lab_dir(lab) / "plan.json"
+    plan = json.loads(plan_file.read_text())
+    plan["composition"]["router"] = "gone-router"
+    plan_file.write_text(json.dumps(plan))
+    status = lab.cli("status", lab.name)
+    assert status.returncode == 2 and "Traceback" not in status.stderr, status.stderr
+    assert (f"lab {lab.name} was deployed with the router plugin 'gone-router', which is not "
+            "installed here") in status.stderr
+    destroy = lab.cli("destroy", lab.name)
+    assert destroy.returncode == 0, destroy.stderr
+    assert "removing what is marked" in destroy.stderr + destroy.stdout
+    assert lab.namespaces() == set() and lab.processes() == []
+    assert not lab_dir(lab).exists()

@@ -185,3 +185,15 @@ def test_verify_keeps_waiting_while_nothing_is_known_to_be_broken():
            on_wait=lambda r: polls.append(r) if len(polls) < 2 else observer._faults.append(
                ("node-1", "gobgpd is not running")))
     assert len(polls) == 2  # waited until a fault appeared
+
+
+def test_a_verify_without_waiting_names_the_fault_behind_its_failures():
+    """`nativek8s verify` (no wait) after a daemon died: its effects fail, and the plain
+    cause is a check of its own."""
+    from nativek8s.core.verify import verify
+
+    results = verify(plan(), _BrokenLab([("router-2", "bird is not running")]), _Router())
+    assert [(r.check, r.subject, r.observed) for r in results if r.check == "fault"] == [
+        ("fault", "router-2", "bird is not running")]
+    healthy = verify(plan(), _BrokenLab([]), _Router())
+    assert not any(r.check == "fault" for r in healthy)

@@ -337,6 +337,8 @@ def verify_machines(plan: Plan, observer: Observer, router_os: RouterOS,
                 on_wait([r for rs in by_machine.values() for r in rs])
             time.sleep(0.1)
             by_machine.update(control_plane(plan, observer, router_os, failing))
+        if failing and not faults:  # say the plain cause too (a daemon gone), not only its effects
+            faults = _faults(plan, observer)
     return faults + [r for m in machines for r in by_machine[m.name]]
 
 

@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from ..errors import EXIT_FAILED
 from .lab_target import LabTarget, with_lab
 from .options import composition, parse_extras, plugin_option, topology_file
 from .output import emit, output_option, reporter, stdout_style
@@ -104,7 +105,7 @@ def status(target: LabTarget, output: str) -> None:
         emit("Status", {"lab": ctx.plan.lab, "hypervisor": ctx.plan.composition.hypervisor,
                         "ok": ok, "machines": [vars(m) for m in machines],
                         "sessions": [s.as_dict() for s in sessions]}, output)
-        return
+        sys.exit(0 if ok else EXIT_FAILED)
     verdict = stdout_style("ok", "ok") if ok else stdout_style("NOT ok", "fail")
     click.echo(f"lab {ctx.plan.lab} ({ctx.plan.composition.hypervisor}): {verdict}")
     click.echo(f"  {'MACHINE':<14} {'KIND':<7} {'STATE':<9} DETAIL")
@@ -119,6 +120,8 @@ def status(target: LabTarget, output: str) -> None:
                    f"{_num(s.local_as):<9} {_num(s.peer_as):<9} {state_text} "
                    f"{_uptime(s.uptime_seconds):>8} {_num(s.received):>5} "
                    f"{_num(s.accepted):>5}  {s.info}".rstrip())
+    if not ok:  # scripts read the verdict from the exit code: 1, as for a failed check
+        sys.exit(EXIT_FAILED)
 
 
 def _num(value: int | None) -> str:

@@ -117,16 +117,24 @@ def plan(topology, output, **choices):
 def render(topology, out_dir, **choices):
     """Write every file the selected plugins would install, under DIR/<plugin>/."""
     from ..compose import select
+    from ..errors import UsageError
     from ..paths import lab_dir
     from ..plan import MD5_SECRET, build_plan
     from ..render import render_files, write_rendered
     from ..secrets import SecretStore
 
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out_dir} is a file; name a folder (it is made if missing)")
     topo, reg = _load(topology, **choices)
     p = build_plan(topo)
     overrides = {MD5_SECRET: Path(p.md5_password_file).expanduser()} if p.md5_password_file else {}
     secrets = SecretStore(lab_dir(p.lab) / "secrets", overrides)
-    written = write_rendered(render_files(p, select(p, reg), secrets), Path(out_dir))
+    try:
+        written = write_rendered(render_files(p, select(p, reg), secrets), out)
+    except OSError as exc:  # a file in the way, no permission, a full disk
+        raise UsageError(f"cannot write under --out {out_dir}: {exc.strerror} "
+                         f"({exc.filename})") from None
     for path in written:
         click.echo(str(path))
     reporter().final(f"{len(written)} files written under {out_dir}")

@@ -114,7 +114,22 @@ def _deploy(ctx: LabContext, selected: Selected, plan: Plan, state: LabState,
 
 
 def open_lab(state: LabState, registry: Registry, echo: Echo) -> LabContext:
-    return context(state.load_plan(), state, registry, echo)
+    plan = state.load_plan()
+    missing = missing_plugins(plan, registry)
+    if missing:
+        kind, name = missing[0]
+        raise UsageError(f"lab {plan.lab} was deployed with the {kind} plugin {name!r}, which "
+                         f"is not installed here; install the package that provides it to "
+                         f"work on this lab (`nativek8s destroy {plan.lab}` works without it)")
+    return context(plan, state, registry, echo)
+
+
+def missing_plugins(plan: Plan, registry: Registry) -> list[tuple[str, str]]:
+    """(kind, name) of each plugin the plan's composition names that is not installed."""
+    c = plan.composition
+    named = [("hypervisor", h) for h in sorted({c.hypervisor, *c.datacentre_hypervisors.values()})]
+    named += [("router", c.router), ("nodeos", c.nodeos), ("cni", c.cni)]
+    return [(kind, name) for kind, name in named if name not in registry.names(kind)]
 
 
 def destroy(state: LabState, registry: Registry, echo: Echo,
@@ -132,7 +147,16 @@ def destroy(state: LabState, registry: Registry, echo: Echo,
             removed = None
             try:
                 saved = state.load_plan() if state.exists() else None
-                if saved is not None:
+                missing = missing_plugins(saved, registry) if saved is not None else []
+                if any(kind == "hypervisor" for kind, _ in missing):
+                    raise UsageError(f"lab {state.lab} runs on the hypervisor plugin "
+                                     f"{missing[0][1]!r}, which is not installed here; install "
+                                     "the package that provides it, then destroy the lab")
+                if missing:  # the hypervisor's marks still say what is the lab's
+                    report.say(f"lab {state.lab} was deployed with the {missing[0][0]} plugin "
+                               f"{missing[0][1]!r}, which is not installed here: removing "
+                               f"what is marked as lab {state.lab}'s instead")
+                elif saved is not None:
                     ctx = context(saved, state, registry, report)
                     removed = _hypervisor(ctx).destroy(ctx)
             except DamagedState as exc:
