@@ -76,3 +76,10 @@ def session_statuses(plan: Plan, observer: Observer,
 
 def machines_ok(machines: list[MachineStatus]) -> bool:
     return all(m.state == "running" for m in machines)
+
+
+def lab_ok(machines: list[MachineStatus], sessions: list[SessionStatus]) -> bool:
+    """Every machine running and every session that could be read up. A session nobody can
+    read (a node with no shell on a VM backend) is not a failure: where a daemon died, its
+    machine is not running and its peers see the session down."""
+    return machines_ok(machines) and all(s.ok for s in sessions if s.state != "unknown")

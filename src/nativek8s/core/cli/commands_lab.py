@@ -94,13 +94,13 @@ def status(target: LabTarget, output: str) -> None:
     """
     from ..engine.lab import lab_observer
     from ..registry import registry
-    from ..status import machines_ok, session_statuses
+    from ..status import lab_ok, session_statuses
 
     state = target.state
     ctx, observer = lab_observer(state, registry(), reporter())
     machines = observer.machines()
     sessions = session_statuses(ctx.plan, observer, ctx.plugins.router)
-    ok = machines_ok(machines) and all(s.ok for s in sessions)
+    ok = lab_ok(machines, sessions)
     if output != "table":
         emit("Status", {"lab": ctx.plan.lab, "hypervisor": ctx.plan.composition.hypervisor,
                         "ok": ok, "machines": [vars(m) for m in machines],
