@@ -16,7 +16,6 @@ import pytest
 
 pytest.importorskip("proxmoxer")
 
-from proxmoxer import ResourceException  # noqa: E402
 
 from tests.standins.proxmox_api import ProxmoxStandin  # noqa: E402
 from tests.standins.proxmox_api.fixture import proxmox_standin  # noqa: E402,F401
@@ -26,22 +25,9 @@ from tests.standins.proxmox_api.guest import (  # noqa: E402
     HungGuest,
     NamespaceGuest,
 )
+from tests.standins.test_proxmox_api import error_of, wait_task  # noqa: E402
 
 VMID = 100
-
-
-def wait_task(api: Any, upid: str) -> None:
-    for _ in range(2000):
-        if api.nodes("pve").tasks(upid).status.get()["status"] == "stopped":
-            return
-        time.sleep(0.005)
-    raise AssertionError(f"task {upid} never stopped")
-
-
-def error_of(call: Any) -> ResourceException:
-    with pytest.raises(ResourceException) as info:
-        call()
-    return info.value
 
 
 @pytest.fixture
