@@ -171,19 +171,3 @@ def known_labs(root: Path | None = None) -> list[str]:
         return []
     return sorted(p.name for p in base.iterdir() if (p / "plan.json").exists())
 
-
-def resolve_lab(name: str | None) -> LabState:
-    """The named lab, or the only lab there is."""
-    if name:
-        state = LabState(name)
-        if not state.exists():
-            labs = known_labs()
-            hint = f"known labs: {', '.join(labs)}" if labs else "no lab is deployed"
-            raise UsageError(f"no lab named {name!r} ({hint})")
-        return state
-    labs = known_labs()
-    if not labs:
-        raise UsageError("no lab is deployed; run `nativek8s deploy` first")
-    if len(labs) > 1:
-        raise UsageError(f"several labs exist ({', '.join(labs)}); name one")
-    return LabState(labs[0])
