@@ -6,6 +6,7 @@ clusters the CNI plugin provides the same observations through Kubernetes.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from typing import ClassVar
@@ -86,6 +87,23 @@ class Observer:
     def access(self, machine: str) -> MachineAccess:
         """A way to run commands on the machine. Default: raises NativeK8sError."""
         raise self._cannot(f"run commands on {machine}")
+
+    def kernel_routes(self, machine: str) -> list[KernelRoute]:
+        """The machine's IPv4 main routing table, as verify compares it with the plan.
+        Default: `ip -j -4 route show` run through ``access``."""
+        raw = self.access(machine).run(["ip", "-j", "-4", "route", "show"])
+        return [KernelRoute.from_ip_json(item) for item in json.loads(raw or "[]")]
+
+    def policy_rules(self, machine: str) -> list[dict] | None:
+        """The machine's IPv4 policy rules with the keys of `ip -j -4 rule show` (the
+        kernel's own three have only priority, src and table); None where the machine
+        cannot say. Default: that command run through ``access``."""
+        try:
+            rules = json.loads(self.access(machine).run(["ip", "-j", "-4", "rule", "show"])
+                               or "[]")
+        except (NativeK8sError, ValueError):
+            return None
+        return rules if isinstance(rules, list) else None
 
     def node_bgp_sessions(self, node: NodePlan) -> list[BgpSessionState]:
         """The node's BGP sessions as its speaker reports them. Default: raises."""

@@ -134,23 +134,12 @@ def _describe(r: KernelRoute) -> str:
 
 
 def observe_routes(observer: Observer, machine: str) -> list[KernelRoute]:
-    raw = observer.access(machine).run(["ip", "-j", "-4", "route", "show"])
-    return [KernelRoute.from_ip_json(item) for item in json.loads(raw or "[]")]
+    return observer.kernel_routes(machine)
 
 
 # The kernel's own policy rules: every lookup goes local, then main (the table checked
 # above), then default. Any other rule can send traffic past the main table.
 DEFAULT_RULES = {(0, "local"), (32766, "main"), (32767, "default")}
-
-
-def observe_rules(observer: Observer, machine: str) -> list[dict] | None:
-    """`ip -j -4 rule show`; None where the machine cannot say (no such ip)."""
-    try:
-        raw = observer.access(machine).run(["ip", "-j", "-4", "rule", "show"])
-        rules = json.loads(raw or "[]")
-    except (NativeK8sError, ValueError):
-        return None
-    return rules if isinstance(rules, list) else None
 
 
 def _rule_results(machine: Machine, rules: list[dict]) -> list[CheckResult]:
@@ -178,7 +167,7 @@ def routes_of(observer: Observer, machine: Machine, router_os: RouterOS,
     except NativeK8sError as exc:
         return [CheckResult("routes", machine.name, False, "its routing table", str(exc),
                             machine.datacentre, machine.name)]
-    rules = observe_rules(observer, machine.name)
+    rules = observer.policy_rules(machine.name)
     # BGP-learned routes, by the kernel's protocol word of whoever installs them.
     learned = (router_os.kernel_route_protocols if isinstance(machine, RouterPlan)
                else observer.node_route_protocols)

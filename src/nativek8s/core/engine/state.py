@@ -54,6 +54,9 @@ class LabState:
     def __init__(self, lab: str, root: Path | None = None):
         self.lab = lab
         self._lock = threading.Lock()  # steps record resources from several threads
+        # resources.json as last read or written, and the file's (inode, mtime, size) then:
+        # a lab of a thousand machines asks for it thousands of times a run.
+        self._cache: tuple[tuple[int, int, int], dict[str, dict[str, Any]]] | None = None
         self.dir = (root / "labs" / lab) if root else lab_dir(lab)
 
     # --- layout -------------------------------------------------------------------------
@@ -120,7 +123,19 @@ class LabState:
     # --- resources ----------------------------------------------------------------------
     def resources(self) -> dict[str, dict[str, Any]]:
         """Resource key → record. Recorded *before* a resource is created, so a crash in
-        between still lets destroy find it."""
+        between still lets destroy find it. The mapping is a copy; its records are shared:
+        change them through ``record`` and ``forget`` only."""
+        with self._lock:
+            return dict(self._load())
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        try:
+            st = self.resources_file.stat()
+        except FileNotFoundError:
+            return {}
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if self._cache is not None and self._cache[0] == stamp:
+            return self._cache[1]
         try:
             data = json.loads(self.resources_file.read_text())
         except FileNotFoundError:
@@ -135,20 +150,35 @@ class LabState:
         if bad:
             raise _damaged(self.lab, self.resources_file,
                            f"the record of {bad[0]!r} is not a mapping")
+        self._cache = (stamp, data)
         return data
+
+    def _store(self, res: dict[str, dict[str, Any]]) -> None:
+        # One resource a line, written by the C encoder (indent= would use the pure-Python
+        # one, ten times slower): a big lab rewrites this file a few thousand times a run.
+        lines = [f"{json.dumps(k)}: {json.dumps(res[k], sort_keys=True)}" for k in sorted(res)]
+        text = "{\n" + ",\n".join(lines) + "\n}\n" if lines else "{}\n"
+        _atomic_write(self.resources_file, text)
+        st = self.resources_file.stat()
+        self._cache = ((st.st_ino, st.st_mtime_ns, st.st_size), res)
 
     def record(self, key: str, **fields: Any) -> None:
         with self._lock:
-            res = self.resources()
-            res[key] = {**res.get(key, {}), **fields}
-            _atomic_write(self.resources_file, json.dumps(res, indent=1, sort_keys=True))
+            res = dict(self._load())
+            merged = {**res.get(key, {}), **fields}
+            if res.get(key) == merged:
+                return
+            res[key] = merged
+            self._store(res)
 
     def forget(self, *keys: str) -> None:
         with self._lock:
-            res = self.resources()
+            res = dict(self._load())
+            if not any(k in res for k in keys):
+                return
             for key in keys:
                 res.pop(key, None)
-            _atomic_write(self.resources_file, json.dumps(res, indent=1, sort_keys=True))
+            self._store(res)
 
     # --- rendered files -----------------------------------------------------------------
     def save_rendered(self, plugin: str, files: list[RenderedFile]) -> None:

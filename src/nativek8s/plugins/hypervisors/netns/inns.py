@@ -7,8 +7,12 @@ checks that the thread really is in that namespace: nothing ever lands in the ho
 
 from __future__ import annotations
 
+import array
 import ctypes
+import fcntl
 import os
+import socket
+import struct
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -56,3 +60,29 @@ def write_sysctls(name: str, values: dict[str, str]) -> None:
                 f.write(value)
 
     in_namespace(name, write)
+
+
+SIOCETHTOOL, ETHTOOL_GLINK = 0x8946, 0x0000000A
+
+
+def settle_links(name: str) -> None:
+    """Have the kernel apply every pending carrier change of the namespace's links now.
+
+    It applies them lazily (linkwatch: changes of bridges, and of veths whose index happens
+    to equal their peer's, wait for a batch that runs at most once a second, host-wide), so
+    a BIRD started just after wiring could see its LAN down for up to a second, then wait
+    its connect delay (another second) once the LAN comes up. Asking a link for its carrier
+    (ETHTOOL_GLINK, what `ethtool` does) applies its pending change at once.
+    """
+
+    def settle() -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            for _, link in socket.if_nameindex():
+                request = array.array("B", struct.pack("=II", ETHTOOL_GLINK, 0))
+                ifreq = struct.pack("16sP", link.encode(), request.buffer_info()[0])
+                try:
+                    fcntl.ioctl(sock, SIOCETHTOOL, ifreq)
+                except OSError:  # a link without a carrier to ask about (lo): nothing pends
+                    pass
+
+    in_namespace(name, settle)

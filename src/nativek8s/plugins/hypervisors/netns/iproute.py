@@ -50,6 +50,11 @@ def namespaces() -> set[str]:
         return set()
 
 
+def namespace_exists(name: str) -> bool:
+    """One namespace, without listing them all (a big lab has thousands)."""
+    return (NETNS_DIR / name).exists()
+
+
 def links(namespace: str) -> list[dict]:
     out = run(["ip", "-n", namespace, "-j", "-d", "link", "show"]).stdout
     return json.loads(out or "[]")

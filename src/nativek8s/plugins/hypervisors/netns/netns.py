@@ -30,7 +30,7 @@ from nativek8s.api import (
 from nativek8s.shared.parallel import parallel_map
 
 from . import daemons, iproute, processes
-from .inns import write_sysctls
+from .inns import settle_links, write_sysctls
 from .names import is_lab_namespace, owner_alias
 from .observer import NetnsObserver
 from .options import NetnsOptions
@@ -256,6 +256,8 @@ class Netns(Hypervisor):
         made = 0
         for kinds in (("switch",), ("router", "node"), ("pod",)):
             made += sum(parallel_map(one, [ns for ns in spaces if ns.kind in kinds]))
+        # Their daemons start next: the links they use are up for them from the start.
+        parallel_map(settle_links, [ns.name for ns in spaces if ns.kind in ("router", "node")])
         return f"{made} links created" if made else "all links present"
 
     def _ensure_router(self, ctx: LabContext, router: RouterPlan, answer: NamespaceDaemon,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from nativek8s.api import (
     BgpSessionState,
+    KernelRoute,
     LabContext,
     MachineStatus,
     NativeK8sError,
@@ -21,9 +22,9 @@ from nativek8s.api import (
     SpeakerIntent,
     UsageError,
 )
-from nativek8s.shared import bird
+from nativek8s.shared import bird, birdctl
 
-from . import daemons, iproute
+from . import daemons, iproute, netlink
 from .names import machine_ns, pod_ns
 from .podagent import client_address
 from .wiring import POD_GATEWAY
@@ -68,12 +69,24 @@ class NetnsAccess:
         return argv
 
     def run(self, argv: Sequence[str], timeout: float = 10.0) -> str:
-        if self.namespace not in iproute.namespaces():
+        if not iproute.namespace_exists(self.namespace):
             raise NativeK8sError(f"{self.machine}: namespace {self.namespace} does not exist; "
                                  "run `nativek8s deploy` to recreate it")
+        if (command := _birdc_command(argv)) is not None:
+            # birdc only talks to the control socket (on this host's filesystem): asked
+            # directly, without a process, as verify polls it many times a second.
+            return birdctl.query(command[0], command[1], timeout)
         if argv and argv[0] == "ip":  # `ip -n` enters the namespace itself: one exec less
             return iproute.run(["ip", "-n", self.namespace, *argv[1:]], timeout=timeout).stdout
         return iproute.run(iproute.ns_exec(self.namespace, argv), timeout=timeout).stdout
+
+
+def _birdc_command(argv: Sequence[str]) -> tuple[str, str] | None:
+    """(socket, command) of a plain `birdc -s SOCKET COMMAND...`; None for anything else
+    (other options, no socket given), which runs as a process."""
+    if len(argv) < 4 or argv[0] != "birdc" or argv[1] != "-s" or argv[3].startswith("-"):
+        return None
+    return argv[2], " ".join(argv[3:])
 
 
 class NetnsObserver(Observer):
@@ -84,6 +97,7 @@ class NetnsObserver(Observer):
         # The kernel's word on routes each speaker installs: verify flags unplanned ones.
         self.node_route_protocols = frozenset(
             {bird.KERNEL_PROTOCOL if speaker == "bird" else "gobgp"})
+        self._protocols = netlink.protocol_names()
 
     def access(self, machine: str) -> NetnsAccess:
         m = self.ctx.plan.machine(machine)
@@ -137,10 +151,23 @@ class NetnsObserver(Observer):
                 hops.append(str(src.address.ip) if hop == POD_GATEWAY else hop)
         return hops
 
+    # The tables are read over netlink in this process: a big lab has thousands of them.
+    def kernel_routes(self, machine: str) -> list[KernelRoute]:
+        return netlink.routes(self._existing(machine), self._protocols)
+
+    def policy_rules(self, machine: str) -> list[dict] | None:
+        return netlink.rules(self._existing(machine))
+
     def link_kinds(self, machine: str) -> dict[str, str]:
-        links = iproute.links(machine_ns(self.lab, machine))
-        return {ln["ifname"]: ln.get("linkinfo", {}).get("info_kind", ln.get("link_type", ""))
-                for ln in links}
+        return netlink.link_kinds(self._existing(machine))
+
+    def _existing(self, machine: str) -> str:
+        self.ctx.plan.machine(machine)  # an unknown name says so, with the choices
+        ns = machine_ns(self.lab, machine)
+        if not iproute.namespace_exists(ns):
+            raise NativeK8sError(f"{machine}: namespace {ns} does not exist; "
+                                 "run `nativek8s deploy` to recreate it")
+        return ns
 
     def machines(self) -> list[MachineStatus]:
         existing = iproute.namespaces()
@@ -203,7 +230,7 @@ def _bird_speaker_sessions(intent: SpeakerIntent,
     """`birdc show protocols` of a BIRD node speaker; its protocols are peer0, peer1, ...
     The AS numbers are the ones its configuration gives it (made from the intent)."""
     peers = intent.peers
-    out = iproute.run(bird.birdc_argv(str(daemon.socket), "show", "protocols")).stdout
+    out = birdctl.query(str(daemon.api_socket), "show protocols")
     now = datetime.now()
     states = []
     for protocol in bird.parse_protocols(out):
