@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from .plan import Plan
 
 from .errors import UsageError
 
@@ -60,3 +63,13 @@ def render(doc: dict[str, Any], fmt: str) -> str:
     if fmt == "yaml":
         return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).rstrip("\n")
     return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def render_plan(plan: Plan, fmt: str) -> str:
+    """The Plan document, as render() writes it; its JSON without the dump → parse → dump
+    round trip, which takes a second for a thousand-node lab (see plan/json_text.py)."""
+    if fmt == "json":
+        from .plan.json_text import plan_json
+
+        return plan_json(document("Plan", {}), plan)
+    return render(document("Plan", json.loads(plan.model_dump_json())), fmt)

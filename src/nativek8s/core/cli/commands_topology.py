@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -94,6 +93,7 @@ def validate(file, topology, **choices):
 def plan(topology, output, **choices):
     """Show every address, session and expected route the lab will have."""
     from ..compose import select
+    from ..documents import render_plan
     from ..plan import build_plan
     from ..plan.management import management_of
     from .plan_table import plan_table
@@ -101,7 +101,7 @@ def plan(topology, output, **choices):
     topo, reg = _load(topology, **choices)
     p = build_plan(topo)
     if output != "table":
-        emit("Plan", json.loads(p.model_dump_json()), output)
+        click.echo(render_plan(p, output))
         return
     click.echo(plan_table(p))
     mgmt = management_of(select(p, reg), p)  # the hypervisor decides its WAN
