@@ -5,7 +5,7 @@ from __future__ import annotations
 from ipaddress import IPv4Address, IPv4Network
 
 from nativek8s.core.load import load_topology
-from nativek8s.core.observe import KernelRoute
+from nativek8s.core.observe import KernelRoute, Observer
 from nativek8s.core.plan import RouteOrigin, build_plan
 from nativek8s.core.verify import _compare_table, expected_path, guarded_prefixes, probe_pairs
 
@@ -117,7 +117,7 @@ def test_probe_pairs_and_paths():
     assert path == [{"node-1"}, {"router-1"}, {"router-2"}, {"node-2"}, {"pod@node-2"}]
 
 
-class _BrokenLab:
+class _BrokenLab(Observer):
     """An observer of a lab whose router-2 daemon died: nothing answers, and it says so."""
 
     def __init__(self, faults):
