@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import click
@@ -74,7 +75,14 @@ for command in (*commands_topology.COMMANDS, *commands_lab.COMMANDS, *commands_m
 
 def main() -> None:
     protect_output()  # `nativek8s deploy | head -2` must not abort the deploy
-    cli(prog_name="nativek8s")
+    try:
+        cli(prog_name="nativek8s")
+    finally:
+        # The process ends here (click exits). Frozen, the objects of every imported module
+        # (pydantic's schemas, plugin classes) go with the process instead of being freed
+        # one by one by the collector at shutdown: 20-40 ms of CPU on every command. Python
+        # does not promise __del__ at exit, and nothing of nativek8s relies on it.
+        gc.freeze()
 
 
 if __name__ == "__main__":  # pragma: no cover
