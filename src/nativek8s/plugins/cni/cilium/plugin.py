@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from nativek8s.api import CNISpec, Problem, hookimpl
+from nativek8s.api import CNISpec, Problem, hookimpl, role_is_deployed
 
 from .options import PLUGIN, CiliumOptions
 
@@ -38,6 +38,8 @@ def nativek8s_validate_topology(topology: Topology) -> list[Problem]:
 
 @hookimpl
 def nativek8s_doctor_checks(ctx: LabContext) -> list[Finding]:
+    if ctx.plan.composition.cni != PLUGIN or not role_is_deployed(ctx, "cni"):
+        return []  # not this lab's CNI, or emulated (netns): doctor.py says so too
     from .doctor import checks
 
     return checks(ctx)

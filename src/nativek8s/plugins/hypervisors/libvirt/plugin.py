@@ -21,6 +21,8 @@ def nativek8s_hypervisors() -> list[HypervisorSpec]:
 
 @hookimpl
 def nativek8s_doctor_checks(ctx: LabContext) -> list[Finding]:
+    if "libvirt" not in ctx.plugins.hypervisors:
+        return []  # another hypervisor's lab: no need to import the libvirt code at all
     from .doctor import checks
 
     return checks(ctx)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nativek8s.api import NodeOSSpec, Problem, hookimpl
+from nativek8s.api import NodeOSSpec, Problem, hookimpl, role_is_deployed
 
 from .options import PLUGIN, TalosOptions
 
@@ -35,6 +35,8 @@ def nativek8s_validate_topology(topology: Topology) -> list[Problem]:
 
 @hookimpl
 def nativek8s_doctor_checks(ctx: LabContext) -> list[Finding]:
+    if ctx.plan.composition.nodeos != PLUGIN or not role_is_deployed(ctx, "nodeos"):
+        return []  # not this lab's node OS, or emulated (netns): doctor.py says so too
     from .doctor import checks
 
     return checks(ctx)
