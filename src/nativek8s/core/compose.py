@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import cached_property
 from typing import cast
 
@@ -43,10 +44,28 @@ class Selected:
     def hypervisor_for(self, plan: Plan, datacentre: str) -> Hypervisor:
         return self.hypervisors[plan.composition.datacentre_hypervisors[datacentre]]
 
-    def named(self) -> dict[str, Plugin]:
-        """Plugin name → object, each once."""
-        return {**self.hypervisors, self.router.name: self.router,
-                self.nodeos.name: self.nodeos, self.cni.name: self.cni}
+    def named(self, skip: Collection[str] = ()) -> dict[str, Plugin]:
+        """Plugin name → object, each once; the roles in ``skip`` are left out (and not
+        created)."""
+        out: dict[str, Plugin] = dict(self.hypervisors)
+        if "router" not in skip:
+            out[self.router.name] = self.router
+        if "nodeos" not in skip:
+            out[self.nodeos.name] = self.nodeos
+        if "cni" not in skip:
+            out[self.cni.name] = self.cni
+        return out
+
+    def names(self) -> set[str]:
+        """The names of named()'s plugins (each object's name is the one it is registered
+        under), without creating any."""
+        c = self._plan.composition
+        return {c.hypervisor, *c.datacentre_hypervisors.values(), c.router, c.nodeos, c.cni}
+
+    def emulated(self) -> frozenset[str]:
+        """The roles the lab's hypervisors play themselves (netns: the node OS and the
+        CNI): the engine neither deploys nor renders those plugins."""
+        return frozenset(r for h in self.hypervisors.values() for r in h.emulates)
 
 
 def select(plan: Plan, registry: Registry) -> Selected:

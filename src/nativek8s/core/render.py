@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path, PurePosixPath
 
 from ..shared.files import write_atomic
@@ -13,11 +14,13 @@ from .plan import Plan
 from .secrets import SecretStore, write_private
 
 
-def render_files(plan: Plan, selected: Selected, secrets: SecretStore) -> dict[str, list[RenderedFile]]:
-    """Plugin name → its rendered files, in composition order."""
+def render_files(plan: Plan, selected: Selected, secrets: SecretStore,
+                 skip: Collection[str] = ()) -> dict[str, list[RenderedFile]]:
+    """Plugin name → its rendered files, in composition order; none of the roles in
+    ``skip``."""
     ctx = RenderContext(plan=plan, secrets=secrets, plugins=selected)
     out: dict[str, list[RenderedFile]] = {}
-    for name, plugin in selected.named().items():
+    for name, plugin in selected.named(skip).items():
         files = list(plugin.render(ctx) or [])
         for f in files:
             rel = PurePosixPath(f.path)

@@ -37,10 +37,11 @@ def context(plan: Plan, state: LabState, registry: Registry, echo: Echo,
 def _context(plan: Plan, state: LabState, selected: Selected, echo: Echo,
              extras: dict[str, dict[str, str]] | None) -> LabContext:
     extras = dict(extras or {})
-    unknown = sorted(set(extras) - set(selected.named()))
+    # By name: creating the plugins would import every one of them (destroy needs one).
+    unknown = sorted(set(extras) - selected.names())
     if unknown:
         raise UsageError(f"-O {unknown[0]}.…: no plugin named {unknown[0]!r} in this lab; "
-                         f"its plugins are {', '.join(sorted(selected.named()))}")
+                         f"its plugins are {', '.join(sorted(selected.names()))}")
     report = echo if isinstance(echo, Reporter) else Reporter.to(echo)
     return LabContext(plan=plan, state=state, secrets=state.secrets(plan), plugins=selected,
                       echo=report.say, extras=extras, report=report)
@@ -69,6 +70,15 @@ def _deploy(ctx: LabContext, selected: Selected, plan: Plan, state: LabState,
     hyp = _hypervisor(ctx)
     fresh = outermost_missing(state.dir)
     with LabLock(state.dir / "lock", plan.lab):
+        # Rendered once per run, before doctor: the netns preflight then reads each
+        # router's daemon config from ctx.rendered instead of rendering all routers again
+        # per router. Roles the hypervisor emulates are not rendered: nothing of the lab
+        # reads their files (`nativek8s render` still writes them).
+        skip = selected.emulated()
+        try:
+            ctx.rendered = render_files(plan, selected, ctx.secrets, skip)
+        except NativeK8sError:
+            pass  # doctor lists it with every other problem; if not, the render below fails
         try:  # doctor's checks: every problem at once, before anything is made
             found = require_ready(ctx, registry.pm.hook.nativek8s_doctor_checks)
         except NativeK8sError:
@@ -86,19 +96,21 @@ def _deploy(ctx: LabContext, selected: Selected, plan: Plan, state: LabState,
         if previous is not None and previous != plan:
             echo(f"lab {plan.lab}: the plan changed since the last deploy; reconciling")
         state.save_plan(plan)
-        ctx.rendered = render_files(plan, selected, ctx.secrets)
+        if not ctx.rendered:
+            ctx.rendered = render_files(plan, selected, ctx.secrets, skip)
         for name, files in ctx.rendered.items():
             state.save_rendered(name, files)
-        # Phases: machines first, then the node OS on them, then the CNI on the cluster.
+        # Phases: machines first, then the node OS on them, then the CNI on the cluster
+        # (unless the hypervisor emulates them: then their plugins are not even created).
         phases: list[list[Step]] = [list(hyp.deploy_steps(ctx))]
-        later: list[tuple[str, NodeOS | CNI]] = [("nodeos", ctx.plugins.nodeos),
-                                                 ("cni", ctx.plugins.cni)]
-        for role, plugin in later:
-            if role not in hyp.emulates:
-                try:
-                    phases.append(list(plugin.deploy_steps(ctx)))
-                except Unsupported as exc:
-                    raise NativeK8sError(f"{exc}; the {hyp.name} hypervisor needs it") from exc
+        for role in ("nodeos", "cni"):
+            if role in hyp.emulates:
+                continue
+            plugin: NodeOS | CNI = ctx.plugins.nodeos if role == "nodeos" else ctx.plugins.cni
+            try:
+                phases.append(list(plugin.deploy_steps(ctx)))
+            except Unsupported as exc:
+                raise NativeK8sError(f"{exc}; the {hyp.name} hypervisor needs it") from exc
         progress = Progress(ctx.report)
         for steps in phases:
             run_steps(steps, progress)
