@@ -10,17 +10,10 @@ member and hook.
 
 from __future__ import annotations
 
-from .core import downloads
+from typing import TYPE_CHECKING
+
 from .core.contexts import LabContext, RenderContext, os_plugin_of, plugin_options
 from .core.doctor import Finding, role_is_deployed
-from .core.downloads import (
-    SIDECAR_SUFFIX,
-    CachedFile,
-    DownloadError,
-    cached_path,
-    fetch,
-    parse_sha256sums,
-)
 from .core.engine.state import LabState
 from .core.engine.steps import Step
 from .core.errors import CommandFailed, NativeK8sError, PluginError, Problem, UsageError
@@ -88,6 +81,32 @@ from .core.roles import Role
 from .core.secrets import SECRET_MODE, SecretStore, write_private
 from .core.topology import Topology
 from .core.verify import CheckResult
+
+if TYPE_CHECKING:
+    from .core import downloads
+    from .core.downloads import (
+        SIDECAR_SUFFIX,
+        CachedFile,
+        DownloadError,
+        cached_path,
+        fetch,
+        parse_sha256sums,
+    )
+
+# The download helpers are imported on first use (`from nativek8s.api import fetch` works
+# as ever): they bring in HTTP and TLS, which a lab whose plugins download nothing (netns)
+# would otherwise load in every command.
+_DOWNLOADS = frozenset({"SIDECAR_SUFFIX", "CachedFile", "DownloadError", "cached_path",
+                        "fetch", "parse_sha256sums"})
+
+
+def __getattr__(name: str) -> object:
+    if name == "downloads" or name in _DOWNLOADS:
+        from .core import downloads
+
+        return downloads if name == "downloads" else getattr(downloads, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Finding", "SystemDisk", "build_plan", "create_plugin", "role_is_deployed",

@@ -10,10 +10,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from nativek8s.api import Finding, LabContext, downloads
+from nativek8s.api import Finding, LabContext
 
 from .options import OpenWrtOptions
-from .release import SUMS, Release
 
 PLUGIN = "openwrt"
 
@@ -30,11 +29,15 @@ def _tools() -> list[Finding]:
 
 def release_files(ctx: LabContext) -> dict[str, Path]:
     """URL → cache folder (relative to the cache root) of what the router disks need."""
+    vms = [(router, hypervisor) for router in ctx.plan.routers
+           if (hypervisor := ctx.hypervisor_for(router.datacentre)) is not None
+           and hypervisor.kernel_boot is not None]  # not netns: it runs BIRD itself
+    if not vms:
+        return {}
+    from .release import SUMS, Release  # the download code: only where routers are VMs
+
     wanted: dict[str, Path] = {}
-    for router in ctx.plan.routers:
-        hypervisor = ctx.hypervisor_for(router.datacentre)
-        if hypervisor is None or hypervisor.kernel_boot is None:
-            continue  # no router VMs (netns runs BIRD itself)
+    for router, hypervisor in vms:
         options = OpenWrtOptions.model_validate(ctx.plan.options_for(PLUGIN, router.datacentre))
         release = Release(version=ctx.plan.versions["openwrt"], base_url=options.base_url)
         images = ([release.kernel, release.rootfs] if hypervisor.kernel_boot
@@ -46,8 +49,15 @@ def release_files(ctx: LabContext) -> dict[str, Path]:
 
 
 def _images(ctx: LabContext) -> list[Finding]:
+    wanted = release_files(ctx)
+    if not wanted:
+        return []  # no router VMs: no download code imported either
+    from nativek8s.api import downloads
+
+    from .release import SUMS
+
     out, needed, cache = [], 0, None
-    for url, folder in release_files(ctx).items():
+    for url, folder in wanted.items():
         found = downloads.availability(url, folder)
         cache = cache or found.path.parent
         name = found.path.name
