@@ -297,6 +297,45 @@ def test_help_process_imports_nothing_heavy():
     assert proc.stdout.endswith("[]\n") and "Usage: nativek8s" in proc.stdout
 
 
+def test_a_netns_lab_loads_no_code_of_plugins_it_does_not_run(tmp_path: Path):
+    """What deploy does before its first step (render, then doctor) imports nothing of the
+    hypervisors the lab does not use, of the node OS and CNI netns emulates (but Cilium's
+    BGP intent), nor the download code (HTTP, TLS): every deploy would pay for them."""
+    plugins = "nativek8s.plugins."
+    unused = [f"{plugins}hypervisors.libvirt.libvirt", f"{plugins}hypervisors.libvirt.doctor",
+              f"{plugins}hypervisors.proxmox.proxmox", f"{plugins}hypervisors.proxmox.doctor",
+              f"{plugins}nodeos.talos.talos", f"{plugins}nodeos.talos.doctor",
+              f"{plugins}cni.cilium.doctor", f"{plugins}cni.cilium.render",
+              "nativek8s.core.downloads", "http.client", "ssl"]
+    code = (
+        "import sys\n"
+        "from nativek8s.core.doctor import findings\n"
+        "from nativek8s.core.engine.lab import context\n"
+        "from nativek8s.core.engine.state import LabState\n"
+        "from nativek8s.core.load import load_topology\n"
+        "from nativek8s.core.plan import build_plan\n"
+        "from nativek8s.core.registry import registry\n"
+        "from nativek8s.core.render import render_files\n"
+        "reg = registry()\n"
+        "plan = build_plan(load_topology(None, reg, deployable=True)[0])\n"
+        "ctx = context(plan, LabState(plan.lab), reg, lambda _: None)\n"
+        "ctx.rendered = render_files(plan, ctx.plugins, ctx.secrets, ctx.plugins.emulated())\n"
+        "findings(ctx, reg.pm.hook.nativek8s_doctor_checks)\n"
+        f"print([m for m in {unused!r} if m in sys.modules])")
+    proc = subprocess.run([*CLI[:1], "-c", code], check=False, capture_output=True, text=True,
+                          env=cli_env(NATIVEK8S_STATE_DIR=str(tmp_path)), timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "[]\n"
+
+
+def test_every_public_api_name_resolves_the_lazy_ones_too():
+    import nativek8s.api as api
+    from nativek8s.core import downloads
+
+    assert [name for name in api.__all__ if not hasattr(api, name)] == []
+    assert api.downloads is downloads and api.fetch is downloads.fetch
+
+
 def test_secret_store_never_regenerates(tmp_path: Path):
     store = SecretStore(tmp_path / "secrets")
     first = store.get("token")
