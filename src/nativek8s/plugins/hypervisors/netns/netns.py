@@ -30,6 +30,7 @@ from nativek8s.api import (
 from nativek8s.shared.parallel import parallel_map
 
 from . import daemons, iproute, processes
+from .hostlimits import neighbour_table_problem
 from .inns import settle_links, write_sysctls
 from .names import is_lab_namespace, owner_alias
 from .observer import NetnsObserver
@@ -117,6 +118,8 @@ class Netns(Hypervisor):
                 report.detail(f"netns: {tool}: {path}")
         if missing:
             problems.append(f"missing tools; install them: apt-get install {' '.join(missing)}")
+        if (too_big := neighbour_table_problem(ctx.plan)) is not None:
+            problems.append(too_big)
         if not problems:
             problems += self._foreign_namespaces(ctx)
         if problems:
