@@ -80,8 +80,8 @@ def router_files(ctx: LabContext, router: RouterPlan) -> list[RenderedFile]:
     again (status and verify run without a deploy)."""
     plugin = ctx.plugins.router
     rendered = ctx.rendered.get(plugin.name)
-    if rendered is None:
-        rendered = list(plugin.render(ctx))  # a LabContext is a RenderContext
+    if rendered is None:  # once per context: verify asks about every router many times
+        rendered = ctx.rendered[plugin.name] = list(plugin.render(ctx))  # a RenderContext too
     return [f for f in rendered if f.machine == router.name]
 
 
