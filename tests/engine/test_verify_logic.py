@@ -197,3 +197,43 @@ def test_a_verify_without_waiting_names_the_fault_behind_its_failures():
         ("fault", "router-2", "bird is not running")]
     healthy = verify(plan(), _BrokenLab([]), _Router())
     assert not any(r.check == "fault" for r in healthy)
+
+
+def _lab(tmp_path, datacentres: int, nodes: int = 1):
+    from nativek8s.core.init_template import topology_text
+
+    path = tmp_path / f"lab{datacentres}.yaml"
+    path.write_text(topology_text(datacentres, nodes, f"v{datacentres}"))
+    return build_plan(load_topology(str(path))[0])
+
+
+def test_up_to_ten_datacentres_every_pair_is_probed(tmp_path):
+    from nativek8s.core.verify import probe_sample
+
+    sample = probe_sample(_lab(tmp_path, 10))
+    assert (len(sample.pairs), sample.of, sample.how) == (90, 90, "every pair")
+
+
+def test_a_big_lab_probes_a_stated_sample_linear_in_its_datacentres(tmp_path):
+    from collections import Counter
+
+    from nativek8s.core.verify import probe_sample
+
+    p = _lab(tmp_path, 50, 2)
+    sample = probe_sample(p)
+    assert (len(sample.pairs), sample.of) == (100, 2450)
+    assert "100 of 2450 datacentre pairs" in sample.line() and "--all-pairs" in sample.how
+    sources = Counter(a.datacentre for a, _ in sample.pairs)
+    targets = Counter(b.datacentre for _, b in sample.pairs)
+    assert set(sources.values()) == set(targets.values()) == {2}  # each twice, both ways
+    assert all(a.datacentre != b.datacentre for a, b in sample.pairs)
+    assert len(set((a.name, b.name) for a, b in sample.pairs)) == 100  # no pair twice
+    assert len(probe_sample(p, all_pairs=True).pairs) == 2450
+
+
+def test_an_odd_number_of_datacentres_is_sampled_without_repeats(tmp_path):
+    from nativek8s.core.verify import probe_sample
+
+    sample = probe_sample(_lab(tmp_path, 11))
+    assert len(sample.pairs) == 22
+    assert len({(a.name, b.name) for a, b in sample.pairs}) == 22

@@ -110,11 +110,20 @@ def in_use(prefix: IPv4Network, seen: list[KernelRoute]) -> tuple[KernelRoute | 
     return (same[0], same[1:]) if same else (None, [])
 
 
-def _route_matches(exp: ExpectedRoute, seen: list[KernelRoute]) -> tuple[bool, str]:
-    """Does the route the kernel uses for the expected prefix go where the plan says?"""
-    used, shadowed = in_use(exp.prefix, seen)
-    if used is None:
+def _by_prefix(seen: list[KernelRoute]) -> dict[IPv4Network, list[KernelRoute]]:
+    """Routes by prefix, each list in the FIB's order (lowest metric first)."""
+    out: dict[IPv4Network, list[KernelRoute]] = {}
+    for r in sorted(seen, key=lambda r: r.metric):
+        out.setdefault(r.prefix, []).append(r)
+    return out
+
+
+def _route_matches(exp: ExpectedRoute, same: list[KernelRoute]) -> tuple[bool, str]:
+    """Does the route the kernel uses for the expected prefix (``same``: the routes to it,
+    lowest metric first) go where the plan says?"""
+    if not same:
         return False, "no route"
+    used, shadowed = same[0], same[1:]
     if exp.origin == RouteOrigin.local:
         return True, f"{used.kind} {used.prefix}"
     text = _describe(used)
@@ -186,36 +195,32 @@ def check_routes(plan: Plan, observer: Observer, router_os: RouterOS) -> list[Ch
     return _each_machine(plan.machines, lambda m: routes_of(observer, m, router_os, guarded))
 
 
-def _unexpected(machine: Machine, r: KernelRoute, guarded: tuple[IPv4Network, ...],
-                learned: frozenset[str]) -> bool:
-    """A route the plan does not have: learned over BGP, or (any protocol) to a part of the
-    pods' or LANs' ranges. Routes inside a prefix the machine delivers itself (a node's
-    own pods in its PodCIDR) are its own business."""
-    expected = {e.prefix for e in machine.routes}
-    if r.prefix in expected:
-        return False
-    own = [e.prefix for e in machine.routes if e.origin == RouteOrigin.local]
-    if any(r.prefix.subnet_of(p) for p in own):
-        return False
-    return r.protocol in learned or any(r.prefix.subnet_of(g) for g in guarded)
-
-
 def _compare_table(machine: Machine, seen: list[KernelRoute],
                    guarded: tuple[IPv4Network, ...] = (),
                    learned: frozenset[str] = frozenset()) -> list[CheckResult]:
     """``learned``: the kernel's protocol words of BGP-installed routes (the router OS's
-    and the observer's); such a route the plan does not expect fails."""
+    and the observer's); such a route the plan does not expect fails. Linear in the
+    table's size: a router of a thousand-node lab has a thousand routes."""
     out = []
+    by_prefix = _by_prefix(seen)
     for exp in machine.routes:
-        ok, observed = _route_matches(exp, seen)
+        ok, observed = _route_matches(exp, by_prefix.get(exp.prefix, []))
         hops = " | ".join(map(str, exp.via)) or "(connected)"
         out.append(CheckResult(
             "routes", f"{machine.name} {exp.prefix}", ok, f"{exp.prefix} via {hops} ({exp.why})",
             observed, machine.datacentre, machine.name,
             hint="" if ok else f"`ip route` on {machine.name}; the BGP sessions above",
         ))
+    expected = {e.prefix for e in machine.routes}
+    # Routes inside a prefix the machine delivers itself (a node's own pods in its
+    # PodCIDR) are its own business.
+    own = [e.prefix for e in machine.routes if e.origin == RouteOrigin.local]
     for r in seen:
-        if _unexpected(machine, r, guarded, learned):
+        if r.prefix in expected or any(r.prefix.subnet_of(p) for p in own):
+            continue
+        # A route the plan does not have: learned over BGP, or (any protocol) to a part of
+        # the pods' or LANs' ranges.
+        if r.protocol in learned or any(r.prefix.subnet_of(g) for g in guarded):
             out.append(CheckResult(
                 "routes", f"{machine.name} {r.prefix}", False, "no such route (not in the plan)",
                 _describe(r), machine.datacentre, machine.name,
@@ -225,11 +230,41 @@ def _compare_table(machine: Machine, seen: list[KernelRoute],
     return out
 
 
-def probe_pairs(plan: Plan) -> list[tuple[NodePlan, NodePlan]]:
-    """The first node of every datacentre against the first node of every other."""
+ALL_PAIRS_UP_TO = 10  # datacentres: up to 90 ordered pairs, every one probed
+
+
+@dataclass(frozen=True)
+class ProbeSample:
+    """Which pod↔pod pairs verify probes, and how they were chosen."""
+
+    pairs: list[tuple[NodePlan, NodePlan]]
+    of: int  # ordered pairs of datacentres there are
+    how: str  # "every pair", or how the sample was drawn
+
+    def line(self) -> str:
+        return f"pod-to-pod probes: {len(self.pairs)} of {self.of} datacentre pairs ({self.how})"
+
+
+def probe_sample(plan: Plan, all_pairs: bool = False) -> ProbeSample:
+    """The first node of every datacentre against the first node of every other; above
+    ALL_PAIRS_UP_TO datacentres (unless ``all_pairs``), a sample that grows linearly with
+    them: each datacentre probes the next one and the one halfway round, so each is twice a
+    source and twice a destination. (Every route table is still checked in full.)"""
     nodes = {n.name: n for n in plan.nodes}
     firsts = [nodes[dc.nodes[0]] for dc in plan.datacentres if dc.nodes]
-    return [(a, b) for a in firsts for b in firsts if a.datacentre != b.datacentre]
+    count = len(firsts)
+    every = [(a, b) for a in firsts for b in firsts if a.datacentre != b.datacentre]
+    if all_pairs or count <= ALL_PAIRS_UP_TO:
+        return ProbeSample(every, len(every), "every pair")
+    offsets = sorted({1, count // 2})
+    pairs = [(firsts[i], firsts[(i + k) % count]) for k in offsets for i in range(count)]
+    return ProbeSample(pairs, len(every),
+                       "sampled: each datacentre to the next one and to the one halfway "
+                       "round; `verify --all-pairs` probes every pair")
+
+
+def probe_pairs(plan: Plan, all_pairs: bool = False) -> list[tuple[NodePlan, NodePlan]]:
+    return probe_sample(plan, all_pairs).pairs
 
 
 def _owner_of(plan: Plan) -> dict[str, str]:
@@ -249,7 +284,10 @@ def expected_path(plan: Plan, src: NodePlan, dst: NodePlan) -> list[set[str]]:
             set(plan.datacentre(dst.datacentre).routers), {dst.name}, {f"pod@{dst.name}"}]
 
 
-def check_dataplane(plan: Plan, observer: Observer) -> list[CheckResult]:
+def check_dataplane(plan: Plan, observer: Observer,
+                    pairs: list[tuple[NodePlan, NodePlan]] | None = None) -> list[CheckResult]:
+    """Ping, TCP (and the source address the far pod sees) and traceroute for each pair
+    (default: :func:`probe_pairs`)."""
     owners = _owner_of(plan)
 
     def one_pair(pair: tuple[NodePlan, NodePlan]) -> list[CheckResult]:
@@ -276,7 +314,8 @@ def check_dataplane(plan: Plan, observer: Observer) -> list[CheckResult]:
             " → ".join(machines) or "no hops", **where, hint="traceroute from the pod"))
         return out
 
-    return [r for rs in parallel_map(one_pair, probe_pairs(plan)) for r in rs]
+    return [r for rs in parallel_map(one_pair, probe_pairs(plan) if pairs is None else pairs)
+            for r in rs]
 
 
 def check_overlay(plan: Plan, observer: Observer) -> list[CheckResult]:
@@ -301,16 +340,22 @@ def control_plane(plan: Plan, observer: Observer, router_os: RouterOS,
     return dict(zip((m.name for m in machines), parallel_map(one, machines), strict=True))
 
 
+POLL_INTERVAL = 0.05  # seconds between polls while a lab converges
+
+
 def verify_machines(plan: Plan, observer: Observer, router_os: RouterOS,
                     machines: list[RouterPlan | NodePlan], wait: float = 0.0,
                     on_wait: Callable[[list[CheckResult]], None] | None = None,
                     report: Reporter | None = None) -> list[CheckResult]:
     """BGP and kernel routes of the given machines against the plan. With wait > 0 they are
     polled until they pass or time runs out (a lab converging after deploy); only machines
-    that still fail are polled again; ``report`` shows the wait while it lasts."""
+    that still fail are polled again, routers before nodes: a node's session cannot be up
+    before its router's side is, and its routes come from the routers. ``report`` shows
+    the wait while it lasts."""
     deadline = time.monotonic() + wait
     with (report or current()).waiting("BGP sessions and routes to converge") as waiting:
         by_machine = control_plane(plan, observer, router_os, machines)
+        polled = {m.name for m in machines}
         faults: list[CheckResult] = []
         while True:
             failing = [plan.machine(n) for n, rs in by_machine.items()
@@ -323,22 +368,33 @@ def verify_machines(plan: Plan, observer: Observer, router_os: RouterOS,
             waiting.note(_still_failing(by_machine))
             if on_wait:
                 on_wait([r for rs in by_machine.values() for r in rs])
-            time.sleep(0.1)
-            by_machine.update(control_plane(plan, observer, router_os, failing))
+            time.sleep(POLL_INTERVAL)
+            routers = [m for m in failing if isinstance(m, RouterPlan)]
+            batch = routers or failing
+            polled = {m.name for m in batch}
+            by_machine.update(control_plane(plan, observer, router_os, batch))
         if failing and not faults:  # say the plain cause too (a daemon gone), not only its effects
             faults = _faults(plan, observer)
+        stale = [m for m in failing if m.name not in polled]
+        if stale and not faults:  # the nodes waited for their routers: judge them as they are now
+            by_machine.update(control_plane(plan, observer, router_os, stale))
     return faults + [r for m in machines for r in by_machine[m.name]]
 
 
 def verify(plan: Plan, observer: Observer, router_os: RouterOS, wait: float = 0.0,
            on_wait: Callable[[list[CheckResult]], None] | None = None,
-           report: Reporter | None = None) -> list[CheckResult]:
+           report: Reporter | None = None, all_pairs: bool = False) -> list[CheckResult]:
     """All checks: BGP and routes of every machine (polled while ``wait`` lasts, see
-    verify_machines), then the data plane probed once."""
+    verify_machines), then the data plane probed once (a sample of the pod pairs on big
+    labs, said on the report; ``all_pairs``: every pair)."""
+    report = report or current()
     results = verify_machines(plan, observer, router_os, list(plan.machines), wait, on_wait,
                               report)
-    with (report or current()).waiting("pod-to-pod probes (ping, TCP, traceroute)"):
-        probes = check_dataplane(plan, observer)
+    sample = probe_sample(plan, all_pairs)
+    if sample.how != "every pair":
+        report.say(sample.line())
+    with report.waiting("pod-to-pod probes (ping, TCP, traceroute)"):
+        probes = check_dataplane(plan, observer, sample.pairs)
     return results + probes + check_overlay(plan, observer)
 
 

@@ -208,18 +208,19 @@ def lab_verify(state: LabState, registry: Registry, echo: Echo,
     return results
 
 
-def lab_verify_all(state: LabState, registry: Registry, echo: Echo, wait: float = 0.0
-                   ) -> tuple[list[CheckResult] | None, str | None]:
-    """(results or None when nothing could be checked, why the routers were not looked at)."""
+def lab_verify_all(state: LabState, registry: Registry, echo: Echo, wait: float = 0.0,
+                   all_pairs: bool = False) -> tuple[list[CheckResult] | None, str | None]:
+    """(results or None when nothing could be checked, why the routers were not looked at).
+    ``all_pairs``: probe every pod pair, not a sample, on a big lab."""
     ctx = open_lab(state, registry, echo)
-    results, reason = _checks(ctx, _hypervisor(ctx), wait)
+    results, reason = _checks(ctx, _hypervisor(ctx), wait, all_pairs)
     if reason and results is not None:
         ctx.report.error(f"routers not verified: {reason}")
     return results, reason
 
 
-def _checks(ctx: LabContext, hyp: Hypervisor,
-            wait: float) -> tuple[list[CheckResult] | None, str | None]:
+def _checks(ctx: LabContext, hyp: Hypervisor, wait: float,
+            all_pairs: bool = False) -> tuple[list[CheckResult] | None, str | None]:
     """(results, why the routers were not looked at). Where the hypervisor cannot look
     inside every machine, it checks those it can (``observer.inside``: routers through a
     guest agent) and the CNI checks the cluster through Kubernetes if it can (sessions,
@@ -228,7 +229,7 @@ def _checks(ctx: LabContext, hyp: Hypervisor,
     reason = observer.unverifiable
     if not reason:
         return verify(ctx.plan, observer, ctx.plugins.router, wait=wait,
-                      report=ctx.report), None
+                      report=ctx.report, all_pairs=all_pairs), None
     inside = observer.inside
     results: list[CheckResult] = []
     if "router" in inside:

@@ -6,6 +6,7 @@ atomic (write then rename) so an interrupted run never leaves a half-written fil
 
 from __future__ import annotations
 
+import bisect
 import json
 import shutil
 import threading
@@ -57,6 +58,7 @@ class LabState:
         # resources.json as last read or written, and the file's (inode, mtime, size) then:
         # a lab of a thousand machines asks for it thousands of times a run.
         self._cache: tuple[tuple[int, int, int], dict[str, dict[str, Any]]] | None = None
+        self._keys: list[str] = []  # the cached resources' keys, sorted: found by prefix
         self.dir = (root / "labs" / lab) if root else lab_dir(lab)
 
     # --- layout -------------------------------------------------------------------------
@@ -121,12 +123,24 @@ class LabState:
         return plan
 
     # --- resources ----------------------------------------------------------------------
-    def resources(self) -> dict[str, dict[str, Any]]:
-        """Resource key → record. Recorded *before* a resource is created, so a crash in
-        between still lets destroy find it. The mapping is a copy; its records are shared:
-        change them through ``record`` and ``forget`` only."""
+    def resources(self, prefix: str = "") -> dict[str, dict[str, Any]]:
+        """Resource key → record (those whose key starts with ``prefix``). Recorded *before*
+        a resource is created, so a crash in between still lets destroy find it. The mapping
+        is a copy; its records are shared: change them through ``record`` and ``forget``
+        only."""
         with self._lock:
-            return dict(self._load())
+            data = self._load()
+            if not prefix:
+                return dict(data)
+            keys = self._keys
+            start = bisect.bisect_left(keys, prefix)
+            end = bisect.bisect_left(keys, prefix + "\U0010ffff", start)
+            return {k: data[k] for k in keys[start:end]}
+
+    def resource(self, key: str) -> dict[str, Any]:
+        """One resource's record ({} when none), without copying them all."""
+        with self._lock:
+            return self._load().get(key, {})
 
     def _load(self) -> dict[str, dict[str, Any]]:
         try:
@@ -150,7 +164,7 @@ class LabState:
         if bad:
             raise _damaged(self.lab, self.resources_file,
                            f"the record of {bad[0]!r} is not a mapping")
-        self._cache = (stamp, data)
+        self._cache, self._keys = (stamp, data), sorted(data)
         return data
 
     def _store(self, res: dict[str, dict[str, Any]]) -> None:
@@ -160,7 +174,7 @@ class LabState:
         text = "{\n" + ",\n".join(lines) + "\n}\n" if lines else "{}\n"
         _atomic_write(self.resources_file, text)
         st = self.resources_file.stat()
-        self._cache = ((st.st_ino, st.st_mtime_ns, st.st_size), res)
+        self._cache, self._keys = ((st.st_ino, st.st_mtime_ns, st.st_size), res), sorted(res)
 
     def record(self, key: str, **fields: Any) -> None:
         with self._lock:

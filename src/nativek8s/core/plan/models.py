@@ -7,9 +7,11 @@ Plugins read it and never do their own address arithmetic. It serialises to JSON
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from functools import cached_property
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -201,11 +203,35 @@ class Plan(_Frozen):
     def machines(self) -> tuple[RouterPlan | NodePlan, ...]:
         return (*self.routers, *self.nodes)
 
+    # Lookups by name, built once: a lab of a thousand machines asks them millions of times
+    # a run. The plan is frozen, so they never go stale (model_copy drops them).
+    _INDEXES: ClassVar[tuple[str, ...]] = ("_machines_by_name", "_sessions_by_machine")
+
+    @cached_property
+    def _machines_by_name(self) -> dict[str, RouterPlan | NodePlan]:
+        return {m.name: m for m in reversed(self.machines)}  # the first of a name wins
+
+    @cached_property
+    def _sessions_by_machine(self) -> dict[str, list[BgpSession]]:
+        out: dict[str, list[BgpSession]] = {}
+        for s in self.sessions:
+            for machine in dict.fromkeys((s.a.machine, s.b.machine)):
+                out.setdefault(machine, []).append(s)
+        return out
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None,
+                   deep: bool = False) -> Plan:
+        """A copy with ``update``'s fields replaced; its lookups are built anew."""
+        copy = super().model_copy(update=update, deep=deep)
+        for name in self._INDEXES:
+            copy.__dict__.pop(name, None)
+        return copy
+
     def machine(self, name: str) -> RouterPlan | NodePlan:
-        for machine in self.machines:
-            if machine.name == name:
-                return machine
-        raise KeyError(f"no machine named {name!r} in lab {self.lab}")
+        try:
+            return self._machines_by_name[name]
+        except KeyError:
+            raise KeyError(f"no machine named {name!r} in lab {self.lab}") from None
 
     def network(self, key: str) -> Network:
         for net in self.networks:
@@ -220,7 +246,7 @@ class Plan(_Frozen):
         raise KeyError(f"no datacentre {name!r} in lab {self.lab}")
 
     def sessions_of(self, machine: str) -> list[BgpSession]:
-        return [s for s in self.sessions if machine in (s.a.machine, s.b.machine)]
+        return list(self._sessions_by_machine.get(machine, ()))
 
     def router_peers(self, router: str) -> list[RouterPeer]:
         """The router's sessions, each from its side (a router OS's neighbour list)."""

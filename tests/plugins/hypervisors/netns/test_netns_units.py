@@ -138,3 +138,45 @@ def test_bird_accepts_the_speaker_config(ctx, tmp_path):
     cfg.write_text(bird_config(intent, ctx.secrets))
     proc = subprocess.run(["bird", "-p", "-c", str(cfg)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def _host_neighbour_table(tmp_path, monkeypatch, limit: str, in_use: int) -> None:
+    from nativek8s.plugins.hypervisors.netns import hostlimits
+
+    neigh = tmp_path / "neigh"
+    neigh.mkdir()
+    (neigh / "gc_thresh3").write_text(limit)
+    stats = tmp_path / "arp_cache"
+    stats.write_text("entries  allocs\n" + f"{in_use:08x} 00000010\n" * 2)
+    monkeypatch.setattr(hostlimits, "NEIGH", neigh)
+    monkeypatch.setattr(hostlimits, "ARP_STATS", stats)
+
+
+def test_the_reference_lab_needs_few_neighbour_entries(ctx):
+    from nativek8s.plugins.hypervisors.netns.hostlimits import neighbour_entries_needed
+
+    # 2 nodes (4 each: router and pod, both ways), 1 session between routers, 2 routers.
+    assert neighbour_entries_needed(ctx.plan) == 4 * 2 + 2 * 1 + 4 * 2
+
+
+def test_preflight_refuses_a_lab_the_hosts_neighbour_table_cannot_hold(ctx, tmp_path,
+                                                                       monkeypatch):
+    monkeypatch.setattr(netns_mod.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(netns_mod.shutil, "which", lambda tool: f"/usr/bin/{tool}")
+    _host_neighbour_table(tmp_path, monkeypatch, "20\n", in_use=5)
+    with pytest.raises(UsageError) as exc:
+        netns_mod.Netns().preflight(ctx)
+    text = str(exc.value)
+    assert "needs about 18 neighbour (ARP) entries" in text and "at most 20 (5 in use" in text
+    # A power of two, twice what the lab and what is there need.
+    assert ("sysctl -w net.ipv4.neigh.default.gc_thresh3=64 "
+            "net.ipv4.neigh.default.gc_thresh2=32") in text
+
+
+def test_a_lab_the_table_holds_or_unreadable_limits_pass(ctx, tmp_path, monkeypatch):
+    from nativek8s.plugins.hypervisors.netns import hostlimits
+
+    _host_neighbour_table(tmp_path, monkeypatch, "1024\n", in_use=12)
+    assert hostlimits.neighbour_table_problem(ctx.plan) is None
+    monkeypatch.setattr(hostlimits, "NEIGH", tmp_path / "nowhere")
+    assert hostlimits.neighbour_table_problem(ctx.plan) is None

@@ -4,6 +4,7 @@ starts and found again by PID."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -79,8 +80,8 @@ def router_files(ctx: LabContext, router: RouterPlan) -> list[RenderedFile]:
     again (status and verify run without a deploy)."""
     plugin = ctx.plugins.router
     rendered = ctx.rendered.get(plugin.name)
-    if rendered is None:
-        rendered = list(plugin.render(ctx))  # a LabContext is a RenderContext
+    if rendered is None:  # once per context: verify asks about every router many times
+        rendered = ctx.rendered[plugin.name] = list(plugin.render(ctx))  # a RenderContext too
     return [f for f in rendered if f.machine == router.name]
 
 
@@ -195,7 +196,7 @@ def running(ctx: LabContext, daemon: Daemon) -> processes.Identity | None:
     """The daemon as recorded, if that very process still runs, with the current command
     line, in the namespace that now has the daemon's name (one deleted and made again by
     hand is another namespace)."""
-    rec = ctx.state.resources().get(daemon.key, {})
+    rec = ctx.state.resource(daemon.key)
     ident = processes.Identity.from_record(rec)
     if not processes.is_ours(ident) or rec.get("argv") != list(daemon.argv):
         return None
@@ -227,14 +228,15 @@ def write_config(path: Path, text: str, secret: bool) -> bool:
 DAEMON_PROGRAMS = ("bird", "gobgpd")
 
 
-def _programs(extra: tuple[str, ...] = ()) -> set[str]:
+@functools.cache  # asked once per daemon: a big lab has a thousand
+def _programs(extra: tuple[str, ...] = ()) -> frozenset[str]:
     out = {os.path.realpath(sys.executable)}
     for name in (*DAEMON_PROGRAMS, *extra):
         try:
             out.add(processes.executable(name))
         except NativeK8sError:
             pass
-    return out
+    return frozenset(out)
 
 
 def leftovers(ctx: LabContext, daemon: Daemon, keep: processes.Identity | None,
@@ -247,13 +249,11 @@ def leftovers(ctx: LabContext, daemon: Daemon, keep: processes.Identity | None,
     machine's daemon (zebra beside bgpd), left alone while they are the ones recorded.
     ``table``: processes by namespace, taken before this run started any daemon."""
     out = []
-    resources = ctx.state.resources()
     kept = {keep} | {running(ctx, d) for d in siblings}
-    for key, rec in resources.items():
-        if key.startswith(f"netns:proc:{daemon.machine}:"):
-            ident = processes.Identity.from_record(rec)
-            if ident is not None and ident not in kept and processes.is_ours(ident):
-                out.append(ident)
+    for rec in ctx.state.resources(f"netns:proc:{daemon.machine}:").values():
+        ident = processes.Identity.from_record(rec)
+        if ident is not None and ident not in kept and processes.is_ours(ident):
+            out.append(ident)
     inode = processes.namespace_inode(iproute.NETNS_DIR / daemon.namespace)
     programs = _programs(tuple(d.program for d in (daemon, *siblings)))
     if inode is not None:
@@ -271,8 +271,7 @@ def ensure(ctx: LabContext, daemon: Daemon, changed: bool,
     ident = running(ctx, daemon)
     stale = leftovers(ctx, daemon, ident, table, siblings)
     mine = {daemon.key, *(d.key for d in siblings)}
-    others = [k for k in ctx.state.resources()
-              if k.startswith(f"netns:proc:{daemon.machine}:") and k not in mine]
+    others = [k for k in ctx.state.resources(f"netns:proc:{daemon.machine}:") if k not in mine]
     stopped = processes.stop_all(stale)
     ctx.state.forget(*others)
     if ident and not changed:

@@ -30,6 +30,7 @@ from nativek8s.api import (
 from nativek8s.shared.parallel import parallel_map
 
 from . import daemons, iproute, processes
+from .hostlimits import neighbour_table_problem
 from .inns import settle_links, write_sysctls
 from .names import is_lab_namespace, owner_alias
 from .observer import NetnsObserver
@@ -117,6 +118,8 @@ class Netns(Hypervisor):
                 report.detail(f"netns: {tool}: {path}")
         if missing:
             problems.append(f"missing tools; install them: apt-get install {' '.join(missing)}")
+        if (too_big := neighbour_table_problem(ctx.plan)) is not None:
+            problems.append(too_big)
         if not problems:
             problems += self._foreign_namespaces(ctx)
         if problems:
@@ -162,15 +165,21 @@ class Netns(Hypervisor):
             steps.append(Step(f"netns:node:{node.name}", opts.speaker,
                               partial(self._ensure_node, ctx, intent, opts.speaker, before),
                               machine=node.name, after=("netns:addresses",)))
-        # Routers start last: the node speakers already listen when BIRD first dials them,
-        # so no session waits for a connect retry.
-        node_steps = tuple(f"netns:node:{n.name}" for n in ctx.plan.nodes)
+            if opts.speaker == "gobgp":  # its PodCIDR is given through its API, once it runs
+                steps.append(Step(f"netns:announce:{node.name}", "PodCIDR announced",
+                                  partial(self._announce, ctx, intent),
+                                  machine=node.name, after=(f"netns:node:{node.name}",)))
+        # A router starts once the node speakers of its datacentre run: they listen when it
+        # first dials them, so no session waits for a connect retry. (What a node announces
+        # may come later: it is sent once the session is up. Other routers dial it too.)
         for router in ctx.plan.routers:
             answer = daemons.router_answer(ctx, router)
             label = " + ".join(p.name for p in answer.processes)
+            nodes = ctx.plan.datacentre(router.datacentre).nodes
             steps.append(Step(f"netns:router:{router.name}", label,
                               partial(self._ensure_router, ctx, router, answer, before),
-                              machine=router.name, after=("netns:addresses", *node_steps)))
+                              machine=router.name,
+                              after=("netns:addresses", *(f"netns:node:{n}" for n in nodes))))
         steps.append(Step("netns:pods", "pod agent",
                           lambda: daemons.ensure(ctx, daemons.agent_daemon(ctx, opts.probe_port),
                                                  changed=False, table=before),
@@ -281,10 +290,12 @@ class Netns(Hypervisor):
         daemon = daemons.node_daemon(ctx, intent.node, speaker)
         text = daemons.speaker_config(intent, ctx, speaker)
         changed = daemons.write_config(daemon.config_file, text, ctx.plan.md5)
-        note = daemons.ensure(ctx, daemon, changed, before)
-        if daemon.kind == "gobgpd":
-            daemons.announce_gobgp(daemon, intent)
-        return note
+        return daemons.ensure(ctx, daemon, changed, before)
+
+    def _announce(self, ctx: LabContext, intent: SpeakerIntent) -> str:
+        daemon = daemons.node_daemon(ctx, intent.node, "gobgp")
+        daemons.announce_gobgp(daemon, intent)
+        return ", ".join(map(str, intent.prefixes)) or "nothing to announce"
 
     # --- destroy ------------------------------------------------------------------------
     def destroy(self, ctx: LabContext) -> list[str]:
