@@ -1,6 +1,5 @@
-"""What deploy renders, and when: each plugin once per run, before doctor (so a preflight
-reads the files of this run), and nothing of a role the hypervisor emulates, whose plugin
-is not even created."""
+"""What deploy renders: each plugin once a run (the files a preflight rendered are kept),
+and nothing of a role the hypervisor emulates, whose plugin is not even created."""
 
 from __future__ import annotations
 
@@ -28,7 +27,6 @@ from nativek8s.core.registry import Registry, make_plugin_manager
 from tests.core.sample_plugins import SampleHypervisor, SampleRouter
 
 RENDERS: list[str] = []  # plugin names, one per render call
-SEEN_BY_PREFLIGHT: list[dict[str, list[RenderedFile]]] = []
 
 
 class Unobservable(Observer):
@@ -39,13 +37,16 @@ class Unobservable(Observer):
 
 
 class EmulatingHypervisor(SampleHypervisor):
-    """Like netns: plays the node OS and the CNI itself; deploys nothing."""
+    """Like netns: plays the node OS and the CNI itself, and its preflight reads the router
+    OS's files (kept in the context, as netns does); deploys nothing."""
 
     name = "emu-hv"
     emulates = frozenset({"nodeos", "cni"})
 
     def preflight(self, ctx: LabContext) -> None:
-        SEEN_BY_PREFLIGHT.append(dict(ctx.rendered))
+        router = ctx.plugins.router
+        if router.name not in ctx.rendered:
+            ctx.rendered[router.name] = router.render(ctx)
 
     def deploy_steps(self, ctx: LabContext) -> list[Step]:
         return []
@@ -94,23 +95,21 @@ class Plugins:
 def lab(tmp_path, monkeypatch):
     monkeypatch.setenv("NATIVEK8S_STATE_DIR", str(tmp_path))
     RENDERS.clear()
-    SEEN_BY_PREFLIGHT.clear()
     reg = Registry(make_plugin_manager([Plugins()]))
     topo, _ = load_topology(None, reg, hypervisor="emu-hv", router="count-router",
                             nodeos="never-os", cni="never-cni")
     return build_plan(topo), reg
 
 
-def test_each_plugin_renders_once_before_doctor_and_emulated_roles_not_at_all(lab):
+def test_each_plugin_renders_once_and_emulated_roles_not_at_all(lab):
     plan, reg = lab
     state = LabState(plan.lab)
     # -O of an emulated plugin is checked by name: its plugin is still not created.
     assert deploy(plan, state, reg, lambda _: None, {"never-os": {"k": "v"}}) is None
-    assert sorted(RENDERS) == ["count-router", "emu-hv"]
-    [seen] = SEEN_BY_PREFLIGHT
-    assert sorted(seen) == ["count-router", "emu-hv"]
-    assert {f.machine for f in seen["count-router"]} == {r.name for r in plan.routers}
+    assert RENDERS == ["count-router", "emu-hv"]  # the router's in the preflight
     assert sorted(p.name for p in state.rendered.iterdir()) == ["count-router", "emu-hv"]
+    assert sorted(p.name for p in (state.rendered / "count-router").iterdir()) == sorted(
+        r.name for r in plan.routers)
 
 
 def test_an_unknown_plugin_option_still_names_every_plugin_of_the_lab(lab):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path, PurePosixPath
 
 from ..shared.files import write_atomic
@@ -15,13 +15,16 @@ from .secrets import SecretStore, write_private
 
 
 def render_files(plan: Plan, selected: Selected, secrets: SecretStore,
-                 skip: Collection[str] = ()) -> dict[str, list[RenderedFile]]:
+                 skip: Collection[str] = (),
+                 done: Mapping[str, list[RenderedFile]] | None = None
+                 ) -> dict[str, list[RenderedFile]]:
     """Plugin name → its rendered files, in composition order; none of the roles in
-    ``skip``."""
+    ``skip``; a plugin's files in ``done`` (rendered earlier in this run) are not rendered
+    again."""
     ctx = RenderContext(plan=plan, secrets=secrets, plugins=selected)
     out: dict[str, list[RenderedFile]] = {}
     for name, plugin in selected.named(skip).items():
-        files = list(plugin.render(ctx) or [])
+        files = list(done[name]) if done and name in done else list(plugin.render(ctx) or [])
         for f in files:
             rel = PurePosixPath(f.path)
             if rel.is_absolute() or ".." in rel.parts or not rel.parts:

@@ -70,15 +70,6 @@ def _deploy(ctx: LabContext, selected: Selected, plan: Plan, state: LabState,
     hyp = _hypervisor(ctx)
     fresh = outermost_missing(state.dir)
     with LabLock(state.dir / "lock", plan.lab):
-        # Rendered once per run, before doctor: the netns preflight then reads each
-        # router's daemon config from ctx.rendered instead of rendering all routers again
-        # per router. Roles the hypervisor emulates are not rendered: nothing of the lab
-        # reads their files (`nativek8s render` still writes them).
-        skip = selected.emulated()
-        try:
-            ctx.rendered = render_files(plan, selected, ctx.secrets, skip)
-        except NativeK8sError:
-            pass  # doctor lists it with every other problem; if not, the render below fails
         try:  # doctor's checks: every problem at once, before anything is made
             found = require_ready(ctx, registry.pm.hook.nativek8s_doctor_checks)
         except NativeK8sError:
@@ -96,8 +87,11 @@ def _deploy(ctx: LabContext, selected: Selected, plan: Plan, state: LabState,
         if previous is not None and previous != plan:
             echo(f"lab {plan.lab}: the plan changed since the last deploy; reconciling")
         state.save_plan(plan)
-        if not ctx.rendered:
-            ctx.rendered = render_files(plan, selected, ctx.secrets, skip)
+        # Each plugin renders once a run: what doctor's preflight rendered (netns: the router
+        # OS's files) is kept. Roles the hypervisor emulates are not rendered at all: nothing
+        # of the lab reads their files (`nativek8s render` still writes them).
+        ctx.rendered = render_files(plan, selected, ctx.secrets, selected.emulated(),
+                                    ctx.rendered)
         for name, files in ctx.rendered.items():
             state.save_rendered(name, files)
         # Phases: machines first, then the node OS on them, then the CNI on the cluster
