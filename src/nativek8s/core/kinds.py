@@ -422,7 +422,8 @@ class Hypervisor(Plugin):
     kind_title: ClassVar[str] = "hypervisor"
     emulates: ClassVar[frozenset[str]] = frozenset()
     """The roles it plays itself (netns: ``frozenset({"nodeos", "cni"})``): the engine skips
-    those plugins' deploy steps and lets the observer check nodes and pods. Default: none."""
+    those plugins' deploy steps (and does not render their files in deploy) and lets the
+    observer check nodes and pods. Default: none."""
     kernel_boot: ClassVar[bool | None] = None
     """Whether its machines boot a kernel directly (libvirt: True) or only self-booting media
     (Proxmox: False). Default: None (it runs no real machines, e.g. netns)."""
