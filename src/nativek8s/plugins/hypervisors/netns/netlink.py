@@ -112,6 +112,15 @@ def _dump(namespace: str, request: int, payload: bytes) -> list[tuple[int, bytes
                              f"{exc.strerror or exc}") from None
 
 
+def _ipv4_messages(namespace: str, request: int, reply: int
+                   ) -> Iterator[tuple[tuple[int, ...], dict[int, bytes]]]:
+    """Each reply to an IPv4 route or rule dump: (rtmsg/fib_rule_hdr fields, attributes)."""
+    header = _RTMSG.pack(AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)
+    for kind, body in _dump(namespace, request, header):
+        if kind == reply:
+            yield _RTMSG.unpack_from(body), dict(_attrs(body, _RTMSG.size))
+
+
 def _links(namespace: str) -> list[tuple[int, str, str]]:
     """(index, name, kind) of every link; kind as `ip -d` calls it (its link kind, else
     its hardware type)."""
@@ -142,12 +151,8 @@ def routes(namespace: str, protocols: dict[int, str] | None = None) -> list[Kern
     names = protocols if protocols is not None else protocol_names()
     ifnames = {index: name for index, name, _ in _links(namespace)}
     out = []
-    request = _RTMSG.pack(AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)
-    for kind, body in _dump(namespace, RTM_GETROUTE, request):
-        if kind != RTM_NEWROUTE:
-            continue
-        family, dst_len, _, _, table, proto, _, rtype, _ = _RTMSG.unpack_from(body)
-        attrs = dict(_attrs(body, _RTMSG.size))
+    for fields, attrs in _ipv4_messages(namespace, RTM_GETROUTE, RTM_NEWROUTE):
+        family, dst_len, _, _, table, proto, _, rtype, _ = fields
         if RTA_TABLE in attrs:
             table = struct.unpack("=I", attrs[RTA_TABLE])[0]
         if family != AF_INET or table != RT_TABLE_MAIN:
@@ -183,12 +188,8 @@ def rules(namespace: str) -> list[dict]:
     src, table); any other selector or action appears under a key of its own, so a rule
     that is not one of the kernel's defaults never looks like one."""
     out = []
-    request = _RTMSG.pack(AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)
-    for kind, body in _dump(namespace, RTM_GETRULE, request):
-        if kind != RTM_NEWRULE:
-            continue
-        _, dst_len, src_len, tos, table, _, _, action, _ = _RTMSG.unpack_from(body)
-        attrs = dict(_attrs(body, _RTMSG.size))
+    for fields, attrs in _ipv4_messages(namespace, RTM_GETRULE, RTM_NEWRULE):
+        _, dst_len, src_len, tos, table, _, _, action, _ = fields
         rule: dict[str, object] = {
             "priority": struct.unpack("=I", attrs[FRA_PRIORITY])[0]
             if FRA_PRIORITY in attrs else 0,
