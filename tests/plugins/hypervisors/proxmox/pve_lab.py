@@ -37,6 +37,7 @@ from nativek8s.core.plan import Plan, build_plan
 from nativek8s.core.registry import Registry, make_plugin_manager
 from nativek8s.core.validate import check_topology
 from nativek8s.shared.bird import session_states
+from nativek8s.shared.files import write_atomic
 from tests.standins.proxmox_api.guest import CannedGuest, Exited
 
 ROUTER_IMAGE_BYTES = 256 * 1024
@@ -55,8 +56,10 @@ def _count(machine: str) -> None:
 
 
 def _write_if_changed(path: Path, data: bytes) -> Path:
+    # Atomically: nodes ask for their media at once, and one uploads the file while
+    # another checks it (a plain write empties it for a moment: "checksum mismatch").
     if not path.exists() or path.read_bytes() != data:
-        path.write_bytes(data)
+        write_atomic(path, data)
     return path
 
 
