@@ -103,15 +103,9 @@ def _each_machine(machines: Iterable[RouterPlan | NodePlan],
     return [r for rs in parallel_map(fn, machines) for r in rs]
 
 
-def in_use(prefix: IPv4Network, seen: list[KernelRoute]) -> tuple[KernelRoute | None, list[KernelRoute]]:
-    """(the route to exactly ``prefix`` the kernel uses, the others it overrides): of routes
-    to one prefix in the main table, the FIB takes the lowest metric."""
-    same = sorted((r for r in seen if r.prefix == prefix), key=lambda r: r.metric)
-    return (same[0], same[1:]) if same else (None, [])
-
-
-def _by_prefix(seen: list[KernelRoute]) -> dict[IPv4Network, list[KernelRoute]]:
-    """Routes by prefix, each list in the FIB's order (lowest metric first)."""
+def routes_by_prefix(seen: list[KernelRoute]) -> dict[IPv4Network, list[KernelRoute]]:
+    """Routes by prefix, each list in the FIB's order: of routes to one prefix in the main
+    table, the kernel uses the lowest metric; the others it overrides."""
     out: dict[IPv4Network, list[KernelRoute]] = {}
     for r in sorted(seen, key=lambda r: r.metric):
         out.setdefault(r.prefix, []).append(r)
@@ -202,7 +196,7 @@ def _compare_table(machine: Machine, seen: list[KernelRoute],
     and the observer's); such a route the plan does not expect fails. Linear in the
     table's size: a router of a thousand-node lab has a thousand routes."""
     out = []
-    by_prefix = _by_prefix(seen)
+    by_prefix = routes_by_prefix(seen)
     for exp in machine.routes:
         ok, observed = _route_matches(exp, by_prefix.get(exp.prefix, []))
         hops = " | ".join(map(str, exp.via)) or "(connected)"

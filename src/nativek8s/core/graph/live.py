@@ -16,7 +16,7 @@ from ..status import SessionStatus, session_statuses
 from ..verify import (
     _compare_table as compare_table,  # verify's own judgement of a table
 )
-from ..verify import guarded_prefixes, in_use, observe_routes
+from ..verify import guarded_prefixes, observe_routes, routes_by_prefix
 from .build import planned_row
 from .model import LabGraph, MachineBox, Mark, RouteRow, SessionEdge
 
@@ -33,9 +33,10 @@ def route_rows(m: Machine, seen: list[KernelRoute], guarded: tuple[IPv4Network, 
     routes the plan does not have: faults verify reports (+), or harmless ones like pods'
     /32s (·). ``guarded``, ``learned``: as verify's table comparison takes them."""
     checks = compare_table(m, seen, guarded, learned)
+    by_prefix = routes_by_prefix(seen)
     rows = []
     for planned, check in zip(m.routes, checks, strict=False):  # then the unplanned
-        used, _ = in_use(planned.prefix, seen)
+        used = next(iter(by_prefix.get(planned.prefix, [])), None)
         if check.ok and used is not None:
             rows.append(_observed_row(used, Mark.ok))
         else:

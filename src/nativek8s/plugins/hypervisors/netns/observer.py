@@ -47,9 +47,7 @@ class NetnsAccess:
         if os.geteuid() != 0:
             raise UsageError(f"entering {self.machine} (namespace {self.namespace}) needs "
                              "root; run it with sudo")
-        if self.namespace not in iproute.namespaces():
-            raise NativeK8sError(f"{self.machine}: namespace {self.namespace} does not exist; "
-                                 "run `nativek8s deploy` to recreate it")
+        _present(self.machine, self.namespace)
         return iproute.ns_exec(self.namespace, self._pointed(list(argv)))
 
     def _pointed(self, argv: list[str]) -> list[str]:
@@ -69,9 +67,7 @@ class NetnsAccess:
         return argv
 
     def run(self, argv: Sequence[str], timeout: float = 10.0) -> str:
-        if not iproute.namespace_exists(self.namespace):
-            raise NativeK8sError(f"{self.machine}: namespace {self.namespace} does not exist; "
-                                 "run `nativek8s deploy` to recreate it")
+        _present(self.machine, self.namespace)
         if (command := _birdc_command(argv)) is not None:
             # birdc only talks to the control socket (on this host's filesystem): asked
             # directly, without a process, as verify polls it many times a second.
@@ -79,6 +75,14 @@ class NetnsAccess:
         if argv and argv[0] == "ip":  # `ip -n` enters the namespace itself: one exec less
             return iproute.run(["ip", "-n", self.namespace, *argv[1:]], timeout=timeout).stdout
         return iproute.run(iproute.ns_exec(self.namespace, argv), timeout=timeout).stdout
+
+
+def _present(machine: str, namespace: str) -> str:
+    """The machine's namespace, or why there is none."""
+    if not iproute.namespace_exists(namespace):
+        raise NativeK8sError(f"{machine}: namespace {namespace} does not exist; "
+                             "run `nativek8s deploy` to recreate it")
+    return namespace
 
 
 def _birdc_command(argv: Sequence[str]) -> tuple[str, str] | None:
@@ -162,12 +166,8 @@ class NetnsObserver(Observer):
         return netlink.link_kinds(self._existing(machine))
 
     def _existing(self, machine: str) -> str:
-        self.ctx.plan.machine(machine)  # an unknown name says so, with the choices
-        ns = machine_ns(self.lab, machine)
-        if not iproute.namespace_exists(ns):
-            raise NativeK8sError(f"{machine}: namespace {ns} does not exist; "
-                                 "run `nativek8s deploy` to recreate it")
-        return ns
+        self.ctx.plan.machine(machine)  # a name the plan does not have: KeyError, named
+        return _present(machine, machine_ns(self.lab, machine))
 
     def machines(self) -> list[MachineStatus]:
         existing = iproute.namespaces()
