@@ -4,10 +4,6 @@ programs that really run (in a network namespace this test makes and removes).""
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
-import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +22,7 @@ from tests.standins.proxmox_api.guest import (  # noqa: E402
     NamespaceGuest,
 )
 from tests.standins.test_proxmox_api import error_of, wait_task  # noqa: E402
+from tests.support.scratch_netns import scratch_namespaces  # noqa: E402
 
 VMID = 100
 
@@ -116,14 +113,8 @@ def test_the_privilege_the_schema_names(proxmox_standin, vm):  # noqa: F811
 
 @pytest.fixture
 def namespace() -> Iterator[str]:
-    if os.geteuid() != 0 or shutil.which("ip") is None:
-        pytest.skip("needs root and iproute2 (makes a network namespace)")
-    name = f"pveagent-{secrets.token_hex(3)}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
+    with scratch_namespaces("pveagent-") as (name,):
         yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name], check=False)
 
 
 @pytest.mark.netns

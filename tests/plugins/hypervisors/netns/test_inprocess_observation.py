@@ -5,9 +5,7 @@ settle_links has the kernel apply a bridge's carrier change at once."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import secrets
 import shutil
 import subprocess
 import time
@@ -19,6 +17,7 @@ from nativek8s.api import CommandFailed, KernelRoute
 from nativek8s.plugins.hypervisors.netns import netlink
 from nativek8s.plugins.hypervisors.netns.inns import settle_links
 from nativek8s.shared.birdctl import query
+from tests.support.scratch_netns import scratch_namespaces
 
 pytestmark = pytest.mark.netns
 
@@ -57,24 +56,13 @@ def _ip(*argv: str, stdin: str | None = None) -> str:
 @pytest.fixture
 def spaces():
     """Two namespaces joined by a veth (e0 in the first, on a bridge in the second)."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root (network namespaces)")
-    name = f"nk.io{secrets.token_hex(3)}"
-    a, b = f"{name}.a", f"{name}.b"
-    made = []
-    try:
-        for ns in (a, b):
-            _ip("netns", "add", ns)
-            made.append(ns)
+    with scratch_namespaces("nk.io", "a", "b") as (a, b):
         _ip("-n", a, "-batch", "-", stdin="\n".join([
             "link set lo up", f"link add e0 type veth peer name p0 netns {b}",
             "addr add 10.79.0.1/24 dev e0", "link set e0 up", *ROUTES, *RULES]) + "\n")
         _ip("-n", b, "-batch", "-", stdin="link add br0 type bridge\nlink set br0 up\n"
             "link set p0 master br0\nlink set p0 up\n")
         yield a, b
-    finally:
-        for ns in made:
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
 def test_routes_are_what_ip_lists(spaces) -> None:

@@ -4,9 +4,6 @@ missing is a warning with the exact route, never a change to the host."""
 
 from __future__ import annotations
 
-import os
-import secrets
-import shutil
 import subprocess
 from collections.abc import Iterator
 from functools import partial
@@ -15,6 +12,7 @@ import pytest
 
 from nativek8s.plugins.hypervisors.proxmox.management import check_paths, host_route
 from nativek8s.plugins.hypervisors.proxmox.vms import Vms
+from tests.support.scratch_netns import scratch_namespaces
 
 
 def test_deploy_warns_with_the_route_this_host_lacks(pve, make_lab):
@@ -43,19 +41,13 @@ def test_a_router_whose_agent_reports_nothing(pve, make_lab):
 @pytest.fixture
 def namespace() -> Iterator[str]:
     """A namespace of this test's own with a route to dc1's LAN via router-1's WAN."""
-    if os.geteuid() != 0 or shutil.which("ip") is None:
-        pytest.skip("needs root and iproute2 (makes a network namespace)")
-    name = f"pveagent-{secrets.token_hex(3)}"
-    subprocess.run(["ip", "netns", "add", name], check=True)
-    try:
+    with scratch_namespaces("pveagent-") as (name,):
         for cmd in (["link", "add", "wan0", "type", "veth", "peer", "name", "wan1"],
                     ["link", "set", "wan0", "up"], ["link", "set", "wan1", "up"],
                     ["addr", "add", "198.51.100.2/24", "dev", "wan0"],
                     ["route", "add", "10.1.0.0/24", "via", "198.51.100.11"]):
             subprocess.run(["ip", "-n", name, *cmd], check=True)
         yield name
-    finally:
-        subprocess.run(["ip", "netns", "del", name], check=False)
 
 
 @pytest.mark.netns
